@@ -1,0 +1,79 @@
+"""A content-hash cache of per-file results, kept outside the user's tracked files.
+
+Entries are JSON (never pickle: a cache directory must not be a code-execution vector), keyed by
+a hash of the tool version, the check's namespace, its options and the file's bytes, so an
+unrelated edit or a premerge upgrade can never serve a stale answer.  Writes are atomic
+(temporary file + rename); a damaged or unreadable entry is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from premerge import __version__
+
+
+def cache_dir() -> Path:
+    """``$PREMERGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/premerge``, else ``~/.cache/premerge``."""
+    explicit = os.environ.get("PREMERGE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "premerge"
+
+
+class Cache:
+    """One namespace (e.g. ``scope``) of the cache; disabled caches miss and drop writes."""
+
+    def __init__(self, namespace: str, enabled: bool = True, salt: str = "") -> None:
+        self.namespace = namespace
+        self.enabled = enabled
+        self.salt = salt
+        self.directory = cache_dir() / namespace
+        self._made = False
+
+    def key(self, content: bytes, *extra: str) -> str:
+        digest = hashlib.blake2b(digest_size=20)
+        for part in (__version__, self.namespace, self.salt, *extra):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        digest.update(content)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key[2:]}.json"
+
+    def get(self, key: str) -> Any | None:
+        if not self.enabled:
+            return None
+        try:
+            with open(self._path(key), encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        if not self.enabled:
+            return
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(value, handle, separators=(",", ":"))
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except (OSError, TypeError, ValueError):
+            return  # a cache that cannot write is just a slower run

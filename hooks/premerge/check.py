@@ -1,0 +1,158 @@
+"""The one way in: run the configured checks, merge, suppress, de-duplicate.
+
+The CLI subcommands, the pre-commit hooks and the GitHub Action all call :func:`run_checks`.
+Every check is a module with ``run(config, paths) -> CheckResult``; checks never print.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from premerge.config import Config
+from premerge.findings import Finding, Severity
+from premerge.input_rules import InternalError
+
+#: check name -> module holding ``run``; order is the order they run and report in.
+CHECKS = {"scope": "premerge.scope", "files": "premerge.files", "smoke": "premerge.smoke"}
+
+
+@dataclass
+class CheckResult:
+    """What one check returns: its findings and how many files it looked at."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    #: facts one check offers another (smoke's runtime namespaces refine scope findings)
+    facts: dict[str, object] = field(default_factory=dict)
+    #: one-line remarks for the user (e.g. "worktree check skipped: not a git repository")
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    files: int
+    seconds: float
+    by_check: dict[str, int]
+    notes: list[str]
+    checks: list[str]
+    facts: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+                   re.IGNORECASE)
+
+
+def noqa_codes(line: str) -> set[str] | None:
+    """Codes a ``# noqa`` comment on this line suppresses; ``{"*"}`` for a bare one; None."""
+    match = _NOQA.search(line)
+    if match is None:
+        return None
+    codes = match.group("codes")
+    if not codes:
+        return {"*"}
+    return {c.upper() for c in re.split(r"[,\s]+", codes) if c}
+
+
+def suppressed(findings: Iterable[Finding],
+               read_lines: Callable[[str], list[str] | None]) -> list[Finding]:
+    """Drop findings whose reported line carries a matching ``# noqa``."""
+    kept: list[Finding] = []
+    cache: dict[str, list[str] | None] = {}
+    for finding in findings:
+        if finding.line:
+            if finding.path not in cache:
+                cache[finding.path] = read_lines(finding.path)
+            lines = cache[finding.path]
+            if lines is not None and 0 < finding.line <= len(lines):
+                codes = noqa_codes(lines[finding.line - 1])
+                if codes is not None and ("*" in codes or finding.code in codes):
+                    continue
+        kept.append(finding)
+    return kept
+
+
+def _read_lines(path: str) -> list[str] | None:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
+def deduplicated(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (code, place, message), sorted by place."""
+    seen: set[tuple[object, ...]] = set()
+    out: list[Finding] = []
+    for finding in sorted(findings, key=Finding.sort_key):
+        ident = (finding.code, finding.path, finding.line, finding.col, finding.message)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        out.append(finding)
+    return out
+
+
+def run_one(name: str, config: Config, paths: Sequence[str]) -> CheckResult:
+    module = importlib.import_module(CHECKS[name])
+    result: CheckResult = module.run(config, paths)
+    return result
+
+
+def run_checks(config: Config, paths: Sequence[str], checks: Sequence[str]) -> RunResult:
+    """Run ``checks`` in order, merge their findings, apply ``# noqa`` and de-duplicate."""
+    started = time.perf_counter()
+    findings: list[Finding] = []
+    notes: list[str] = []
+    files = 0
+    by_check: dict[str, int] = {}
+    results: dict[str, CheckResult] = {}
+    for name in CHECKS:
+        if name not in checks:
+            continue
+        try:
+            result = run_one(name, config, paths)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            # A bug in one check must not hide the others' answers.
+            result = CheckResult(findings=[InternalError.at(
+                str(config.root), reason=f"the {name} check crashed: {type(exc).__name__}: "
+                                         f"{exc}")])
+        results[name] = result
+        files = max(files, result.files)
+        notes.extend(result.notes)
+    if "scope" in results and "smoke" in results:
+        refine = _refiner()
+        if refine is not None:
+            results["scope"].findings = refine(results["scope"].findings, results["smoke"].facts)
+    for name, result in results.items():
+        kept = suppressed(result.findings, _read_lines)
+        by_check[name] = len(kept)
+        findings.extend(kept)
+    return RunResult(findings=deduplicated(findings), files=files,
+                     seconds=time.perf_counter() - started, by_check=by_check, notes=notes,
+                     checks=[c for c in CHECKS if c in checks],
+                     facts={name: result.facts for name, result in results.items()})
+
+
+def _refiner() -> Callable[[list[Finding], dict[str, object]], list[Finding]] | None:
+    """smoke's ``refine_scope_findings`` when the smoke check provides it."""
+    try:
+        module = importlib.import_module("premerge.smoke.refine")
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "refine_scope_findings", None)
+
+
+def fails(findings: Iterable[Finding], fail_on: str) -> bool:
+    """Whether these findings make the run exit 1 under ``--fail-on``."""
+    if fail_on == "never":
+        return False
+    threshold = Severity(fail_on).rank
+    return any(f.severity.rank >= threshold for f in findings)

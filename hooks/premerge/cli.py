@@ -1,0 +1,270 @@
+"""Command line: parse -> run checks -> report -> exit code.
+
+Exit codes: 0 no finding at or above ``--fail-on``; 1 such findings; 2 usage error, invalid
+manifest or internal error, always with a one-line message on stderr and never a traceback
+(``PREMERGE_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from premerge import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how premerge was called; one line for the user."""
+
+
+def _common(parser: argparse.ArgumentParser, paths: bool = True) -> None:
+    if paths:
+        parser.add_argument("paths", nargs="*", metavar="PATH",
+                            help="files or directories (default: the repository)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
+                     help="report format (default: text)")
+    out.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    out.add_argument("--summary", metavar="FILE",
+                     help="also write a Markdown job summary to FILE (appended)")
+    out.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
+                     help="lowest severity that makes the exit code 1 (default: error)")
+    run = parser.add_argument_group("run")
+    run.add_argument("--config", metavar="FILE",
+                     help="manifest (default: premerge.yaml at the repository root)")
+    run.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
+    run.add_argument("--changed", action="store_true",
+                     help="only what changed since the merge base with --base")
+    run.add_argument("--base", metavar="REF",
+                     help="base for --changed (default: origin/HEAD, main or master)")
+
+
+def _smoke_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("smoke")
+    group.add_argument("--python", metavar="PATH",
+                       help="interpreter that imports the project's modules")
+    group.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                       help="per-module import timeout (default 20)")
+    group.add_argument("--jobs", type=_non_negative_int, metavar="N",
+                       help="parallel imports (default: CPUs)")
+    group.add_argument("--shard", type=_shard, metavar="I/N",
+                       help="only the I-th of N deterministic slices of the modules")
+
+
+def _scope_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("fixes")
+    mode = group.add_mutually_exclusive_group()
+    mode.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    mode.add_argument("--diff", action="store_true",
+                      help="print the safe fixes as a unified diff; write nothing")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 1/4, got {text!r}") from None
+    if n < 1 or not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"shard {text!r} is out of range (1 <= I <= N)")
+    return i, n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="premerge",
+        description="Stop, before merge, the Python failures that only show when code runs.",
+    )
+    parser.add_argument("--version", action="version", version=f"premerge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    scope = sub.add_parser("scope", help="static import-scoping analysis (no code runs)",
+                           description="Report names that raise NameError or "
+                                       "UnboundLocalError on some path.")
+    _common(scope)
+    _scope_options(scope)
+
+    files = sub.add_parser("files", help="required-files manifest check (premerge.yaml)",
+                           description="Check that required files exist, are committed, "
+                                       "non-empty, in every worktree, and declared.")
+    _common(files, paths=False)
+
+    smoke = sub.add_parser("smoke", help="import every module first, in a fresh interpreter",
+                           description="Import smoke test with isolation and runtime global "
+                                       "checks.")
+    _common(smoke)
+    _smoke_options(smoke)
+
+    check = sub.add_parser("check", help="scope + files + smoke as configured, one report",
+                           description="Run the configured checks and merge their findings.")
+    _common(check)
+    check.add_argument("--checks", default="scope,files,smoke", metavar="LIST",
+                       help="comma-separated checks to run (default: scope,files,smoke)")
+    _smoke_options(check)
+
+    init = sub.add_parser("init", help="write a starter premerge.yaml",
+                          description="Write a commented starter premerge.yaml from what the "
+                                      "repository contains.")
+    init.add_argument("--force", action="store_true", help="overwrite an existing manifest")
+    init.add_argument("--config", metavar="FILE", help="where to write (default: premerge.yaml)")
+
+    rules = sub.add_parser("rules", help="list the finding codes, or explain one",
+                           description="List every finding code with its title, or show one "
+                                       "code's help text.")
+    rules.add_argument("code", nargs="?", help="a code such as PM101")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("premerge: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as exc:  # every failure becomes one line, never a bare traceback
+        from premerge.config import ConfigError  # noqa: PLC0415
+        from premerge.repo import GitError  # noqa: PLC0415
+
+        if os.environ.get("PREMERGE_DEBUG"):
+            raise
+        if isinstance(exc, (ConfigError, GitError, UsageError)):
+            print(f"premerge: error: {exc}", file=sys.stderr)
+        else:
+            print(f"premerge: internal error: {type(exc).__name__}: {exc} "
+                  "(set PREMERGE_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "rules":
+        return _rules(args.code)
+    if args.command == "init":
+        return _init(args)
+    checks = {"scope": ["scope"], "files": ["files"], "smoke": ["smoke"]}.get(args.command)
+    if checks is None:
+        checks = [c.strip() for c in args.checks.split(",") if c.strip()]
+        unknown = sorted(set(checks) - {"scope", "files", "smoke"})
+        if unknown or not checks:
+            raise UsageError(f"--checks: unknown check {', '.join(unknown) or '(none)'}; "
+                             "choose from scope, files, smoke")
+    return _run(args, checks)
+
+
+def _load(args: argparse.Namespace, paths: Sequence[str]):  # -> Config
+    from premerge.config import load_config  # noqa: PLC0415
+    from premerge.repo import find_root  # noqa: PLC0415
+
+    anchor = paths[0] if paths else None
+    root = find_root(anchor) or find_root()
+    in_git = root is not None
+    if root is None:
+        root = Path.cwd()
+    return load_config(root, getattr(args, "config", None), in_git=in_git)
+
+
+def _run(args: argparse.Namespace, checks: list[str]) -> int:
+    from premerge.check import fails, run_checks  # noqa: PLC0415
+    from premerge.report import ReportContext, render  # noqa: PLC0415
+
+    paths = list(getattr(args, "paths", []) or [])
+    config = _load(args, paths)
+    opts = config.run
+    opts.use_cache = not args.no_cache
+    opts.fix = bool(getattr(args, "fix", False))
+    opts.diff = bool(getattr(args, "diff", False))
+    opts.python = getattr(args, "python", None)
+    opts.timeout = getattr(args, "timeout", None)
+    opts.jobs = getattr(args, "jobs", None)
+    opts.shard = getattr(args, "shard", None)
+    opts.progress = sys.stderr.isatty() and args.format == "text" and not args.output
+    if args.changed:
+        from premerge.repo import Repository  # noqa: PLC0415
+
+        if not config.in_git:
+            raise UsageError("--changed needs a git repository")
+        repo = Repository(config.root)
+        opts.base = args.base or repo.default_base()
+        opts.changed = repo.changed_files(opts.base)
+    elif args.base:
+        raise UsageError("--base goes with --changed")
+
+    result = run_checks(config, paths, checks)
+    context = ReportContext(root=config.root.as_posix(), files=result.files,
+                            seconds=result.seconds, by_check=result.by_check,
+                            checks=result.checks, notes=result.notes)
+    report = render(args.format, result.findings, context)
+    diff = result.facts.get("scope", {}).get("diff") if opts.diff else None
+    if diff:
+        sys.stdout.write(str(diff))
+    if args.output:
+        Path(args.output).write_text(report, encoding="utf-8")
+    elif report:
+        sys.stdout.write(report)
+    if args.summary:
+        summary = render("summary", result.findings, context)
+        with open(args.summary, "a", encoding="utf-8") as handle:
+            handle.write(summary)
+    if args.format == "text":
+        from premerge.report.text import summary_line  # noqa: PLC0415
+
+        for note in result.notes:
+            print(f"premerge: {note}", file=sys.stderr)
+        print(summary_line(result.findings, context), file=sys.stderr)
+    return EXIT_FINDINGS if fails(result.findings, args.fail_on) else EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    from premerge.files.init import write_starter  # noqa: PLC0415
+
+    config = _load(args, [])
+    target = Path(args.config) if args.config else config.root / "premerge.yaml"
+    message = write_starter(config, target, force=args.force)
+    print(message)
+    return EXIT_OK
+
+
+def _rules(code: str | None) -> int:
+    from premerge.findings import all_rules  # noqa: PLC0415
+
+    rules = all_rules()
+    if code is None:
+        for rule in rules.values():
+            print(f"{rule.code}  {rule.severity.value:<7}  {rule.title}")
+        return EXIT_OK
+    rule = rules.get(code.upper())
+    if rule is None:
+        raise UsageError(f"unknown code {code!r}; `premerge rules` lists them")
+    print(f"{rule.code}: {rule.title} ({rule.severity.value})\n\n{rule.help}")
+    if rule.example:
+        print(f"\nExample:\n{rule.example}")
+    return EXIT_OK

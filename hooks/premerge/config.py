@@ -1,0 +1,386 @@
+"""``premerge.yaml``: load, validate, defaults.  YAML is touched only here, lazily.
+
+Validation is strict and precise: unknown keys (with a "did you mean"), wrong types, invalid
+YAML, duplicate keys or entries, and paths that leave the repository are :class:`ConfigError`
+with the file, line and key, which the CLI prints as one line and exits 2.  No manifest is a
+valid state: the defaults apply.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+MANIFEST_NAME = "premerge.yaml"
+
+#: Environment variables children get by default (smoke); anything secret-looking never passes.
+DEFAULT_SMOKE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "PYTHONHASHSEED",
+                     "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX", "SYSTEMROOT", "PYTHONUTF8",
+                     "PYTHONIOENCODING")
+
+
+class ConfigError(Exception):
+    """An invalid manifest or option; ``str()`` is the one-line message."""
+
+
+@dataclass
+class RequiredFile:
+    """One ``required_files`` entry."""
+
+    path: str
+    reason: str = ""
+    min_count: int = 1
+    allow_empty: bool = False
+    tracked: bool = True
+    worktrees: bool = False
+    line: int | None = None
+
+    @property
+    def is_glob(self) -> bool:
+        return any(ch in self.path for ch in "*?[")
+
+
+@dataclass
+class ScopeConfig:
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FilesConfig:
+    #: code references under these globs are not reported as undeclared
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SmokeConfig:
+    python: str | None = None
+    include: list[str] = field(default_factory=lambda: ["**/*.py"])
+    exclude: list[str] = field(default_factory=list)
+    timeout: float = 20.0
+    jobs: int = 0
+    run_scripts: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunOptions:
+    """What the command line adds to the manifest for one run (never read from YAML)."""
+
+    use_cache: bool = True
+    changed: list[str] | None = None  # root-relative POSIX paths when --changed
+    base: str | None = None
+    fix: bool = False
+    diff: bool = False
+    jobs: int | None = None
+    timeout: float | None = None
+    shard: tuple[int, int] | None = None  # (index starting at 1, count)
+    python: str | None = None
+    progress: bool = False
+
+
+@dataclass
+class Config:
+    """The manifest plus the run's options.  ``root`` is the repository root (or the cwd)."""
+
+    root: Path
+    manifest: Path | None = None  # None when there is no manifest file
+    in_git: bool = True
+    version: int = 1
+    required_files: list[RequiredFile] = field(default_factory=list)
+    scope: ScopeConfig = field(default_factory=ScopeConfig)
+    files: FilesConfig = field(default_factory=FilesConfig)
+    smoke: SmokeConfig = field(default_factory=SmokeConfig)
+    run: RunOptions = field(default_factory=RunOptions)
+    #: line of each top-level key and of each section key, for findings on the manifest
+    lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.manifest or self.root / MANIFEST_NAME
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML with line numbers
+
+
+@dataclass
+class _Node:
+    value: Any
+    line: int  # 1-based line of the value
+    key_line: int | None = None  # 1-based line of the key that maps to it
+
+
+def _compose(text: str, where: str) -> Any:
+    import yaml  # noqa: PLC0415 - lazy: only runs that have a manifest pay for PyYAML
+
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader_cls)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"{where}{pos}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: invalid YAML: {exc}") from None
+    if node is None:
+        return None
+    return _convert(node, where, yaml)
+
+
+def _convert(node: Any, where: str, yaml: Any) -> _Node:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, _Node] = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, where, yaml).value
+            if not isinstance(key, str):
+                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}: keys must be "
+                                  f"strings, got {key!r}")
+            if key in out:
+                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}: duplicate key "
+                                  f"{key!r} (first at line {out[key].line})")
+            child = _convert(value_node, where, yaml)
+            child.key_line = key_node.start_mark.line + 1
+            out[key] = child
+        return _Node(out, line)
+    if isinstance(node, yaml.SequenceNode):
+        return _Node([_convert(item, where, yaml) for item in node.value], line)
+    constructor = yaml.SafeLoader(b"")
+    try:
+        return _Node(constructor.construct_object(node, deep=True), line)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}:{line}: invalid value: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+_TOP_KEYS = ("version", "required_files", "scope", "files", "smoke")
+_ENTRY_KEYS = ("path", "reason", "min_count", "allow_empty", "tracked", "worktrees")
+_SCOPE_KEYS = ("exclude",)
+_FILES_KEYS = ("exclude",)
+_SMOKE_KEYS = ("python", "include", "exclude", "timeout", "jobs", "run_scripts", "env")
+
+
+def _key_line(node: _Node) -> int:
+    return node.key_line or node.line
+
+
+class _Validator:
+    def __init__(self, where: str, root: Path) -> None:
+        self.where = where
+        self.root = root
+
+    def fail(self, line: int, message: str) -> ConfigError:
+        return ConfigError(f"{self.where}:{line}: {message}")
+
+    def check_keys(self, mapping: dict[str, _Node], allowed: tuple[str, ...], section: str,
+                   line: int) -> None:
+        for key, node in mapping.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                known = ", ".join(allowed)
+                raise self.fail(_key_line(node), f"unknown key {section}{key!r}{hint}; "
+                                                 f"known keys: {known}")
+
+    def mapping(self, node: _Node, key: str) -> dict[str, _Node]:
+        if not isinstance(node.value, dict):
+            raise self.fail(node.line, f"{key!r} must be a mapping, got "
+                                       f"{_type_name(node.value)}")
+        return node.value
+
+    def typed(self, node: _Node, key: str, kinds: tuple[type, ...], what: str) -> Any:
+        value = node.value
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(node.line, f"{key!r} must be {what}, got a boolean")
+        if not isinstance(value, kinds):
+            raise self.fail(node.line, f"{key!r} must be {what}, got {_type_name(value)}")
+        return value
+
+    def string_list(self, node: _Node, key: str, paths: bool = True) -> list[str]:
+        if isinstance(node.value, str):
+            items = [node]
+        elif isinstance(node.value, list):
+            items = node.value
+        else:
+            raise self.fail(node.line, f"{key!r} must be a list of strings, got "
+                                       f"{_type_name(node.value)}")
+        out = []
+        for item in items:
+            if not isinstance(item.value, str) or not item.value.strip():
+                raise self.fail(item.line, f"{key!r} entries must be non-empty strings, got "
+                                           f"{item.value!r}")
+            if paths:
+                self.inside_repo(item.value, item.line, key)
+            out.append(item.value.strip())
+        return out
+
+    def inside_repo(self, path: str, line: int, key: str) -> None:
+        """Reject absolute paths, ``..`` and symlinks that point outside the repository."""
+        text = path.strip().replace("\\", "/")
+        if text.startswith("/") or (len(text) > 1 and text[1] == ":") or text.startswith("~"):
+            raise self.fail(line, f"{key!r}: {path!r} is absolute; paths are relative to the "
+                                  "repository root")
+        if ".." in PurePosixPath(text).parts:
+            raise self.fail(line, f"{key!r}: {path!r} leaves the repository ('..')")
+        if any(ch in text for ch in "*?["):
+            return
+        full = self.root / text
+        if full.is_symlink() or any(p.is_symlink() for p in full.parents if
+                                    self.root in p.parents or p == self.root):
+            real = full.resolve()
+            root = self.root.resolve()
+            if real != root and root not in real.parents:
+                raise self.fail(line, f"{key!r}: {path!r} is a symlink that points outside "
+                                      f"the repository ({real})")
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def parse_manifest(text: str, root: Path, where: str = MANIFEST_NAME) -> Config:
+    """Validate manifest text into a Config (root set, run options default)."""
+    config = Config(root=root)
+    doc = _compose(text, where)
+    if doc is None:
+        return config
+    v = _Validator(where, root)
+    top = v.mapping(doc, "the manifest")
+    v.check_keys(top, _TOP_KEYS, "", doc.line)
+    config.lines = {key: _key_line(node) for key, node in top.items()}
+
+    if "version" in top:
+        version = v.typed(top["version"], "version", (int,), "a number")
+        if version != 1:
+            raise v.fail(top["version"].line, f"unsupported 'version': {version} (this premerge "
+                                              "reads version 1)")
+        config.version = version
+
+    if "required_files" in top:
+        node = top["required_files"]
+        if node.value is None:
+            entries: list[_Node] = []
+        elif isinstance(node.value, list):
+            entries = node.value
+        else:
+            raise v.fail(node.line, "'required_files' must be a list, got "
+                                    f"{_type_name(node.value)}")
+        seen: dict[str, int] = {}
+        for entry in entries:
+            required = _required_entry(v, entry)
+            norm = PurePosixPath(required.path.replace("\\", "/")).as_posix()
+            if norm in seen:
+                raise v.fail(entry.line, f"duplicate required_files entry {required.path!r} "
+                                         f"(first at line {seen[norm]})")
+            seen[norm] = entry.line
+            config.required_files.append(required)
+
+    if "scope" in top and top["scope"].value is not None:
+        section = v.mapping(top["scope"], "scope")
+        v.check_keys(section, _SCOPE_KEYS, "scope.", top["scope"].line)
+        if "exclude" in section:
+            config.scope.exclude = v.string_list(section["exclude"], "scope.exclude")
+
+    if "files" in top and top["files"].value is not None:
+        section = v.mapping(top["files"], "files")
+        v.check_keys(section, _FILES_KEYS, "files.", top["files"].line)
+        if "exclude" in section:
+            config.files.exclude = v.string_list(section["exclude"], "files.exclude")
+
+    if "smoke" in top and top["smoke"].value is not None:
+        _smoke_section(v, top["smoke"], config.smoke)
+    return config
+
+
+def _required_entry(v: _Validator, entry: _Node) -> RequiredFile:
+    if isinstance(entry.value, str):
+        if not entry.value.strip():
+            raise v.fail(entry.line, "required_files entries must be non-empty paths")
+        v.inside_repo(entry.value, entry.line, "required_files")
+        return RequiredFile(path=entry.value.strip(), line=entry.line)
+    if not isinstance(entry.value, dict):
+        raise v.fail(entry.line, "required_files entries must be a path or a mapping with "
+                                 f"'path', got {_type_name(entry.value)}")
+    fields = entry.value
+    v.check_keys(fields, _ENTRY_KEYS, "required_files[].", entry.line)
+    if "path" not in fields:
+        raise v.fail(entry.line, "required_files entry has no 'path'")
+    path = v.typed(fields["path"], "path", (str,), "a string")
+    if not path.strip():
+        raise v.fail(fields["path"].line, "'path' must not be empty")
+    v.inside_repo(path, fields["path"].line, "path")
+    item = RequiredFile(path=path.strip(), line=entry.line)
+    if "reason" in fields:
+        item.reason = str(v.typed(fields["reason"], "reason", (str,), "a string"))
+    if "min_count" in fields:
+        count = v.typed(fields["min_count"], "min_count", (int,), "a whole number")
+        if count < 0:
+            raise v.fail(fields["min_count"].line, "'min_count' must be 0 or more")
+        item.min_count = count
+    for flag in ("allow_empty", "tracked", "worktrees"):
+        if flag in fields:
+            setattr(item, flag, v.typed(fields[flag], flag, (bool,), "true or false"))
+    return item
+
+
+def _smoke_section(v: _Validator, node: _Node, smoke: SmokeConfig) -> None:
+    section = v.mapping(node, "smoke")
+    v.check_keys(section, _SMOKE_KEYS, "smoke.", node.line)
+    if "python" in section:
+        # an interpreter is not a repository file: a command name, a repo path or absolute
+        smoke.python = v.typed(section["python"], "smoke.python", (str,), "a string")
+    for key in ("include", "exclude", "run_scripts"):
+        if key in section:
+            setattr(smoke, key, v.string_list(section[key], f"smoke.{key}"))
+    if "env" in section:
+        smoke.env = v.string_list(section["env"], "smoke.env", paths=False)
+    if "timeout" in section:
+        timeout = v.typed(section["timeout"], "smoke.timeout", (int, float), "a number")
+        if timeout <= 0:
+            raise v.fail(section["timeout"].line, "'smoke.timeout' must be more than 0 seconds")
+        smoke.timeout = float(timeout)
+    if "jobs" in section:
+        jobs = v.typed(section["jobs"], "smoke.jobs", (int,), "a whole number")
+        if jobs < 0:
+            raise v.fail(section["jobs"].line, "'smoke.jobs' must be 0 (all CPUs) or more")
+        smoke.jobs = jobs
+
+
+def load_config(root: Path, manifest: str | os.PathLike[str] | None = None,
+                in_git: bool = True) -> Config:
+    """Load the manifest (explicit path, else ``premerge.yaml`` at ``root`` if it exists)."""
+    explicit = manifest is not None
+    path = Path(manifest) if manifest is not None else root / MANIFEST_NAME
+    if not path.is_absolute():
+        path = Path(os.path.abspath(path))
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: no such manifest file")
+        return Config(root=root, in_git=in_git)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the manifest: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: the manifest is not UTF-8 text ({exc.reason})") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: the manifest contains NUL bytes")
+    try:
+        where = path.relative_to(root).as_posix()
+    except ValueError:
+        where = str(path)
+    config = parse_manifest(text, root, where)
+    config.manifest = path
+    config.in_git = in_git
+    return config

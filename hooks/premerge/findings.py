@@ -1,0 +1,236 @@
+"""The one model every check produces and every reporter consumes.
+
+A *rule* is a class (pyflakes-style: one class per message, with its template) that lives next to
+the logic that emits it.  Defining the class registers its code, so README's table and SARIF's
+rules are generated from one registry and never written twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+#: Modules that define rules; imported by :func:`all_rules` (lazily, so a one-file run stays fast).
+RULE_MODULES = (
+    "premerge.input_rules",
+    "premerge.scope.messages",
+    "premerge.files.messages",
+    "premerge.smoke.messages",
+)
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is; ``--fail-on`` compares against this order."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "note": 1}[self.value]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place that explains a finding: where a name *is* bound, a frame of a traceback, ..."""
+
+    path: str
+    line: int | None = None
+    col: int | None = None
+    message: str = ""
+    end_line: int | None = None
+    end_col: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "line": self.line, "col": self.col,
+                                "message": self.message}
+        if self.end_line is not None:
+            data["end_line"] = self.end_line
+            data["end_col"] = self.end_col
+        return data
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A safe edit: replace ``text`` over [start, end) (1-based line, 1-based col) ranges.
+
+    ``edits`` is a tuple of ``(line, col, end_line, end_col, new_text)``; an insertion has
+    ``(line, col) == (end_line, end_col)``.
+    """
+
+    description: str
+    edits: tuple[tuple[int, int, int, int, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "edits": [
+                {"line": ln, "col": c, "end_line": eln, "end_col": ec, "text": text}
+                for ln, c, eln, ec, text in self.edits
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place.  ``path`` is absolute (POSIX); reporters make it relative."""
+
+    code: str
+    message: str
+    path: str
+    line: int | None = None
+    col: int | None = None
+    end_line: int | None = None
+    end_col: int | None = None
+    severity: Severity = Severity.ERROR
+    name: str | None = None
+    module: str | None = None
+    related: tuple[Location, ...] = ()
+    fix: Fix | None = None
+    #: a stable, location-independent identity used for de-duplication and SARIF fingerprints
+    key: str = field(default="", compare=False)
+
+    @property
+    def check(self) -> str:
+        """The check family of the code: input, scope, files or smoke."""
+        return family_of(self.code)
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line or 0, self.col or 0, self.code, self.message)
+
+    def with_changes(self, **changes: Any) -> Finding:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """Inverse of :meth:`to_dict` (used by the cache)."""
+        fix = data.get("fix")
+        return cls(
+            code=data["code"], message=data["message"], path=data["path"],
+            line=data.get("line"), col=data.get("col"), end_line=data.get("end_line"),
+            end_col=data.get("end_col"), severity=Severity(data.get("severity", "error")),
+            name=data.get("name"), module=data.get("module"),
+            related=tuple(Location(path=r["path"], line=r.get("line"), col=r.get("col"),
+                                   message=r.get("message", ""), end_line=r.get("end_line"),
+                                   end_col=r.get("end_col"))
+                          for r in data.get("related", ())),
+            fix=Fix(description=fix["description"],
+                    edits=tuple((e["line"], e["col"], e["end_line"], e["end_col"], e["text"])
+                                for e in fix.get("edits", ()))) if fix else None,
+            key=data.get("key", ""),
+        )
+
+    def to_dict(self, display_path: str | None = None,
+                related_paths: list[str] | None = None) -> dict[str, Any]:
+        related = [loc.to_dict() for loc in self.related]
+        if related_paths is not None:
+            for item, rel in zip(related, related_paths):
+                item["path"] = rel
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "path": display_path if display_path is not None else self.path,
+            "line": self.line,
+            "col": self.col,
+            "end_line": self.end_line,
+            "end_col": self.end_col,
+            "name": self.name,
+            "module": self.module,
+            "message": self.message,
+            "related": related,
+            "fix": self.fix.to_dict() if self.fix else None,
+            **({"key": self.key} if display_path is None and self.key else {}),
+        }
+
+
+_FAMILIES = {"0": "input", "1": "scope", "2": "files", "3": "smoke"}
+
+
+def family_of(code: str) -> str:
+    return _FAMILIES.get(code[2:3], "other")
+
+
+#: code -> rule class, filled in by ``Rule.__init_subclass__``.
+RULES: dict[str, type[Rule]] = {}
+
+
+class Rule:
+    """Base of every message class.  Subclasses set the class attributes and get registered.
+
+    ``template`` is formatted with the keyword arguments given to :meth:`at`; ``help`` is the
+    longer text shown in README and SARIF; ``example`` is a short snippet that triggers it.
+    """
+
+    code: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    template: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.ERROR
+    help: ClassVar[str] = ""
+    example: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.code:  # an abstract intermediate base
+            return
+        existing = RULES.get(cls.code)
+        if existing is not None and existing.__qualname__ != cls.__qualname__:
+            raise RuntimeError(f"rule code {cls.code} defined twice: {existing} and {cls}")
+        RULES[cls.code] = cls
+
+    @classmethod
+    def at(
+        cls,
+        path: str,
+        line: int | None = None,
+        col: int | None = None,
+        *,
+        end_line: int | None = None,
+        end_col: int | None = None,
+        name: str | None = None,
+        module: str | None = None,
+        related: tuple[Location, ...] | list[Location] = (),
+        fix: Fix | None = None,
+        severity: Severity | None = None,
+        key: str = "",
+        **fmt: Any,
+    ) -> Finding:
+        """Build the finding for this rule at a place; ``fmt`` fills the template."""
+        if name is not None:
+            fmt.setdefault("name", name)
+        if module is not None:
+            fmt.setdefault("module", module)
+        return Finding(
+            code=cls.code,
+            message=cls.template.format(**fmt),
+            path=path,
+            line=line,
+            col=col,
+            end_line=end_line,
+            end_col=end_col,
+            severity=severity or cls.severity,
+            name=name,
+            module=module,
+            related=tuple(related),
+            fix=fix,
+            key=key or (name or module or ""),
+        )
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every registered rule, sorted by code (imports every rule module once)."""
+    for module in RULE_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:  # a check not built yet must not break the others
+            if exc.name != module:
+                raise
+    return dict(sorted(RULES.items()))
+
+
+def rule_for(code: str) -> type[Rule] | None:
+    if code not in RULES:
+        all_rules()
+    return RULES.get(code)

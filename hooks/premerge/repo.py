@@ -1,0 +1,162 @@
+"""Everything git, in one place.  GitPython is imported lazily: `premerge scope` on one file
+never pays for it.
+
+Finding the root needs no git at all (walk up to the first ``.git``); everything else goes
+through :class:`Repository`, which wraps a ``git.Repo``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import git
+
+
+class GitError(Exception):
+    """A git operation failed; the message is one line, fit for the user."""
+
+
+def find_root(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The top of the git work tree containing ``start`` (a ``.git`` dir or file), or None."""
+    here = Path(os.path.abspath(start or os.getcwd()))
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Worktree:
+    """One entry of ``git worktree list``."""
+
+    path: str
+    branch: str | None  # short branch name, None when detached
+    head: str | None
+    is_main: bool
+    prunable: bool = False
+
+
+class Repository:
+    """A git work tree, queried through GitPython."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    @classmethod
+    def discover(cls, start: str | os.PathLike[str] | None = None) -> Repository | None:
+        root = find_root(start)
+        return cls(root) if root is not None else None
+
+    @cached_property
+    def git_repo(self) -> git.Repo:
+        try:
+            import git  # noqa: PLC0415 - lazy on purpose
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise GitError(f"GitPython is not installed: {exc}") from None
+        try:
+            return git.Repo(self.root)
+        except Exception as exc:  # git raises several unrelated types here
+            raise GitError(f"not a usable git repository at {self.root}: {exc}") from None
+
+    def _git(self, *args: str) -> str:
+        try:
+            return self.git_repo.git.execute(["git", *args], strip_newline_in_stdout=False)
+        except GitError:
+            raise
+        except Exception as exc:
+            first = str(exc).strip().splitlines()
+            raise GitError(f"git {' '.join(args[:2])} failed: "
+                           f"{first[-1] if first else exc}") from None
+
+    @cached_property
+    def tracked_files(self) -> frozenset[str]:
+        """POSIX paths (relative to the root) in git's index."""
+        out = self._git("ls-files", "-z", "--cached", "--full-name")
+        return frozenset(p for p in out.split("\0") if p)
+
+    def is_tracked(self, relpath: str) -> bool:
+        return relpath in self.tracked_files
+
+    def ignored(self, relpaths: Sequence[str]) -> set[str]:
+        """Which of these paths .gitignore (or info/exclude) ignores."""
+        if not relpaths:
+            return set()
+        return {p for p in self._check_ignore(relpaths).split("\0") if p}
+
+    def _check_ignore(self, relpaths: Sequence[str]) -> str:
+        import subprocess  # noqa: PLC0415
+
+        # GitPython's Repo.ignored() passes paths as arguments; stdin scales to any count.
+        proc = subprocess.run(
+            ["git", "-C", str(self.root), "check-ignore", "-z", "--stdin"],
+            input="\0".join(relpaths).encode(), capture_output=True, check=False,
+        )
+        if proc.returncode not in (0, 1):
+            raise GitError(f"git check-ignore failed: {proc.stderr.decode(errors='replace').strip()}")
+        return proc.stdout.decode(errors="surrogateescape")
+
+    def merge_base(self, base: str) -> str:
+        """The merge base of HEAD and ``base`` (a ref or commit)."""
+        try:
+            bases = self.git_repo.merge_base(base, "HEAD")
+        except Exception as exc:
+            raise GitError(f"cannot find the merge base with {base!r}: "
+                           f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}"
+                           ) from None
+        if not bases:
+            raise GitError(f"{base!r} and HEAD have no common ancestor")
+        return bases[0].hexsha
+
+    def changed_files(self, base: str) -> list[str]:
+        """Root-relative POSIX paths changed since the merge base with ``base``: committed,
+        staged, unstaged and untracked (not ignored) changes; deleted files excluded."""
+        mb = self.merge_base(base)
+        names: set[str] = set()
+        out = self._git("diff", "--name-only", "-z", "--diff-filter=d", mb)
+        names.update(p for p in out.split("\0") if p)
+        out = self._git("ls-files", "-z", "--others", "--exclude-standard")
+        names.update(p for p in out.split("\0") if p)
+        return sorted(n for n in names if (self.root / n).exists())
+
+    def default_base(self) -> str:
+        """A sensible base when none is given: origin's HEAD, else main/master, else HEAD~1."""
+        for ref in ("origin/HEAD", "origin/main", "origin/master", "main", "master"):
+            try:
+                self._git("rev-parse", "--verify", "--quiet", ref + "^{commit}")
+                return ref
+            except GitError:
+                continue
+        return "HEAD~1"
+
+    def worktrees(self) -> list[Worktree]:
+        """Every work tree of this repository (``git worktree list --porcelain``)."""
+        out = self._git("worktree", "list", "--porcelain")
+        trees: list[Worktree] = []
+        block: dict[str, str] = {}
+
+        def flush() -> None:
+            if "worktree" in block:
+                branch = block.get("branch")
+                if branch and branch.startswith("refs/heads/"):
+                    branch = branch[len("refs/heads/"):]
+                trees.append(Worktree(path=block["worktree"], branch=branch,
+                                      head=block.get("HEAD"), is_main=not trees,
+                                      prunable="prunable" in block))
+
+        for line in out.splitlines():
+            if not line.strip():
+                flush()
+                block = {}
+                continue
+            key, _, value = line.partition(" ")
+            block[key] = value
+        flush()
+        return trees

@@ -1,0 +1,54 @@
+"""Reporters: pure functions of findings, one module per format.
+
+Each format module has ``render(findings, context) -> str``.  Nothing here computes a finding
+or decides an exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from premerge import __version__
+from premerge.findings import Finding
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What a reporter may know besides the findings."""
+
+    root: str  # repository root (absolute POSIX); SARIF URIs are relative to it
+    cwd: str = field(default_factory=lambda: Path.cwd().as_posix())
+    files: int = 0
+    seconds: float = 0.0
+    by_check: dict[str, int] = field(default_factory=dict)
+    checks: Sequence[str] = ()
+    notes: Sequence[str] = ()
+    version: str = __version__
+
+    def display_path(self, path: str) -> str:
+        """A path relative to the current directory with POSIX separators (as the contract
+        says), or absolute when it is on another drive."""
+        try:
+            rel = os.path.relpath(path, self.cwd)
+        except ValueError:
+            return Path(path).as_posix()
+        return Path(rel).as_posix()
+
+    def root_path(self, path: str) -> str:
+        """A path relative to the repository root (SARIF, annotations)."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return Path(os.path.relpath(path, self.root)).as_posix()
+
+
+def render(format_name: str, findings: Sequence[Finding], context: ReportContext) -> str:
+    module = importlib.import_module(f"premerge.report.{format_name}")
+    text: str = module.render(findings, context)
+    return text

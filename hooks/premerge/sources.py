@@ -1,0 +1,228 @@
+"""Safe reading and discovery of Python files.
+
+Reading honours PEP 263 coding cookies and BOMs, refuses NUL bytes and huge files, and never
+raises: a file that cannot be read becomes a PM0xx finding and the others go on.
+Discovery walks directories without following directory symlinks (no loops), skipping VCS and
+virtualenv directories, caches and the manifest's excludes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tokenize
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from premerge.findings import Finding
+from premerge.input_rules import BadEncoding, SkippedFile, UnreadableFile
+
+#: Larger files are skipped with PM004: generated data modules are not worth the time.
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+#: Directory names never descended into.
+SKIP_DIR_NAMES = frozenset({
+    ".git", ".hg", ".svn", "__pycache__", "node_modules", "site-packages", "dist-packages",
+    ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+    ".eggs", "__pypackages__",
+})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A decoded Python file and what is needed to write it back unchanged."""
+
+    path: str
+    raw: bytes
+    text: str
+    encoding: str
+    bom: bool
+    newline: str  # the file's dominant line ending: "\n", "\r\n" or "\r"
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
+class SourceError(Exception):
+    """A file that cannot be turned into source text; carries its finding."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def posix(path: str | os.PathLike[str]) -> str:
+    """An absolute POSIX path string (symlinks are not resolved: keep the name the user sees)."""
+    return Path(os.path.abspath(path)).as_posix()
+
+
+def read_bytes(path: str) -> bytes:
+    """Read a file's bytes or raise SourceError with a PM001/PM004 finding."""
+    try:
+        if os.path.islink(path) and not os.path.exists(path):
+            raise SourceError(UnreadableFile.at(path, reason="dangling or looping symlink"))
+        size = os.path.getsize(path)
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError(SkippedFile.at(
+                path, reason=f"file is {size // 1024} KiB, over the {MAX_SOURCE_BYTES // 1024} "
+                             "KiB limit"))
+        with open(path, "rb") as handle:
+            return handle.read()
+    except SourceError:
+        raise
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno == 40:  # ELOOP
+            reason = "looping symlink"
+        elif isinstance(exc, IsADirectoryError):
+            reason = "is a directory"
+        raise SourceError(UnreadableFile.at(path, reason=reason)) from None
+
+
+def decode_source(path: str, raw: bytes) -> SourceFile:
+    """Decode bytes as Python does (BOM, PEP 263 cookie, default UTF-8)."""
+    if b"\x00" in raw:
+        raise SourceError(BadEncoding.at(path, 1, 1, reason="source contains NUL bytes "
+                                         "(a binary file?)"))
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except (SyntaxError, LookupError) as exc:
+        raise SourceError(BadEncoding.at(path, 1, 1, reason=str(exc))) from None
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    body = raw[3:] if bom else raw
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    try:
+        text = body.decode(codec)
+    except (UnicodeDecodeError, LookupError) as exc:
+        line = body[: getattr(exc, "start", 0)].count(b"\n") + 1
+        raise SourceError(BadEncoding.at(path, line, 1, reason=f"not valid {encoding}: "
+                                         f"{exc.reason if hasattr(exc, 'reason') else exc}")
+                          ) from None
+    crlf = text.count("\r\n")
+    lf = text.count("\n") - crlf
+    cr = text.count("\r") - crlf
+    newline = "\r\n" if crlf > max(lf, cr) else ("\r" if cr > lf else "\n")
+    return SourceFile(path=path, raw=raw, text=text, encoding=encoding, bom=bom, newline=newline)
+
+
+def read_source(path: str) -> SourceFile:
+    """Read and decode a Python file, or raise SourceError carrying a PM0xx finding."""
+    return decode_source(path, read_bytes(path))
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(glob_to_regex(pattern))
+
+
+def glob_to_regex(pattern: str) -> str:
+    """Translate a repository glob to a regex over POSIX relative paths.
+
+    ``*`` and ``?`` stay within one path segment, ``**`` spans segments, ``[...]`` is a class.
+    A pattern also matches everything below a directory it matches (``tests`` excludes
+    ``tests/a.py``), and a pattern without ``/`` matches at any depth, as in .gitignore.
+    """
+    pat = pattern.strip().replace("\\", "/")
+    anchored = "/" in pat.rstrip("/")
+    pat = pat.strip("/")
+    out: list[str] = []
+    i = 0
+    while i < len(pat):
+        ch = pat[i]
+        if pat.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif pat.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif ch == "*":
+            out.append("[^/]*")
+            i += 1
+        elif ch == "?":
+            out.append("[^/]")
+            i += 1
+        elif ch == "[":
+            end = pat.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(ch))
+                i += 1
+            else:
+                body = pat[i + 1:end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end + 1
+        else:
+            out.append(re.escape(ch))
+            i += 1
+    prefix = "" if anchored else "(?:.*/)?"
+    return f"^{prefix}{''.join(out)}(?:/.*)?$"
+
+
+def matches_any(relpath: str, patterns: Iterable[str]) -> bool:
+    """True when a POSIX relative path matches one of the globs."""
+    return any(_glob_regex(p).match(relpath) for p in patterns)
+
+
+def is_virtualenv(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
+
+
+def relative_to(path: str, root: str) -> str:
+    """POSIX path relative to root, or the path itself when it is outside root."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def iter_python_files(directory: str, root: str, exclude: Sequence[str] = (),
+                      include_hidden: bool = False) -> Iterator[str]:
+    """Yield ``*.py`` files below ``directory`` (absolute POSIX paths), sorted, pruned."""
+    for current, dirnames, filenames in os.walk(directory):
+        kept = []
+        for name in sorted(dirnames):
+            full = os.path.join(current, name)
+            if name in SKIP_DIR_NAMES or (name.startswith(".") and not include_hidden):
+                continue
+            if os.path.islink(full) or is_virtualenv(full):
+                continue
+            if exclude and matches_any(relative_to(posix(full), root), exclude):
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            full = posix(os.path.join(current, name))
+            if exclude and matches_any(relative_to(full, root), exclude):
+                continue
+            yield full
+
+
+def discover_python_files(paths: Sequence[str | os.PathLike[str]], root: str,
+                          exclude: Sequence[str] = ()) -> tuple[list[str], list[Finding]]:
+    """Files to check for the given PATHs (files or directories; none means ``root``).
+
+    Returns the sorted, de-duplicated absolute paths and findings for paths that do not exist.
+    Explicit files are kept even when they do not end in ``.py`` (the user named them), but the
+    manifest's excludes apply to them too, as pre-commit users expect.
+    """
+    found: dict[str, None] = {}
+    problems: list[Finding] = []
+    for given in paths or [root]:
+        full = posix(given)
+        if os.path.isdir(full):
+            for item in iter_python_files(full, root, exclude):
+                found.setdefault(item, None)
+        elif os.path.lexists(full):
+            if exclude and matches_any(relative_to(full, root), exclude):
+                continue
+            found.setdefault(full, None)
+        else:
+            problems.append(UnreadableFile.at(full, reason="no such file or directory"))
+    return sorted(found), problems

@@ -1,0 +1,158 @@
+"""Shared fixtures: real git repositories, real subprocesses, the CLI in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from premerge.cli import main as premerge_main
+
+ROOT = Path(__file__).resolve().parent.parent
+#: ../shared beside the checkout (the SARIF schema lives there); tests skip when it is absent.
+SHARED = ROOT.parent / "shared"
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "premerge tests",
+    "GIT_AUTHOR_EMAIL": "tests@premerge.invalid",
+    "GIT_COMMITTER_NAME": "premerge tests",
+    "GIT_COMMITTER_EMAIL": "tests@premerge.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow") or os.environ.get("CI", "").lower() in ("1", "true"):
+        return
+    skip = pytest.mark.skip(reason="slow corpus test: run with --run-slow (CI runs it)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own premerge cache and git identity; nothing leaks from the host."""
+    monkeypatch.setenv("PREMERGE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV}, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout
+
+
+@dataclass
+class Repo:
+    """A real git repository in a temporary directory."""
+
+    path: Path
+
+    def write(self, rel: str, content: str | bytes, dedent: bool = True) -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(textwrap.dedent(content) if dedent else content, encoding="utf-8")
+        return target
+
+    def files(self, mapping: Mapping[str, str | bytes]) -> None:
+        for rel, content in mapping.items():
+            self.write(rel, content)
+
+    def git(self, *args: str, check: bool = True) -> str:
+        return git(self.path, *args, check=check)
+
+    def commit(self, message: str = "commit", paths: tuple[str, ...] = ()) -> str:
+        self.git("add", "-A", *paths) if not paths else self.git("add", *paths)
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[..., Repo]:
+    """Factory: ``make_repo({"a.py": "..."}, commit=True)`` -> a real git repo."""
+    counter = iter(range(1000))
+
+    def factory(files: Mapping[str, str | bytes] | None = None, commit: bool = True,
+                name: str | None = None, branch: str = "main") -> Repo:
+        path = tmp_path / (name or f"repo{next(counter)}")
+        path.mkdir(parents=True)
+        git(path, "init", "-q", "-b", branch)
+        repo = Repo(path)
+        if files:
+            repo.files(files)
+        if commit:
+            repo.commit("initial")
+        return repo
+
+    return factory
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run ``premerge ARGS`` in-process in ``cwd``; returns exit code, stdout, stderr."""
+
+    def runner(*args: str, cwd: Path | None = None) -> CliResult:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = premerge_main(list(args))
+            except SystemExit as exc:  # argparse usage errors and --version
+                code = exc.code if isinstance(exc.code, int) else 2
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return runner
+
+
+def run_premerge(*args: str, cwd: Path, env: Mapping[str, str] | None = None,
+                 timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run premerge as a real subprocess (``python -m premerge``)."""
+    return subprocess.run([sys.executable, "-m", "premerge", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+
+
+def run_python(code_or_file: str | Path, cwd: Path, *args: str,
+               timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Execute fixture code in a real interpreter (to prove a NameError really happens)."""
+    if isinstance(code_or_file, Path):
+        cmd = [sys.executable, str(code_or_file), *args]
+    else:
+        cmd = [sys.executable, "-c", code_or_file, *args]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One PRE_COMMIT_HOME for the session so hook environments are built once."""
+    yield tmp_path_factory.mktemp("pre-commit-home")

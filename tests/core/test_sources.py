@@ -1,0 +1,89 @@
+"""Reading, decoding, discovery, globs and noqa: the shared plumbing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from premerge.check import noqa_codes
+from premerge.sources import SourceError, discover_python_files, matches_any, read_source
+
+
+@pytest.mark.parametrize(("path", "patterns", "expected"), [
+    ("tests/test_a.py", ["tests/**"], True),
+    ("tests/test_a.py", ["tests"], True),
+    ("src/tests/test_a.py", ["tests"], True),        # no slash: any depth, like .gitignore
+    ("src/tests/test_a.py", ["/tests"], False),
+    ("a/b/c.py", ["a/**/c.py"], True),
+    ("a/c.py", ["a/**/c.py"], True),
+    ("a/b/c.py", ["a/*.py"], False),
+    ("scheduler_backups/x/y.py", ["scheduler_backups/**"], True),
+    ("x.pyc", ["*.py"], False),
+])
+def test_globs(path: str, patterns: list[str], expected: bool) -> None:
+    assert matches_any(path, patterns) is expected
+
+
+def test_decoding_honours_cookie_and_bom(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"# -*- coding: latin-1 -*-\nname = '\xe9'\n")
+    assert "é" in read_source(str(latin)).text
+    bom = tmp_path / "bom.py"
+    bom.write_bytes(b"\xef\xbb\xbfx = 1\r\n")
+    source = read_source(str(bom))
+    assert source.bom and source.text == "x = 1\r\n" and source.newline == "\r\n"
+
+
+@pytest.mark.parametrize(("content", "code"), [
+    (b"x = 1\x00\n", "PM003"),
+    (b"x = '\xff'\n", "PM003"),
+    (b"# coding: nonsense-codec\nx = 1\n", "PM003"),
+])
+def test_bad_bytes_become_findings(tmp_path: Path, content: bytes, code: str) -> None:
+    target = tmp_path / "bad.py"
+    target.write_bytes(content)
+    with pytest.raises(SourceError) as info:
+        read_source(str(target))
+    assert info.value.finding.code == code
+
+
+def test_dangling_and_looping_symlinks(tmp_path: Path) -> None:
+    (tmp_path / "dangling.py").symlink_to(tmp_path / "nowhere.py")
+    (tmp_path / "loop_a.py").symlink_to(tmp_path / "loop_b.py")
+    (tmp_path / "loop_b.py").symlink_to(tmp_path / "loop_a.py")
+    for name in ("dangling.py", "loop_a.py"):
+        with pytest.raises(SourceError) as info:
+            read_source(str(tmp_path / name))
+        assert info.value.finding.code == "PM001"
+
+
+def test_discovery_skips_venvs_hidden_and_excludes(tmp_path: Path) -> None:
+    for rel in ("pkg/a.py", "pkg/sub/b.py", ".hidden/c.py", "env/lib/d.py", "build_out/e.py",
+                "__pycache__/f.py", "notes.txt"):
+        target = tmp_path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("x = 1\n")
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    os.symlink(tmp_path / "pkg", tmp_path / "pkg_link")
+    files, problems = discover_python_files([], tmp_path.as_posix(), ["build_out"])
+    rel = [Path(f).relative_to(tmp_path).as_posix() for f in files]
+    assert rel == ["pkg/a.py", "pkg/sub/b.py"]
+    assert problems == []
+
+
+def test_discovery_reports_missing_path(tmp_path: Path) -> None:
+    files, problems = discover_python_files([tmp_path / "nope.py"], tmp_path.as_posix())
+    assert files == [] and [p.code for p in problems] == ["PM001"]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("x = y  # noqa", {"*"}),
+    ("x = y  # noqa: PM101", {"PM101"}),
+    ("x = y  # NOQA:PM101,PM102", {"PM101", "PM102"}),
+    ("x = y  # noqa: E501 PM105", {"E501", "PM105"}),
+    ("x = y", None),
+])
+def test_noqa_parsing(line: str, expected: set[str] | None) -> None:
+    assert noqa_codes(line) == expected
