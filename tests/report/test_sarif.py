@@ -1,0 +1,193 @@
+"""``--format sarif``: schema-valid, rules from the registry, locations, stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from premerge.findings import Finding, Fix, Location, Severity, all_rules
+from premerge.input_rules import InternalError, NotChecked, SkippedFile, SyntaxErrorInFile
+from premerge.report import ReportContext, render
+from premerge.report.sarif import FINGERPRINT_KEY, document
+from tests.report.schema import assert_valid_sarif
+
+
+def _context(root: Path, **kwargs: object) -> ReportContext:
+    return ReportContext(root=root.as_posix(), cwd=root.as_posix(), **kwargs)  # type: ignore[arg-type]
+
+
+def _sarif(findings: list[Finding], root: Path, **kwargs: object) -> dict:
+    text = render("sarif", findings, _context(root, **kwargs))
+    data = json.loads(text)
+    assert_valid_sarif(data)
+    return data
+
+
+def _write(root: Path, rel: str, text: str) -> str:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path.as_posix()
+
+
+def test_empty_run_is_valid_and_lists_every_rule(tmp_path: Path) -> None:
+    data = _sarif([], tmp_path, notes=["smoke skipped: no modules"])
+    assert data["version"] == "2.1.0"
+    (run,) = data["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "premerge"
+    ids = [rule["id"] for rule in driver["rules"]]
+    assert ids == sorted(all_rules())
+    assert run["results"] == []
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is True
+    assert invocation["toolExecutionNotifications"][0]["message"]["text"] == \
+        "smoke skipped: no modules"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"
+
+
+def test_rule_descriptor_carries_title_help_example_and_level(tmp_path: Path) -> None:
+    rules = {r["id"]: r for r in _sarif([], tmp_path)["runs"][0]["tool"]["driver"]["rules"]}
+    syntax = rules["PM002"]
+    assert syntax["name"] == "SyntaxErrorInFile"
+    assert syntax["shortDescription"]["text"] == SyntaxErrorInFile.title
+    assert syntax["fullDescription"]["text"] == SyntaxErrorInFile.help
+    assert SyntaxErrorInFile.example in syntax["help"]["text"]
+    assert syntax["defaultConfiguration"]["level"] == "error"
+    assert rules["PM004"]["defaultConfiguration"]["level"] == "warning"
+    assert rules["PM005"]["defaultConfiguration"]["level"] == "note"
+
+
+def test_result_locations_regions_and_related(tmp_path: Path) -> None:
+    path = _write(tmp_path, "pkg/mod.py", "import os\n\ndef f(:\n    pass\n")
+    other = _write(tmp_path, "pkg/other.py", "x = 1\n")
+    finding = SyntaxErrorInFile.at(
+        path, 3, 7, end_line=3, end_col=8, reason="invalid syntax",
+        related=[Location(other, 1, 1, "defined here"), Location(other, None, None, "")])
+    (result,) = _sarif([finding], tmp_path)["runs"][0]["results"]
+    rules = _sarif([finding], tmp_path)["runs"][0]["tool"]["driver"]["rules"]
+    assert result["ruleId"] == "PM002"
+    assert rules[result["ruleIndex"]]["id"] == "PM002"
+    assert result["level"] == "error"
+    assert result["message"]["text"] == "syntax error: invalid syntax"
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"] == {"uri": "pkg/mod.py", "uriBaseId": "%SRCROOT%"}
+    assert physical["region"] == {"startLine": 3, "startColumn": 7, "endLine": 3, "endColumn": 8}
+    first, second = result["relatedLocations"]
+    assert first["id"] == 1 and second["id"] == 2
+    assert first["message"]["text"] == "defined here"
+    assert first["physicalLocation"]["artifactLocation"]["uri"] == "pkg/other.py"
+    assert "region" not in second["physicalLocation"]
+    assert "message" not in second
+
+
+def test_region_omitted_without_line_and_levels_follow_severity(tmp_path: Path) -> None:
+    path = _write(tmp_path, "big.py", "x = 1\n")
+    findings = [SkippedFile.at(path, reason="too large"),
+                NotChecked.at(path, 1, 1, reason="star import")]
+    results = _sarif(findings, tmp_path)["runs"][0]["results"]
+    assert "region" not in results[0]["locations"][0]["physicalLocation"]
+    assert [r["level"] for r in results] == ["warning", "note"]
+
+
+def test_paths_with_spaces_outside_root_and_unregistered_codes(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    inside = _write(root, "dir with space/a#b.py", "x = 1\n")
+    outside = _write(tmp_path, "elsewhere/wt.py", "y = 2\n")
+    unknown = Finding(code="PM999", message="from a newer check", path=inside, line=1,
+                      severity=Severity.WARNING)
+    finding = SyntaxErrorInFile.at(inside, 1, 1, reason="x",
+                                   related=[Location(outside, 1, 1, "the other worktree")])
+    data = _sarif([finding, unknown], root)
+    run = data["runs"][0]
+    uri = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "dir%20with%20space/a%23b.py"
+    related = run["results"][0]["relatedLocations"][0]["physicalLocation"]["artifactLocation"]
+    assert related == {"uri": Path(outside).as_uri()}
+    rules = run["tool"]["driver"]["rules"]
+    assert rules[run["results"][1]["ruleIndex"]]["id"] == "PM999"
+
+
+def test_fix_becomes_a_sarif_fix(tmp_path: Path) -> None:
+    path = _write(tmp_path, "m.py", "def f():\n    return os.sep\n")
+    fix = Fix("import os at the top", ((1, 1, 1, 1, "import os\n"),))
+    finding = Finding(code="PM002", message="m", path=path, line=2, col=12, fix=fix)
+    (result,) = _sarif([finding], tmp_path)["runs"][0]["results"]
+    (change,) = result["fixes"][0]["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "m.py"
+    assert change["replacements"][0]["insertedContent"]["text"] == "import os\n"
+
+
+def test_internal_error_marks_the_invocation_unsuccessful(tmp_path: Path) -> None:
+    finding = InternalError.at(tmp_path.as_posix(), reason="the scope check crashed")
+    run = _sarif([finding], tmp_path)["runs"][0]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert "region" not in run["results"][0]["locations"][0]["physicalLocation"]
+
+
+def _fingerprint(root: Path, findings: list[Finding]) -> list[str]:
+    data = document(findings, _context(root))
+    return [r["partialFingerprints"][FINGERPRINT_KEY] for r in data["runs"][0]["results"]]
+
+
+def test_fingerprint_survives_lines_inserted_above(tmp_path: Path) -> None:
+    body = "def run():\n    return Briefing()\n"
+    path = _write(tmp_path, "session.py", body)
+    before = _fingerprint(tmp_path, [SyntaxErrorInFile.at(path, 2, 12, name="Briefing",
+                                                          reason="r")])
+    _write(tmp_path, "session.py", "import sys\n\n\n# a comment\n" + body.replace("    ", "\t"))
+    after = _fingerprint(tmp_path, [SyntaxErrorInFile.at(path, 6, 12, name="Briefing",
+                                                         reason="r")])
+    assert before == after
+
+
+def test_fingerprint_differs_for_a_different_finding(tmp_path: Path) -> None:
+    path = _write(tmp_path, "s.py", "a = Briefing\nb = Session\n")
+    elsewhere = _write(tmp_path, "t.py", "a = Briefing\nb = Session\n")
+    base = SyntaxErrorInFile.at(path, 1, 5, name="Briefing", reason="r")
+    prints = _fingerprint(tmp_path, [
+        base,
+        SyntaxErrorInFile.at(path, 2, 5, name="Session", reason="r"),  # other name, other line
+        SyntaxErrorInFile.at(path, 1, 5, name="Other", reason="r"),  # same line, other name
+        NotChecked.at(path, 1, 5, name="Briefing", reason="r"),  # same place, other code
+        SyntaxErrorInFile.at(elsewhere, 1, 5, name="Briefing", reason="r"),  # other file
+    ])
+    assert len(set(prints)) == len(prints)
+
+
+def test_identical_lines_get_distinct_occurrences(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dup.py", "x = missing\nx = missing\n")
+    first, second = _fingerprint(tmp_path, [
+        SyntaxErrorInFile.at(path, 1, 5, name="missing", reason="r"),
+        SyntaxErrorInFile.at(path, 2, 5, name="missing", reason="r")])
+    assert first != second
+    assert first.split(":")[0] == second.split(":")[0]
+    assert (first.split(":")[1], second.split(":")[1]) == ("1", "2")
+
+
+def test_fingerprint_without_a_line_ignores_numbers_in_the_message(tmp_path: Path) -> None:
+    manifest = (tmp_path / "premerge.yaml").as_posix()
+    one = Finding(code="PM002", message="entry at line 3 matches nothing", path=manifest)
+    two = Finding(code="PM002", message="entry at line 9 matches nothing", path=manifest)
+    assert _fingerprint(tmp_path, [one]) == _fingerprint(tmp_path, [two])
+
+
+@pytest.mark.parametrize("line, col", [(0, 0), (None, 5)])
+def test_nonsense_positions_still_validate(tmp_path: Path, line: int | None, col: int) -> None:
+    finding = Finding(code="PM001", message="m", path=(tmp_path / "x.py").as_posix(), line=line,
+                      col=col, end_line=0, end_col=0)
+    _sarif([finding], tmp_path)
+
+
+def test_cli_writes_valid_sarif(make_repo, run_cli) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/mod.py": "VALUE = 1\n"})
+    out = repo.path / "out.sarif"
+    result = run_cli("check", "--format", "sarif", "--output", str(out), "--checks",
+                     "scope,files", cwd=repo.path)
+    assert result.code in (0, 1), result.err
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert_valid_sarif(data)
+    assert data["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == \
+        repo.path.resolve().as_uri() + "/"
