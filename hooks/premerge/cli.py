@@ -32,6 +32,9 @@ def _common(parser: argparse.ArgumentParser, paths: bool = True) -> None:
     out.add_argument("--output", metavar="FILE", help="write the report to FILE")
     out.add_argument("--summary", metavar="FILE",
                      help="also write a Markdown job summary to FILE (appended)")
+    out.add_argument("--sarif", metavar="FILE",
+                     help="also write a SARIF report to FILE (for CI: annotations and SARIF "
+                          "from one run)")
     out.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
                      help="lowest severity that makes the exit code 1 (default: error)")
     run = parser.add_argument_group("run")
@@ -234,6 +237,8 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
         summary = render("summary", result.findings, context)
         with open(args.summary, "a", encoding="utf-8") as handle:
             handle.write(summary)
+    if args.sarif:
+        Path(args.sarif).write_text(render("sarif", result.findings, context), encoding="utf-8")
     if args.format == "text":
         from premerge.report.text import summary_line  # noqa: PLC0415
 
