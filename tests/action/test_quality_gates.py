@@ -1,0 +1,177 @@
+"""Quality gates on the Action, the workflows and the hook manifest, run offline.
+
+Schemas (check-jsonschema's vendored GitHub schemas), zizmor's offline audits, pre-commit's
+manifest validation, SHA pins from ../shared/pinned-actions.json, the contract's inputs and
+outputs, and no template expansion inside any ``run:``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SHARED
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+CONTRACT_INPUTS = ["checks", "paths", "config", "python", "base-ref", "changed-only",
+                   "sarif-file", "fail-on", "allow-untrusted"]
+CONTRACT_OUTPUTS = ["findings", "sarif-file"]
+PIN = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)(?P<sub>/[\w./-]+)?@(?P<sha>[0-9a-f]{40})$")
+
+
+@functools.lru_cache(maxsize=1)
+def _offline_prefix() -> tuple[str, ...]:
+    """``unshare -rn`` (no network namespace at all) when the kernel allows it."""
+    if shutil.which("unshare"):
+        probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return ("unshare", "-rn")
+    return ()
+
+
+def _offline(*cmd: str) -> subprocess.CompletedProcess[str]:
+    """Run a tool with no network: a separate network namespace, else dead proxies."""
+    if shutil.which(cmd[0]) is None:
+        pytest.skip(f"{cmd[0]} is not installed (pip install -e '.[test]')")
+    env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+           "NO_PROXY": ""}
+    return subprocess.run([*_offline_prefix(), *cmd], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=300, stdin=subprocess.DEVNULL, check=False)
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_there_are_workflows() -> None:
+    names = {p.name for p in WORKFLOWS}
+    assert {"premerge.yml", "ci.yml"} <= names
+
+
+def test_action_matches_the_github_actions_schema() -> None:
+    proc = _offline("check-jsonschema", "--builtin-schema", "vendor.github-actions",
+                    "action.yml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_workflows_match_the_github_workflows_schema() -> None:
+    proc = _offline("check-jsonschema", "--builtin-schema", "vendor.github-workflows",
+                    *(str(p) for p in WORKFLOWS))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_schema_check_can_fail(tmp_path: Path) -> None:
+    """The gate is real: a broken action (no ``runs``) is rejected."""
+    broken = tmp_path / "action.yml"
+    broken.write_text("name: x\ndescription: y\n", encoding="utf-8")
+    proc = _offline("check-jsonschema", "--builtin-schema", "vendor.github-actions", str(broken))
+    assert proc.returncode != 0
+
+
+def test_zizmor_offline_reports_nothing() -> None:
+    proc = _offline("zizmor", "--offline", "--no-progress", "--format", "json", "action.yml",
+                    ".github/workflows/")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout) == []
+
+
+def test_zizmor_gate_can_fail(tmp_path: Path) -> None:
+    """The gate is real: the injection this action avoids is reported when present."""
+    bad = tmp_path / "action.yml"
+    bad.write_text(
+        "name: x\ndescription: y\ninputs:\n  paths: {description: p}\n"
+        "runs:\n  using: composite\n  steps:\n"
+        "    - shell: bash\n      run: echo ${{ inputs.paths }}\n", encoding="utf-8")
+    proc = _offline("zizmor", "--offline", "--no-progress", "--format", "json", str(bad))
+    assert proc.returncode != 0
+    assert any(f["ident"] == "template-injection" for f in json.loads(proc.stdout))
+
+
+def test_pre_commit_validates_the_hook_manifest() -> None:
+    proc = _offline("pre-commit", "validate-manifest", ".pre-commit-hooks.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_action_inputs_and_outputs_are_the_contracts() -> None:
+    action = _yaml(ROOT / "action.yml")
+    assert list(action["inputs"]) == CONTRACT_INPUTS
+    assert list(action["outputs"]) == CONTRACT_OUTPUTS
+    inputs = action["inputs"]
+    assert inputs["checks"]["default"] == "scope,files,smoke"
+    assert inputs["allow-untrusted"]["default"] == "false"
+    assert inputs["changed-only"]["default"] == ""  # decided from the event at run time
+    assert inputs["fail-on"]["default"] == "error"
+    assert all(spec.get("description") for spec in inputs.values())
+    assert action["runs"]["using"] == "composite"
+
+
+def _run_steps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = list(document.get("runs", {}).get("steps", []))
+    for job in document.get("jobs", {}).values():
+        steps += job.get("steps", [])
+    return steps
+
+
+@pytest.mark.parametrize("path", [ROOT / "action.yml", *WORKFLOWS], ids=lambda p: p.name)
+def test_inputs_reach_shell_only_through_env(path: Path) -> None:
+    for step in _run_steps(_yaml(path)):
+        if "run" in step:
+            assert "${{" not in step["run"], f"{path.name}: template expansion in run: {step}"
+
+
+def test_every_input_is_passed_to_the_run_step_by_env() -> None:
+    action = _yaml(ROOT / "action.yml")
+    run_step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
+    for name in CONTRACT_INPUTS:
+        env_name = "INPUT_" + name.upper().replace("-", "_")
+        assert run_step["env"][env_name] == f"${{{{ inputs.{name} }}}}"
+
+
+def _pins() -> dict[str, dict[str, str]]:
+    path = SHARED / "pinned-actions.json"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: pins cannot be compared")
+    data: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))["actions"]
+    return data
+
+
+@pytest.mark.parametrize("path", [ROOT / "action.yml", *WORKFLOWS], ids=lambda p: p.name)
+def test_every_uses_is_pinned_by_sha_with_its_tag(path: Path) -> None:
+    pins = _pins()
+    text = path.read_text(encoding="utf-8")
+    for match in re.finditer(r"^\s*(?:-\s*)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$", text,
+                             re.MULTILINE):
+        ref = match["ref"]
+        if ref.startswith(("./", "$/")):
+            continue  # this repository's own action
+        pin = PIN.match(ref)
+        assert pin, f"{path.name}: {ref} is not OWNER/REPO@SHA"
+        expected = pins[pin["action"]]
+        assert pin["sha"] == expected["sha"], f"{path.name}: {ref} is not the pinned commit"
+        assert match["rest"].strip() == f"# {expected['tag']}", \
+            f"{path.name}: {ref} lacks the comment '# {expected['tag']}'"
+
+
+def test_dogfooding_workflow_uses_the_local_action_and_uploads_sarif() -> None:
+    workflow = _yaml(ROOT / ".github" / "workflows" / "premerge.yml")
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1: on -> True
+    assert "pull_request" in triggers
+    steps = workflow["jobs"]["premerge"]["steps"]
+    checkout = steps[0]
+    assert checkout["with"]["fetch-depth"] == 0
+    local = next(s for s in steps if s.get("uses") == "./")
+    upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
+    assert upload["with"]["sarif_file"] == f"${{{{ steps.{local['id']}.outputs.sarif-file }}}}"
+    sharded = next(job for job in workflow["jobs"].values() if "matrix" in job.get("strategy", {}))
+    assert any("--shard" in s.get("run", "") for s in sharded["steps"])
