@@ -41,6 +41,8 @@ class RunResult:
     notes: list[str]
     checks: list[str]
     facts: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: wall time of each check (the total also covers merging)
+    seconds_by_check: dict[str, float] = field(default_factory=dict)
 
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
@@ -85,17 +87,40 @@ def _read_lines(path: str) -> list[str] | None:
     return data.decode("utf-8", errors="replace").splitlines()
 
 
+def _identity(finding: Finding) -> tuple[object, ...]:
+    """Two findings with the same code, place and message are one (scope and smoke may both
+    report the same syntax error)."""
+    return (finding.code, finding.path, finding.line, finding.col, finding.message)
+
+
 def deduplicated(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per (code, place, message), sorted by place."""
     seen: set[tuple[object, ...]] = set()
     out: list[Finding] = []
     for finding in sorted(findings, key=Finding.sort_key):
-        ident = (finding.code, finding.path, finding.line, finding.col, finding.message)
+        ident = _identity(finding)
         if ident in seen:
             continue
         seen.add(ident)
         out.append(finding)
     return out
+
+
+def merged(results: dict[str, CheckResult],
+           read_lines: Callable[[str], list[str] | None] = _read_lines,
+           ) -> tuple[list[Finding], dict[str, int]]:
+    """Every check's findings after ``# noqa``, de-duplicated and sorted, and how many each
+    check contributed (a duplicate counts for the check that ran first, so the per-check
+    counts add up to the total)."""
+    first: dict[tuple[object, ...], tuple[Finding, str]] = {}
+    for name, result in results.items():
+        for finding in suppressed(result.findings, read_lines):
+            first.setdefault(_identity(finding), (finding, name))
+    by_check = {name: 0 for name in results}
+    for _, name in first.values():
+        by_check[name] += 1
+    findings = sorted((finding for finding, _ in first.values()), key=Finding.sort_key)
+    return findings, by_check
 
 
 def run_one(name: str, config: Config, paths: Sequence[str]) -> CheckResult:
@@ -105,25 +130,33 @@ def run_one(name: str, config: Config, paths: Sequence[str]) -> CheckResult:
 
 
 def run_checks(config: Config, paths: Sequence[str], checks: Sequence[str]) -> RunResult:
-    """Run ``checks`` in order, merge their findings, apply ``# noqa`` and de-duplicate."""
+    """Run ``checks`` in order, merge their findings, apply ``# noqa`` and de-duplicate.
+
+    A check that crashes becomes one PM009 finding and the others still report; a user error
+    it raises (an invalid manifest, a git failure) ends the run with its one-line message.
+    """
+    from premerge.config import ConfigError  # noqa: PLC0415
+    from premerge.repo import GitError  # noqa: PLC0415
+
     started = time.perf_counter()
-    findings: list[Finding] = []
     notes: list[str] = []
     files = 0
-    by_check: dict[str, int] = {}
     results: dict[str, CheckResult] = {}
+    seconds_by_check: dict[str, float] = {}
     for name in CHECKS:
         if name not in checks:
             continue
+        began = time.perf_counter()
         try:
             result = run_one(name, config, paths)
-        except (KeyboardInterrupt, SystemExit):
+        except (KeyboardInterrupt, SystemExit, ConfigError, GitError):
             raise
         except Exception as exc:
             # A bug in one check must not hide the others' answers.
             result = CheckResult(findings=[InternalError.at(
                 str(config.root), reason=f"the {name} check crashed: {type(exc).__name__}: "
                                          f"{exc}")])
+        seconds_by_check[name] = time.perf_counter() - began
         results[name] = result
         files = max(files, result.files)
         notes.extend(result.notes)
@@ -131,14 +164,12 @@ def run_checks(config: Config, paths: Sequence[str], checks: Sequence[str]) -> R
         refine = _refiner()
         if refine is not None:
             results["scope"].findings = refine(results["scope"].findings, results["smoke"].facts)
-    for name, result in results.items():
-        kept = suppressed(result.findings, _read_lines)
-        by_check[name] = len(kept)
-        findings.extend(kept)
-    return RunResult(findings=deduplicated(findings), files=files,
+    findings, by_check = merged(results)
+    return RunResult(findings=findings, files=files,
                      seconds=time.perf_counter() - started, by_check=by_check, notes=notes,
                      checks=[c for c in CHECKS if c in checks],
-                     facts={name: result.facts for name, result in results.items()})
+                     facts={name: result.facts for name, result in results.items()},
+                     seconds_by_check=seconds_by_check)
 
 
 def _refiner() -> Callable[[list[Finding], dict[str, object]], list[Finding]] | None:

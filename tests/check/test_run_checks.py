@@ -1,0 +1,140 @@
+"""``premerge check``'s merge: order, ``# noqa``, de-duplication, per-check counts, crashes.
+
+The real checks are swapped for small check modules written into a temporary directory (the
+same ``run(config, paths) -> CheckResult`` interface), so the merge is tested on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from premerge import check
+from premerge.config import Config
+
+_CHECK_MODULE = '''
+from premerge.check import CheckResult
+from premerge.findings import Location
+from premerge.input_rules import SkippedFile, SyntaxErrorInFile
+
+
+def run(config, paths):
+    root = config.root.as_posix()
+    {body}
+'''
+
+
+@pytest.fixture
+def fake_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``fake_checks(scope="return ...", smoke="...")`` installs check modules by body."""
+    package = tmp_path / f"fake_checks_{uuid.uuid4().hex}"  # fresh: no stale sys.modules
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def install(**bodies: str) -> None:
+        for name, body in bodies.items():
+            source = _CHECK_MODULE.format(body=textwrap.indent(body, "    ").lstrip())
+            (package / f"{name}.py").write_text(source, encoding="utf-8")
+            monkeypatch.setitem(check.CHECKS, name, f"{package.name}.{name}")
+
+    return install
+
+
+def _repo(tmp_path: Path) -> Config:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "a.py").write_text("x = (\ny = 2  # noqa: PM002\nz = 3  # noqa: PM101\n",
+                               encoding="utf-8")
+    return Config(root=root, in_git=False)
+
+
+SYNTAX = 'SyntaxErrorInFile.at(root + "/a.py", {line}, 1, reason="bad")'
+
+
+def test_duplicates_count_once_for_the_first_check(tmp_path: Path, fake_checks) -> None:
+    fake_checks(
+        scope=f"return CheckResult(findings=[{SYNTAX.format(line=1)}], files=1)",
+        smoke=f"return CheckResult(findings=[{SYNTAX.format(line=1)}, "
+              f"SkippedFile.at(root + '/a.py', reason='big')], files=3)",
+    )
+    result = check.run_checks(_repo(tmp_path), [], ["scope", "smoke"])
+    assert [f.code for f in result.findings] == ["PM004", "PM002"]  # sorted by place
+    assert result.by_check == {"scope": 1, "smoke": 1}
+    assert sum(result.by_check.values()) == len(result.findings)
+    assert result.files == 3 and result.checks == ["scope", "smoke"]
+    assert set(result.seconds_by_check) == {"scope", "smoke"}
+
+
+def test_noqa_suppresses_only_its_codes(tmp_path: Path, fake_checks) -> None:
+    fake_checks(scope="return CheckResult(findings=[" + ", ".join(
+        SYNTAX.format(line=n) for n in (1, 2, 3)) + "])")
+    result = check.run_checks(_repo(tmp_path), [], ["scope"])
+    assert [f.line for f in result.findings] == [1, 3]  # line 2 has noqa: PM002
+    assert result.by_check == {"scope": 2}
+
+
+def test_a_crashing_check_does_not_hide_the_others(tmp_path: Path, fake_checks) -> None:
+    fake_checks(scope="raise ValueError('oops')",
+                files=f"return CheckResult(findings=[{SYNTAX.format(line=1)}], "
+                      "notes=['worktrees skipped'])")
+    result = check.run_checks(_repo(tmp_path), [], ["scope", "files"])
+    codes = sorted(f.code for f in result.findings)
+    assert codes == ["PM002", "PM009"]
+    crash = next(f for f in result.findings if f.code == "PM009")
+    assert "the scope check crashed: ValueError: oops" in crash.message
+    assert result.notes == ["worktrees skipped"]
+
+
+def test_a_user_error_from_a_check_is_a_one_line_exit_2(tmp_path: Path, fake_checks,
+                                                         run_cli) -> None:
+    config = _repo(tmp_path)
+    fake_checks(smoke="from premerge.config import ConfigError\n"
+                      "raise ConfigError('smoke.python: /nope/python does not exist')")
+    result = run_cli("check", cwd=config.root)
+    assert result.code == 2
+    assert result.err.strip() == "premerge: error: smoke.python: /nope/python does not exist"
+
+
+def test_unselected_checks_do_not_run(tmp_path: Path, fake_checks) -> None:
+    fake_checks(scope="raise AssertionError('must not run')",
+                files="return CheckResult(files=2)")
+    result = check.run_checks(_repo(tmp_path), [], ["files"])
+    assert result.findings == [] and result.by_check == {"files": 0}
+
+
+@pytest.mark.parametrize("fail_on, code", [("error", 1), ("warning", 1), ("never", 0)])
+def test_exit_code_follows_fail_on(tmp_path: Path, fake_checks, run_cli, fail_on: str,
+                                   code: int) -> None:
+    config = _repo(tmp_path)
+    fake_checks(scope=f"return CheckResult(findings=[{SYNTAX.format(line=1)}], files=1)")
+    result = run_cli("check", "--checks", "scope", "--fail-on", fail_on, cwd=config.root)
+    assert result.code == code, result.err
+    assert "a.py:1:1: PM002 syntax error: bad" in result.out
+
+
+def test_warnings_pass_under_fail_on_error(tmp_path: Path, fake_checks, run_cli) -> None:
+    config = _repo(tmp_path)
+    fake_checks(files="return CheckResult(findings=[SkippedFile.at(root + '/a.py', "
+                      "reason='big')])")
+    assert run_cli("check", "--checks", "files", cwd=config.root).code == 0
+    assert run_cli("check", "--checks", "files", "--fail-on", "warning",
+                   cwd=config.root).code == 1
+
+
+def test_one_run_gives_annotations_sarif_and_summary(tmp_path: Path, fake_checks,
+                                                     run_cli) -> None:
+    config = _repo(tmp_path)
+    fake_checks(scope=f"return CheckResult(findings=[{SYNTAX.format(line=1)}], files=1)")
+    sarif, summary = tmp_path / "r.sarif", tmp_path / "s.md"
+    result = run_cli("check", "--checks", "scope", "--format", "github", "--sarif", str(sarif),
+                     "--summary", str(summary), cwd=config.root)
+    assert result.code == 1
+    assert result.out == "::error file=a.py,line=1,col=1,title=PM002::syntax error: bad\n"
+    assert json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"][0]["ruleId"] \
+        == "PM002"
+    assert "1 finding (1 error)" in summary.read_text(encoding="utf-8")
