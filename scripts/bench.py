@@ -4,6 +4,7 @@
     python scripts/bench.py scope     # vs pyflakes (and ruff where installed) on the stdlib
     python scripts/bench.py files     # a 10,000-file repository with a 20-entry manifest
     python scripts/bench.py smoke     # a generated 150+ module project vs naive imports
+    python scripts/bench.py check     # check --changed vs the full run; reporters on 10k findings
     python scripts/bench.py all
 
 Each benchmark lives in ``scripts/bench_<name>.py`` with ``main(argv) -> int``; shared timing
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-BENCHES = ("scope", "files", "smoke")
+BENCHES = ("scope", "files", "smoke", "check")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
