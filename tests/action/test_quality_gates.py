@@ -175,3 +175,42 @@ def test_dogfooding_workflow_uses_the_local_action_and_uploads_sarif() -> None:
     assert upload["with"]["sarif_file"] == f"${{{{ steps.{local['id']}.outputs.sarif-file }}}}"
     sharded = next(job for job in workflow["jobs"].values() if "matrix" in job.get("strategy", {}))
     assert any("--shard" in s.get("run", "") for s in sharded["steps"])
+
+
+def _readme_action_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("## In CI: the GitHub Action")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def test_readme_workflow_snippet_is_valid_and_zizmor_clean(tmp_path: Path) -> None:
+    """What users paste must pass the same gates (with the placeholder pin made concrete)."""
+    snippet = re.findall(r"```yaml\n(.*?)```", _readme_action_section(), re.S)[0]
+    workflow = tmp_path / ".github" / "workflows" / "premerge.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(snippet.replace("OWNER/premerge@SHA", "octo/premerge@" + "a" * 40),
+                        encoding="utf-8")
+    proc = _offline("check-jsonschema", "--builtin-schema", "vendor.github-workflows",
+                    str(workflow))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _offline("zizmor", "--offline", "--no-progress", "--format", "json", str(workflow))
+    assert proc.returncode == 0 and json.loads(proc.stdout) == [], proc.stdout + proc.stderr
+    assert "fetch-depth: 0" in snippet and "${{ inputs" not in snippet
+
+
+def test_readme_pre_commit_snippet_is_valid(tmp_path: Path) -> None:
+    snippet = next(block for block in re.findall(r"```yaml\n(.*?)```", _readme_action_section(),
+                                                 re.S) if "repos:" in block)
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(snippet, encoding="utf-8")
+    proc = _offline("pre-commit", "validate-config", str(config))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    hook_ids = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml")
+                                                      .read_text(encoding="utf-8"))}
+    assert set(re.findall(r"id: (premerge-\w+)", snippet)) == hook_ids
+
+
+def test_readme_documents_every_input() -> None:
+    documented = re.findall(r"^\| `([a-z-]+)` \|", _readme_action_section(), re.MULTILINE)
+    assert documented == CONTRACT_INPUTS
