@@ -1,7 +1,8 @@
 """The GitHub Action's run step: map inputs to one ``premerge check`` run.
 
-Runs under the action's own virtualenv (where premerge is installed) but uses only the standard
-library; premerge itself runs as a subprocess, so annotations stream straight to the log.
+Runs under the action's own virtualenv (where premerge is installed).  premerge itself runs as
+one subprocess (``--format github --sarif FILE --summary $GITHUB_STEP_SUMMARY``), so annotations
+stream straight to the log and smoke runs once; this module only decides and reports.
 
 Inputs arrive ONLY as environment variables (``INPUT_CHECKS`` ...), set by ``env:`` in
 action.yml: never by template expansion inside ``run:``, which would let a branch name or an
