@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from premerge.findings import Finding, Fix, Location, Severity, all_rules
 from premerge.input_rules import InternalError, NotChecked, SkippedFile, SyntaxErrorInFile
@@ -191,3 +193,30 @@ def test_cli_writes_valid_sarif(make_repo, run_cli) -> None:
     assert_valid_sarif(data)
     assert data["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == \
         repo.path.resolve().as_uri() + "/"
+
+
+_positions = st.one_of(st.none(), st.integers(min_value=-2, max_value=10_000))
+_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(findings=st.lists(st.builds(
+    Finding,
+    code=st.sampled_from(["PM001", "PM002", "PM004", "PM005", "PM999"]),
+    message=_texts,
+    path=_texts.map(lambda name: f"/work/repo/{name or 'x'}"),
+    line=_positions, col=_positions, end_line=_positions, end_col=_positions,
+    severity=st.sampled_from(list(Severity)),
+    name=st.one_of(st.none(), _texts),
+    related=st.lists(st.builds(Location, path=_texts.map(lambda n: f"/elsewhere/{n}"),
+                               line=_positions, col=_positions, message=_texts), max_size=2)
+        .map(tuple),
+), max_size=5))
+def test_any_findings_give_schema_valid_sarif(findings: list[Finding]) -> None:
+    data = json.loads(render("sarif", findings, ReportContext(root="/work/repo",
+                                                              cwd="/work/repo")))
+    assert_valid_sarif(data)
+    results = data["runs"][0]["results"]
+    assert len(results) == len(findings)
+    prints = [r["partialFingerprints"][FINGERPRINT_KEY] for r in results]
+    assert len(set(prints)) == len(prints)  # occurrence numbers keep even twins apart
