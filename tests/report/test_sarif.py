@@ -220,3 +220,10 @@ def test_any_findings_give_schema_valid_sarif(findings: list[Finding]) -> None:
     assert len(results) == len(findings)
     prints = [r["partialFingerprints"][FINGERPRINT_KEY] for r in results]
     assert len(set(prints)) == len(prints)  # occurrence numbers keep even twins apart
+
+
+def test_the_schema_gate_rejects_broken_sarif(tmp_path: Path) -> None:
+    data = document([], _context(tmp_path))
+    data["runs"][0]["results"] = [{"ruleId": "PM001", "level": "fatal", "message": {}}]
+    with pytest.raises(AssertionError, match="fatal"):
+        assert_valid_sarif(data)
