@@ -58,12 +58,13 @@ def test_counts_and_table(tmp_path: Path) -> None:
 
 
 def test_cells_escape_pipes_newlines_and_html(tmp_path: Path) -> None:
-    finding = Finding(code="PM001", message="a | b\nc <script>x</script> `d`",
+    message = "a | b\nc <script>x</script> `d` ![t](http://x/p)"
+    finding = Finding(code="PM001", message=message,
                       path=(tmp_path / "we|ird`.py").as_posix(), line=1, col=1)
     out = render("summary", [finding], _context(tmp_path))
     (row,) = _table_rows(out, "| code | location | message |")
     assert row[1] == "`we\\|ird'.py:1:1`"
-    assert row[2] == "a \\| b<br>c &lt;script&gt;x&lt;/script&gt; `d`"
+    assert row[2] == "a \\| b<br>c &lt;script&gt;x&lt;/script&gt; `d` !\\[t\\](http://x/p)"
     assert "<script>" not in out
 
 

@@ -3,7 +3,8 @@
 A headline, per-check counts, then a table of findings (code, location, message) capped at
 :data:`MAX_ROWS` with an "and N more" line, so a run with thousands of findings still leaves a
 summary GitHub will show (it refuses summaries over 1 MiB).  Cells escape ``|``, backticks and
-newlines; HTML is neutralised so a message cannot inject markup.
+newlines; HTML and link brackets are neutralised so a message (which may quote the project's
+own exception text) cannot inject markup, links or images.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def cell(text: str) -> str:
     """Text safe inside one Markdown table cell."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # No links or images from finding text (an import error's message is the project's text).
+    text = text.replace("[", "\\[").replace("]", "\\]")
     text = text.replace("|", "\\|").replace("\n", "<br>")
     return text
 
