@@ -7,7 +7,9 @@ same ``run(config, paths) -> CheckResult`` interface), so the merge is tested on
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
+import types
 import uuid
 from pathlib import Path
 
@@ -138,3 +140,27 @@ def test_one_run_gives_annotations_sarif_and_summary(tmp_path: Path, fake_checks
     assert json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"][0]["ruleId"] \
         == "PM002"
     assert "1 finding (1 error)" in summary.read_text(encoding="utf-8")
+
+
+def test_smoke_facts_refine_scope_findings(tmp_path: Path, fake_checks,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_checks hands smoke's facts to ``premerge.smoke.refine.refine_scope_findings``."""
+    fake_checks(scope="return CheckResult(findings=[" + ", ".join(
+                    SYNTAX.format(line=n) for n in (1, 3)) + "])",
+                smoke="return CheckResult(facts={'bound_at_runtime': [3]})")
+    seen: list[object] = []
+
+    def refine_scope_findings(findings, facts):
+        seen.append(facts)
+        return [f for f in findings if f.line not in facts["bound_at_runtime"]]
+
+    refine = types.ModuleType("premerge.smoke.refine")
+    refine.refine_scope_findings = refine_scope_findings  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "premerge.smoke.refine", refine)
+    result = check.run_checks(_repo(tmp_path), [], ["scope", "smoke"])
+    assert seen == [{"bound_at_runtime": [3]}]
+    assert [f.line for f in result.findings] == [1]
+    assert result.by_check == {"scope": 1, "smoke": 0}
+    (tmp_path / "again").mkdir()
+    without_smoke = check.run_checks(_repo(tmp_path / "again"), [], ["scope"])
+    assert [f.line for f in without_smoke.findings] == [1, 3] and len(seen) == 1
