@@ -37,6 +37,7 @@ class RequiredFile:
     tracked: bool = True
     worktrees: bool = False
     line: int | None = None
+    col: int | None = None
 
     @property
     def is_glob(self) -> bool:
@@ -111,6 +112,14 @@ class _Node:
     value: Any
     line: int  # 1-based line of the value
     key_line: int | None = None  # 1-based line of the key that maps to it
+    col: int | None = None  # 1-based column of the value
+
+
+#: Bounds that keep a hostile manifest (billion laughs, recursive aliases, deep nesting, a
+#: huge file) from hanging or crashing the run: it becomes a one-line error instead.
+MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_MANIFEST_NODES = 100_000
+MAX_MANIFEST_DEPTH = 64
 
 
 def _compose(text: str, where: str) -> Any:
@@ -118,6 +127,8 @@ def _compose(text: str, where: str) -> Any:
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        # compose() builds the node graph without expanding aliases: an alias is a reference
+        # to the anchored node, so a billion-laughs document stays small here.
         node = yaml.compose(text, Loader=loader_cls)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -126,34 +137,72 @@ def _compose(text: str, where: str) -> Any:
         raise ConfigError(f"{where}{pos}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: invalid YAML: nested too deeply") from None
     if node is None:
         return None
-    return _convert(node, where, yaml)
+    return _Converter(where, yaml).convert(node, 0)
 
 
-def _convert(node: Any, where: str, yaml: Any) -> _Node:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+class _Converter:
+    """Node graph -> :class:`_Node` tree with lines, expanding aliases under a budget."""
+
+    def __init__(self, where: str, yaml: Any) -> None:
+        self.where = where
+        self.yaml = yaml
+        self.constructor = yaml.SafeLoader("")  # one scalar constructor for the whole file
+        self.budget = MAX_MANIFEST_NODES
+        self.active: set[int] = set()  # nodes being converted: an alias to one is a cycle
+
+    def fail(self, node: Any, message: str) -> ConfigError:
+        return ConfigError(f"{self.where}:{node.start_mark.line + 1}: {message}")
+
+    def convert(self, node: Any, depth: int) -> _Node:
+        yaml = self.yaml
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.fail(node, f"the manifest expands to more than {MAX_MANIFEST_NODES} "
+                                  "values (aliases repeating aliases?); refusing to expand it")
+        if depth > MAX_MANIFEST_DEPTH:
+            raise self.fail(node, f"nested more than {MAX_MANIFEST_DEPTH} levels deep")
+        line = node.start_mark.line + 1
+        col = node.start_mark.column + 1
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if id(node) in self.active:
+                raise self.fail(node, "an alias refers to a value that contains it (a "
+                                      "recursive alias)")
+            self.active.add(id(node))
+            try:
+                if isinstance(node, yaml.SequenceNode):
+                    return _Node([self.convert(item, depth + 1) for item in node.value], line,
+                                 col=col)
+                return _Node(self.mapping(node, depth), line, col=col)
+            finally:
+                self.active.discard(id(node))
+        try:
+            return _Node(self.constructor.construct_object(node, deep=True), line, col=col)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{self.where}:{line}: invalid value: {problem}") from None
+
+    def mapping(self, node: Any, depth: int) -> dict[str, _Node]:
         out: dict[str, _Node] = {}
         for key_node, value_node in node.value:
-            key = _convert(key_node, where, yaml).value
+            key_line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ConfigError(f"{self.where}:{key_line}: merge keys ('<<') are not "
+                                  "supported in premerge.yaml; write the keys out")
+            key = self.convert(key_node, depth + 1).value
             if not isinstance(key, str):
-                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}: keys must be "
-                                  f"strings, got {key!r}")
+                raise ConfigError(f"{self.where}:{key_line}: keys must be strings, got "
+                                  f"{key!r}")
             if key in out:
-                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}: duplicate key "
-                                  f"{key!r} (first at line {out[key].line})")
-            child = _convert(value_node, where, yaml)
-            child.key_line = key_node.start_mark.line + 1
+                raise ConfigError(f"{self.where}:{key_line}: duplicate key {key!r} (first at "
+                                  f"line {out[key].key_line})")
+            child = self.convert(value_node, depth + 1)
+            child = _Node(child.value, child.line, key_line, child.col)
             out[key] = child
-        return _Node(out, line)
-    if isinstance(node, yaml.SequenceNode):
-        return _Node([_convert(item, where, yaml) for item in node.value], line)
-    constructor = yaml.SafeLoader(b"")
-    try:
-        return _Node(constructor.construct_object(node, deep=True), line)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}:{line}: invalid value: {exc}") from None
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,9 +277,10 @@ class _Validator:
                                   "repository root")
         if ".." in PurePosixPath(text).parts:
             raise self.fail(line, f"{key!r}: {path!r} leaves the repository ('..')")
-        if any(ch in text for ch in "*?["):
+        fixed = static_prefix(text)  # a glob's directory part still must not leave the repo
+        if not fixed:
             return
-        full = self.root / text
+        full = self.root / fixed
         if full.is_symlink() or any(p.is_symlink() for p in full.parents if
                                     self.root in p.parents or p == self.root):
             real = full.resolve()
@@ -238,6 +288,20 @@ class _Validator:
             if real != root and root not in real.parents:
                 raise self.fail(line, f"{key!r}: {path!r} is a symlink that points outside "
                                       f"the repository ({real})")
+
+
+def static_prefix(pattern: str) -> str:
+    """The leading path segments of a glob that hold no wildcard (``a/b/*.md`` -> ``a/b``);
+    the whole path when it is not a glob."""
+    parts = PurePosixPath(pattern.strip().replace("\\", "/")).parts
+    fixed: list[str] = []
+    for index, part in enumerate(parts):
+        if any(ch in part for ch in "*?["):
+            break
+        fixed.append(part)
+    else:
+        return "/".join(fixed)
+    return "/".join(fixed[:index])
 
 
 def _type_name(value: Any) -> str:
@@ -306,7 +370,7 @@ def _required_entry(v: _Validator, entry: _Node) -> RequiredFile:
         if not entry.value.strip():
             raise v.fail(entry.line, "required_files entries must be non-empty paths")
         v.inside_repo(entry.value, entry.line, "required_files")
-        return RequiredFile(path=entry.value.strip(), line=entry.line)
+        return RequiredFile(path=entry.value.strip(), line=entry.line, col=entry.col)
     if not isinstance(entry.value, dict):
         raise v.fail(entry.line, "required_files entries must be a path or a mapping with "
                                  f"'path', got {_type_name(entry.value)}")
@@ -318,7 +382,7 @@ def _required_entry(v: _Validator, entry: _Node) -> RequiredFile:
     if not path.strip():
         raise v.fail(fields["path"].line, "'path' must not be empty")
     v.inside_repo(path, fields["path"].line, "path")
-    item = RequiredFile(path=path.strip(), line=entry.line)
+    item = RequiredFile(path=path.strip(), line=entry.line, col=entry.col)
     if "reason" in fields:
         item.reason = str(v.typed(fields["reason"], "reason", (str,), "a string"))
     if "min_count" in fields:
@@ -367,6 +431,11 @@ def load_config(root: Path, manifest: str | os.PathLike[str] | None = None,
             raise ConfigError(f"{path}: no such manifest file")
         return Config(root=root, in_git=in_git)
     try:
+        if path.is_dir():
+            raise ConfigError(f"{path}: the manifest is a directory")
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ConfigError(f"{path}: the manifest is over {MAX_MANIFEST_BYTES // 1024} KiB; "
+                              "refusing to read it")
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the manifest: {exc.strerror or exc}") from None

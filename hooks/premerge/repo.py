@@ -2,12 +2,16 @@
 never pays for it.
 
 Finding the root needs no git at all (walk up to the first ``.git``); everything else goes
-through :class:`Repository`, which wraps a ``git.Repo``.
+through :class:`Repository`.  Queries that ask git plumbing for a list (``ls-files``,
+``check-ignore``, ``worktree list``) run ``git`` directly: importing GitPython alone costs about
+100 ms, half of ``premerge files``' budget, and those queries use none of its object model.
+What needs the object model (merge bases, refs) goes through GitPython's ``git.Repo``.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -42,6 +46,8 @@ class Worktree:
     head: str | None
     is_main: bool
     prunable: bool = False
+    bare: bool = False
+    locked: bool = False
 
 
 class Repository:
@@ -66,6 +72,21 @@ class Repository:
         except Exception as exc:  # git raises several unrelated types here
             raise GitError(f"not a usable git repository at {self.root}: {exc}") from None
 
+    def _plumbing(self, *args: str, stdin: bytes | None = None,
+                  ok_codes: tuple[int, ...] = (0,)) -> str:
+        """Run ``git -C ROOT ARGS`` directly (no GitPython import); stdout, decoded losslessly."""
+        try:
+            proc = subprocess.run(["git", "-C", str(self.root), *args], input=stdin,
+                                  capture_output=True, check=False,
+                                  stdin=None if stdin is not None else subprocess.DEVNULL)
+        except OSError as exc:
+            raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+        if proc.returncode not in ok_codes:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise GitError(f"git {' '.join(args[:2])} failed: "
+                           f"{lines[-1] if lines else f'exit status {proc.returncode}'}")
+        return proc.stdout.decode("utf-8", errors="surrogateescape")
+
     def _git(self, *args: str) -> str:
         try:
             return self.git_repo.git.execute(["git", *args], strip_newline_in_stdout=False)
@@ -79,8 +100,41 @@ class Repository:
     @cached_property
     def tracked_files(self) -> frozenset[str]:
         """POSIX paths (relative to the root) in git's index."""
-        out = self._git("ls-files", "-z", "--cached", "--full-name")
+        out = self._plumbing("ls-files", "-z", "--cached", "--full-name")
         return frozenset(p for p in out.split("\0") if p)
+
+    @cached_property
+    def tracked_dirs(self) -> frozenset[str]:
+        """Every directory (root-relative POSIX) that holds at least one tracked file."""
+        dirs: set[str] = set()
+        for path in self.tracked_files:
+            slash = path.rfind("/")
+            while slash > 0:
+                parent = path[:slash]
+                if parent in dirs:
+                    break
+                dirs.add(parent)
+                slash = parent.rfind("/")
+        return frozenset(dirs)
+
+    def ignore_sources(self, relpaths: Sequence[str]) -> dict[str, tuple[str, int, str]]:
+        """For each of these paths that git ignores: (source file, line, pattern) of the rule.
+
+        Negated (``!pattern``) matches are not ignores and are left out.
+        """
+        if not relpaths:
+            return {}
+        out = self._plumbing("check-ignore", "-v", "-z", "--stdin",
+                             stdin="\0".join(relpaths).encode("utf-8", "surrogateescape"),
+                             ok_codes=(0, 1))
+        fields = out.split("\0")
+        found: dict[str, tuple[str, int, str]] = {}
+        for i in range(0, len(fields) - 3, 4):
+            source, line, pattern, path = fields[i:i + 4]
+            if pattern.startswith("!"):
+                continue
+            found[path] = (source, int(line) if line.isdigit() else 0, pattern)
+        return found
 
     def is_tracked(self, relpath: str) -> bool:
         return relpath in self.tracked_files
@@ -92,16 +146,10 @@ class Repository:
         return {p for p in self._check_ignore(relpaths).split("\0") if p}
 
     def _check_ignore(self, relpaths: Sequence[str]) -> str:
-        import subprocess  # noqa: PLC0415
-
         # GitPython's Repo.ignored() passes paths as arguments; stdin scales to any count.
-        proc = subprocess.run(
-            ["git", "-C", str(self.root), "check-ignore", "-z", "--stdin"],
-            input="\0".join(relpaths).encode(), capture_output=True, check=False,
-        )
-        if proc.returncode not in (0, 1):
-            raise GitError(f"git check-ignore failed: {proc.stderr.decode(errors='replace').strip()}")
-        return proc.stdout.decode(errors="surrogateescape")
+        return self._plumbing("check-ignore", "-z", "--stdin",
+                              stdin="\0".join(relpaths).encode("utf-8", "surrogateescape"),
+                              ok_codes=(0, 1))
 
     def merge_base(self, base: str) -> str:
         """The merge base of HEAD and ``base`` (a ref or commit)."""
@@ -138,7 +186,7 @@ class Repository:
 
     def worktrees(self) -> list[Worktree]:
         """Every work tree of this repository (``git worktree list --porcelain``)."""
-        out = self._git("worktree", "list", "--porcelain")
+        out = self._plumbing("worktree", "list", "--porcelain")
         trees: list[Worktree] = []
         block: dict[str, str] = {}
 
@@ -149,7 +197,8 @@ class Repository:
                     branch = branch[len("refs/heads/"):]
                 trees.append(Worktree(path=block["worktree"], branch=branch,
                                       head=block.get("HEAD"), is_main=not trees,
-                                      prunable="prunable" in block))
+                                      prunable="prunable" in block, bare="bare" in block,
+                                      locked="locked" in block))
 
         for line in out.splitlines():
             if not line.strip():

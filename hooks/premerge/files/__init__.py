@@ -1,12 +1,169 @@
-"""The files check (placeholder until its issue lands)."""
+"""The files check: required files declared in premerge.yaml, and the files the code reaches for.
+
+Two halves share one view of the repository (:class:`~premerge.files.rules.RepoFacts`):
+
+- the manifest's ``required_files`` against the disk, git's index and every worktree
+  (PM201-PM206, PM209), reported at each entry's line in the manifest;
+- code references found statically (:mod:`premerge.files.references`) that the manifest does
+  not declare (PM207) or that point at nothing in the repository (PM208), reported at the code.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 from premerge.check import CheckResult
 from premerge.config import Config
+from premerge.files.messages import BrokenReference, UndeclaredReference
+from premerge.files.references import (CHECK, GUARDED_READ, READ, Reference, ScanResult, is_code,
+                                       scan)
+from premerge.files.rules import (Declarations, RepoFacts, check_entries,
+                                  check_manifest_tracked, normalize)
+from premerge.findings import Finding
+from premerge.sources import discover_python_files, matches_any, relative_to
+
+#: Test code is not scanned for references: its data files are checked by running the tests.
+TEST_GLOBS = ("tests", "test", "testing", "test_*.py", "*_test.py", "conftest.py")
+
+_GIT_ONLY = "PM203 not committed, PM204 ignored, PM206 worktrees, PM209 manifest committed"
 
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
-    return CheckResult()
+    facts = RepoFacts(config)
+    scanned = scan_references(config, paths, facts)
+    by_target: dict[str, list[tuple[str, Reference]]] = defaultdict(list)
+    for src, ref in scanned.items():
+        by_target[ref.target].append((src, ref))
+
+    findings: list[Finding] = []
+    findings.extend(check_entries(config, facts, by_target))
+    findings.extend(check_manifest_tracked(config, facts))
+    findings.extend(check_references(config, facts, scanned))
+
+    notes = list(facts.notes)
+    if not facts.in_git:
+        notes.append(f"not a git repository: skipped the checks that need git ({_GIT_ONLY})")
+    if config.manifest is None:
+        notes.append("no premerge.yaml: nothing is declared, so undeclared references (PM207) "
+                     "are not reported; `premerge init` writes a starter manifest")
+    return CheckResult(findings=findings, files=scanned.files, notes=notes,
+                       facts={"references": sum(len(r) for r in scanned.by_file.values()),
+                              "parsed": scanned.parsed})
+
+
+def reference_sources(config: Config, paths: Sequence[str], facts: RepoFacts) -> list[str]:
+    """Root-relative Python files to scan: the given PATHs, else every tracked ``*.py`` (or
+    every ``*.py`` on disk outside git); test code and ``files.exclude`` left out."""
+    root = config.root.as_posix()
+    if paths:
+        found, _missing = discover_python_files(paths, root)
+        candidates = [relative_to(p, root) for p in found]
+        candidates = [p for p in candidates if not p.startswith("/")]
+    elif facts.in_git:
+        candidates = sorted(p for p in facts.tracked if p.endswith(".py"))
+    else:
+        found, _missing = discover_python_files([root], root)
+        candidates = [relative_to(p, root) for p in found]
+    if config.run.changed is not None:
+        changed = set(config.run.changed)
+        candidates = [p for p in candidates if p in changed]
+    skip = (*TEST_GLOBS, *config.files.exclude)
+    return [p for p in candidates if not matches_any(p, skip)]
+
+
+def scan_references(config: Config, paths: Sequence[str], facts: RepoFacts) -> ScanResult:
+    sources = reference_sources(config, paths, facts)
+    return scan(config.root.as_posix(), sources, facts.resource_files, config.run.use_cache)
+
+
+def _usage_word(ref: Reference) -> str:
+    if READ in ref.usages or GUARDED_READ in ref.usages:
+        return "read"
+    if CHECK in ref.usages:
+        return "checked"
+    return "used"
+
+
+def check_references(config: Config, facts: RepoFacts, scanned: ScanResult) -> list[Finding]:
+    """PM207 (undeclared) and PM208 (broken) for every code reference."""
+    declared = Declarations(config.required_files)
+    report_undeclared = config.manifest is not None
+    written: set[str] = set()
+    optional: set[str] = set()
+    for _src, ref in scanned.items():
+        if ref.writes:
+            written.add(ref.target)
+        if ref.optional:
+            optional.add(ref.target)
+
+    findings: list[Finding] = []
+    broken: list[tuple[str, Reference, str]] = []
+    exclude = config.files.exclude
+    for src, ref in scanned.items():
+        target = ref.target
+        if not target or is_code(target) or ref.writes:
+            continue
+        if exclude and matches_any(target, exclude):
+            continue
+        is_file = target in facts.tracked and not ref.dynamic
+        is_dir = not is_file and (ref.dynamic or target not in facts.tracked) and \
+            bool(facts.tracked_below(target))
+        if ref.anchor == "cwd":
+            # a literal name is only known to be a repository path when it names a file
+            if is_file and target in facts.resource_files and report_undeclared \
+                    and not declared.covers(target):
+                findings.append(_undeclared(facts, src, ref))
+            continue
+        if is_file or is_dir:
+            if declared.covers(target, is_dir=is_dir) or not report_undeclared:
+                continue
+            if is_dir and not (facts.is_resource_dir(target) and
+                               (READ in ref.usages or GUARDED_READ in ref.usages)):
+                continue  # a directory passed around (sys.path, a loader): not known to be read
+            findings.append(_undeclared(facts, src, ref))
+            continue
+        if not ref.reads or target in optional or _runtime_data(target, written):
+            continue
+        if declared.covers(target, is_dir=ref.dynamic):
+            continue  # the manifest checks report it at the entry
+        broken.append((src, ref, target))
+
+    if broken:
+        ignored = facts.ignored_by([t for _, _, t in broken]) if facts.in_git else {}
+        for src, ref, target in broken:
+            if ignored.get(target):
+                continue  # git ignores it on purpose: local or generated data
+            full = facts.root / target
+            if full.exists():
+                if not facts.in_git or ref.dynamic:
+                    continue  # on disk and no git to ask: it is there
+                problem = ("exists here but is not committed, so a clean clone, CI run or "
+                           "new worktree lacks it")
+            else:
+                problem = "does not exist in the repository"
+            name = target + ("/" if ref.dynamic else "")
+            findings.append(BrokenReference.at(
+                facts.full(src), ref.line, ref.col, end_line=ref.end_line, end_col=ref.end_col,
+                name=name, problem=problem, anchor="its own module (__file__)"))
+    return findings
+
+
+def _runtime_data(target: str, written: set[str]) -> bool:
+    """The program writes this path, something inside it, or a directory containing it."""
+    for path in written:
+        if path == target or target.startswith(path + "/") or path.startswith(target + "/"):
+            return True
+    return False
+
+
+def _undeclared(facts: RepoFacts, src: str, ref: Reference) -> Finding:
+    name = ref.target + ("/" if ref.dynamic or ref.target not in facts.tracked else "")
+    detail = ": declare it under required_files (a glob such as " \
+             f"'{ref.target}/**' covers the directory)" if name.endswith("/") else ""
+    return UndeclaredReference.at(
+        facts.full(src), ref.line, ref.col, end_line=ref.end_line, end_col=ref.end_col,
+        name=name, usage=_usage_word(ref), detail=detail)
+
+
+__all__ = ["run", "reference_sources", "scan_references", "check_references", "normalize"]

@@ -1,0 +1,328 @@
+"""The manifest's required_files checked against the disk, git's index and every worktree.
+
+:class:`RepoFacts` answers the questions (exists? tracked? ignored, and by which rule? in which
+worktrees?) with as few git calls as possible: one ``ls-files`` for the index, one
+``check-ignore`` batch only for files that turn out untracked, one ``worktree list`` only when an
+entry asks for worktrees.  Findings about an entry are reported at its line in the manifest.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path, PurePosixPath
+
+from premerge.config import Config, RequiredFile, static_prefix
+from premerge.files.messages import (EmptyFile, IgnoredFile, ManifestNotCommitted, MissingFile,
+                                     MissingInWorktree, TooFewMatches, UntrackedFile)
+from premerge.files.references import Reference, is_code
+from premerge.findings import Finding, Location
+from premerge.repo import Repository, Worktree
+from premerge.sources import glob_to_regex, posix
+
+#: Directories never searched for glob matches.
+_NEVER_WALK = frozenset({".git"})
+
+
+def normalize(path: str) -> str:
+    """A manifest path as a root-relative POSIX path (``./a//b/`` -> ``a/b``)."""
+    text = PurePosixPath(path.strip().replace("\\", "/")).as_posix()
+    return "" if text == "." else text
+
+
+@lru_cache(maxsize=512)
+def _anchored(pattern: str) -> re.Pattern[str]:
+    """Manifest globs are anchored at the root: ``*.md`` means the root's Markdown files."""
+    return re.compile(glob_to_regex("/" + pattern.lstrip("/")))
+
+
+def glob_matches(pattern: str, relpath: str) -> bool:
+    return _anchored(pattern).match(relpath) is not None
+
+
+@dataclass
+class RepoFacts:
+    """What the disk and git say about the repository, computed lazily and once."""
+
+    config: Config
+    repo: Repository | None = None
+    _ignore: dict[str, tuple[str, int, str] | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.config.in_git and self.repo is None:
+            self.repo = Repository(self.config.root)
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    @property
+    def in_git(self) -> bool:
+        return self.repo is not None
+
+    def full(self, relpath: str) -> str:
+        return posix(self.root / relpath) if relpath else posix(self.root)
+
+    # the index ---------------------------------------------------------------------------
+
+    @cached_property
+    def tracked(self) -> frozenset[str]:
+        """Tracked files (git), or every file on disk outside git."""
+        if self.repo is not None:
+            return self.repo.tracked_files
+        return frozenset(self._walk_all())
+
+    @cached_property
+    def tracked_sorted(self) -> list[str]:
+        return sorted(self.tracked)
+
+    @cached_property
+    def resource_files(self) -> frozenset[str]:
+        """Tracked files that are not Python code: what a literal name in code may mean."""
+        return frozenset(p for p in self.tracked if not is_code(p))
+
+    def tracked_below(self, directory: str) -> list[str]:
+        """Tracked files inside ``directory`` (root-relative)."""
+        if not directory:
+            return self.tracked_sorted
+        prefix = directory + "/"
+        files = self.tracked_sorted
+        start = bisect.bisect_left(files, prefix)
+        end = bisect.bisect_left(files, prefix + "\U0010ffff")
+        return files[start:end]
+
+    def is_resource_dir(self, directory: str) -> bool:
+        """A tracked directory holding at least one file that is not Python code."""
+        return any(not is_code(p) for p in self.tracked_below(directory))
+
+    def _walk_all(self) -> list[str]:
+        from premerge.sources import SKIP_DIR_NAMES  # noqa: PLC0415
+
+        found: list[str] = []
+        root = str(self.root)
+        for current, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIR_NAMES
+                           and not os.path.islink(os.path.join(current, d))]
+            rel = os.path.relpath(current, root)
+            for name in filenames:
+                found.append(name if rel == "." else f"{Path(rel).as_posix()}/{name}")
+        return found
+
+    # ignore rules ------------------------------------------------------------------------
+
+    def ignored_by(self, relpaths: Iterable[str]) -> dict[str, tuple[str, int, str] | None]:
+        """For each path: the (source, line, pattern) of the rule that ignores it, or None."""
+        wanted = [p for p in dict.fromkeys(relpaths) if p not in self._ignore]
+        if wanted and self.repo is not None:
+            found = self.repo.ignore_sources(wanted)
+            for path in wanted:
+                self._ignore[path] = found.get(path)
+        return {p: self._ignore.get(p) for p in relpaths}
+
+    # disk --------------------------------------------------------------------------------
+
+    def disk_glob(self, pattern: str, base: Path | None = None) -> list[str]:
+        """Files below ``base`` (default: the root) whose root-relative path matches."""
+        base = base or self.root
+        start = static_prefix(pattern)
+        top = base / start if start else base
+        if not top.is_dir() or top.is_symlink():
+            return []
+        regex = _anchored(pattern)
+        found: list[str] = []
+        base_text = str(base)
+        for current, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if d not in _NEVER_WALK
+                                 and not os.path.islink(os.path.join(current, d)))
+            rel = Path(os.path.relpath(current, base_text)).as_posix()
+            for name in sorted(filenames):
+                relpath = name if rel == "." else f"{rel}/{name}"
+                if regex.match(relpath) and os.path.exists(os.path.join(current, name)):
+                    found.append(relpath)
+        return found
+
+    # worktrees ---------------------------------------------------------------------------
+
+    @cached_property
+    def other_worktrees(self) -> list[Worktree]:
+        """The repository's other work trees that can be checked (the current one excluded)."""
+        if self.repo is None:
+            return []
+        here = os.path.realpath(self.root)
+        others: list[Worktree] = []
+        for tree in self.repo.worktrees():
+            if tree.bare or os.path.realpath(tree.path) == here:
+                continue
+            if tree.prunable or not os.path.isdir(tree.path):
+                self.notes.append(f"git worktree {tree.path} no longer exists (prunable: "
+                                  "`git worktree prune`); not checked")
+                continue
+            others.append(tree)
+        return others
+
+
+# ---------------------------------------------------------------------------------------------
+# declarations
+
+
+@dataclass
+class Declarations:
+    """Which repository paths the manifest declares."""
+
+    entries: Sequence[RequiredFile]
+
+    @cached_property
+    def _normalized(self) -> list[tuple[str, bool]]:
+        return [(normalize(e.path), e.is_glob) for e in self.entries]
+
+    def covers(self, target: str, is_dir: bool = False) -> bool:
+        """A file is declared when an entry names it, a directory above it, or a glob matches
+        it; a directory when an entry declares anything inside it."""
+        for path, is_glob in self._normalized:
+            if is_glob:
+                if glob_matches(path, target):
+                    return True
+                if is_dir and (static_prefix(path) + "/").startswith(target + "/"):
+                    return True
+            else:
+                if path == target or target.startswith(path + "/"):
+                    return True
+                if is_dir and path.startswith(target + "/"):
+                    return True
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# the checks
+
+
+def _related_code(refs: Sequence[tuple[str, Reference]], facts: RepoFacts) -> list[Location]:
+    return [Location(path=facts.full(src), line=ref.line, col=ref.col,
+                     message="referenced by the code here") for src, ref in refs[:10]]
+
+
+def check_manifest_tracked(config: Config, facts: RepoFacts) -> list[Finding]:
+    """PM209: the manifest itself must be committed, or CI checks nothing."""
+    manifest = config.manifest
+    if manifest is None or facts.repo is None:
+        return []
+    try:
+        rel = Path(os.path.abspath(manifest)).relative_to(config.root).as_posix()
+    except ValueError:
+        return []  # a manifest outside the repository (--config): the user's choice
+    if rel in facts.tracked:
+        return []
+    source = facts.ignored_by([rel])[rel]
+    state = "ignored by git" if source else "untracked"
+    return [ManifestNotCommitted.at(posix(manifest), None, None, name=rel, state=state)]
+
+
+def check_entries(config: Config, facts: RepoFacts,
+                  references: dict[str, list[tuple[str, Reference]]]) -> list[Finding]:
+    """PM201-PM206 for every required_files entry."""
+    findings: list[Finding] = []
+    where = posix(config.manifest_path)
+    untracked: list[tuple[RequiredFile, str]] = []
+    for entry in config.required_files:
+        path = normalize(entry.path)
+        full = facts.root / path
+        is_dir = not entry.is_glob and full.is_dir()
+        related = _related_code(references.get(path, []), facts)
+
+        def at(rule: type, name: str, **fields: object) -> Finding:
+            return rule.at(where, entry.line, entry.col, name=name, related=related, **fields)
+
+        if entry.is_glob or is_dir:
+            pattern = path if entry.is_glob else f"{path}/**"
+            matches = facts.disk_glob(pattern)
+            if len(matches) < entry.min_count:
+                findings.append(at(TooFewMatches, entry.path, count=len(matches),
+                                   plural="" if len(matches) == 1 else "s",
+                                   min_count=entry.min_count))
+        elif os.path.exists(full):
+            matches = [path]
+        else:
+            matches = []
+            detail = ""
+            if os.path.islink(full):
+                detail = f" (a symlink to {os.readlink(full)}, which does not exist)"
+            elif facts.in_git and path in facts.tracked:
+                detail = " (deleted in the working tree; git's index still has it)"
+            elif facts.in_git and path in facts.repo.tracked_dirs:  # type: ignore[union-attr]
+                detail = " (it is a directory of tracked files?)"
+            findings.append(at(MissingFile, path, detail=detail))
+        for match in matches:
+            if entry.tracked and facts.in_git and match not in facts.tracked:
+                untracked.append((entry, match))
+            if not entry.allow_empty and _is_empty(facts.root / match):
+                findings.append(at(EmptyFile, match))
+        if entry.worktrees:
+            findings.extend(_check_worktrees(entry, path, is_dir, facts, where))
+    findings.extend(_untracked_findings(untracked, facts, where, references))
+    return findings
+
+
+def _is_empty(full: Path) -> bool:
+    try:
+        return full.is_file() and full.stat().st_size == 0
+    except OSError:
+        return False
+
+
+def _untracked_findings(untracked: list[tuple[RequiredFile, str]], facts: RepoFacts,
+                        where: str, references: dict[str, list[tuple[str, Reference]]]
+                        ) -> list[Finding]:
+    if not untracked:
+        return []
+    sources = facts.ignored_by([path for _, path in untracked])
+    findings: list[Finding] = []
+    for entry, path in untracked:
+        related = _related_code(references.get(path, []), facts)
+        source = sources.get(path)
+        if source is None:
+            findings.append(UntrackedFile.at(where, entry.line, entry.col, name=path,
+                                             related=related))
+            continue
+        rule_file, rule_line, pattern = source
+        rule_path = rule_file if os.path.isabs(rule_file) else facts.full(rule_file)
+        label = f"{Path(rule_file).as_posix()}:{rule_line}: {pattern}"
+        findings.append(IgnoredFile.at(
+            where, entry.line, entry.col, name=path, source=label,
+            related=[Location(path=posix(rule_path), line=rule_line or None, col=1,
+                              message=f"this rule ignores it: {pattern}"), *related]))
+    return findings
+
+
+def _check_worktrees(entry: RequiredFile, path: str, is_dir: bool, facts: RepoFacts,
+                     where: str) -> list[Finding]:
+    findings: list[Finding] = []
+    if not facts.in_git:
+        return findings
+    for tree in facts.other_worktrees:
+        base = Path(tree.path)
+        branch = f"branch {tree.branch}" if tree.branch else (
+            f"detached HEAD at {tree.head[:10]}" if tree.head else "no branch")
+        if entry.is_glob or is_dir:
+            pattern = path if entry.is_glob else f"{path}/**"
+            count = len(facts.disk_glob(pattern, base))
+            if count >= entry.min_count:
+                continue
+            detail = f": {count} matching file{'s' if count != 1 else ''}, min_count " \
+                     f"{entry.min_count}"
+            missing_at = base / (static_prefix(pattern) or ".")
+        else:
+            missing_at = base / path
+            if os.path.exists(missing_at):
+                continue
+            detail = ""
+        findings.append(MissingInWorktree.at(
+            where, entry.line, entry.col, name=entry.path, worktree=posix(base), branch=branch,
+            detail=detail,
+            related=[Location(path=posix(missing_at), message=f"missing in this worktree "
+                                                              f"({branch})")]))
+    return findings
