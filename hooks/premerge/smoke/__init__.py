@@ -1,12 +1,188 @@
-"""The smoke check (placeholder until its issue lands)."""
+"""The smoke check: every module imported first, in a fresh interpreter state, fast and safely.
+
+Steps: discover modules (:mod:`.discovery`) -> read imports and script effects per file
+(:mod:`.static`, cached by content) -> static import graph (:mod:`.graph`) -> select (PATHs,
+``--changed`` plus importers, ``--shard``) -> skip scripts with top-level effects -> run the
+imports under the project's interpreter (:mod:`.runner`, :mod:`.child`) -> classify
+(:mod:`.classify`) -> repository writes (:mod:`.writes`) and uncommitted imports.
+
+``CheckResult.facts`` carries each imported module's real namespace for
+:func:`premerge.smoke.refine.refine_scope_findings`.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from premerge.cache import Cache
 from premerge.check import CheckResult
 from premerge.config import Config
+from premerge.findings import Finding, Location
+from premerge.smoke import messages as m
+from premerge.smoke.discovery import SmokeModule, discover_modules
+from premerge.smoke.graph import ImportGraph, build_graph
+from premerge.smoke.static import FileFacts, analyze_source
+from premerge.sources import discover_python_files, matches_any, posix, relative_to
+
+#: Files never imported (they are programs by convention), silently.
+NEVER_IMPORT = frozenset({"setup.py"})
 
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
-    return CheckResult()
+    root = posix(config.root)
+    findings: list[Finding] = []
+    notes: list[str] = []
+    modules = discover_modules(Path(root), config.smoke.include, config.smoke.exclude)
+    facts = file_facts(modules, use_cache=config.run.use_cache)
+    graph = build_graph(modules, facts)
+    selected, problems = select_modules(modules, graph, root, paths, config)
+    findings.extend(problems)
+    to_run: list[SmokeModule] = []
+    for module in selected:
+        skip = skip_reason(module, facts.get(module.path), config)
+        if skip is None:
+            to_run.append(module)
+        elif skip[1]:
+            findings.append(m.ScriptNotImported.at(module.path, skip[0] or None,
+                                                   module=module.name, reason=skip[1]))
+    result = CheckResult(findings=findings, files=len(selected), notes=notes)
+    result.facts = {"modules": {}, "namespaces": {}}
+    if not to_run:
+        return result
+    from premerge.smoke.execute import execute  # noqa: PLC0415 - only when something runs
+
+    execute(config, root, graph, facts, to_run, result)
+    return result
+
+
+def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True) -> dict[str, FileFacts]:
+    """Imports and script effects of every module file, cached by content."""
+    cache = Cache("smoke-static", enabled=use_cache)
+    out: dict[str, FileFacts] = {}
+    for module in modules:
+        try:
+            with open(module.path, "rb") as handle:
+                raw = handle.read()
+        except OSError:
+            continue
+        key = cache.key(raw)
+        cached = cache.get(key)
+        if isinstance(cached, dict):
+            try:
+                out[module.path] = FileFacts.from_dict(cached)
+                continue
+            except (KeyError, TypeError, ValueError):
+                pass
+        try:
+            from premerge.sources import decode_source  # noqa: PLC0415
+
+            text = decode_source(module.path, raw).text
+        except Exception:  # noqa: BLE001 - undecodable: the import will say what is wrong
+            continue
+        info = analyze_source(text, module.path)
+        out[module.path] = info
+        cache.put(key, info.to_dict())
+    return out
+
+
+def select_modules(modules: Sequence[SmokeModule], graph: ImportGraph, root: str,
+                   paths: Sequence[str], config: Config
+                   ) -> tuple[list[SmokeModule], list[Finding]]:
+    """PATHs, then ``--changed`` (plus every importer, transitively), then ``--shard``."""
+    problems: list[Finding] = []
+    chosen = list(modules)
+    if paths:
+        files, problems = discover_python_files(paths, root, config.smoke.exclude)
+        wanted = set(files)
+        directories = [posix(p) for p in paths if os.path.isdir(p)]
+        chosen = [mod for mod in chosen if mod.path in wanted
+                  or any(mod.path.startswith(d.rstrip("/") + "/") for d in directories)]
+    changed = config.run.changed
+    if changed is not None:
+        changed_paths = {f"{root}/{rel}" for rel in changed}
+        closure = graph.importers_closure(p for p in changed_paths if p in graph.modules)
+        chosen = [mod for mod in chosen if mod.path in closure]
+    if config.run.shard is not None:
+        chosen = shard(chosen, *config.run.shard)
+    return chosen, problems
+
+
+def shard(modules: Sequence[SmokeModule], index: int, count: int) -> list[SmokeModule]:
+    """The ``index``-th (1-based) of ``count`` slices: round-robin over modules sorted by
+    (name, path), so every module lands in exactly one shard and shards differ by at most one."""
+    ordered = sorted(modules, key=lambda mod: (mod.name, mod.relpath))
+    return [mod for position, mod in enumerate(ordered) if position % count == index - 1]
+
+
+def skip_reason(module: SmokeModule, info: FileFacts | None, config: Config
+                ) -> tuple[int, str] | None:
+    """(line, reason) when the module must not be imported; reason "" means skip silently."""
+    if config.smoke.run_scripts and matches_any(module.relpath, config.smoke.run_scripts):
+        return None
+    base = os.path.basename(module.path)
+    if base in NEVER_IMPORT:
+        return 0, ""
+    if base == "__main__.py":
+        return 0, "a __main__.py runs its program when imported"
+    if info is not None and info.script_effect is not None:
+        line, reason = info.script_effect
+        return line, f"it looks like a script: at module level it {reason}"
+    return None
+
+
+def uncommitted_findings(config: Config, root: str, graph: ImportGraph,
+                         loaded: dict[str, list[str]]) -> list[Finding]:
+    """PM314 for tracked modules that import files git neither tracks nor ignores."""
+    if not config.in_git or not any(loaded.values()):
+        return []
+    from premerge.repo import GitError, Repository  # noqa: PLC0415
+
+    try:
+        repo = Repository(config.root)
+        tracked = repo.tracked_files
+        candidates = sorted({relative_to(posix(f), root) for files in loaded.values()
+                             for f in files} - tracked)
+        candidates = [c for c in candidates if not c.startswith("/")]
+        untracked = set(candidates) - repo.ignored(candidates)
+    except GitError:
+        return []
+    if not untracked:
+        return []
+    out: list[Finding] = []
+    for importer, files in sorted(loaded.items()):
+        if relative_to(importer, root) not in tracked:
+            continue
+        module = graph.modules.get(importer)
+        if module is None:
+            continue
+        for file in sorted(files):
+            rel = relative_to(posix(file), root)
+            if rel not in untracked:
+                continue
+            target = graph.modules.get(posix(file))
+            edges = [e for e in graph.edges.get(importer, []) if e.target == posix(file)]
+            if not edges:
+                continue  # reported at its direct importer
+            related = [Location(posix(file), None, message="not committed")]
+            out.append(m.UncommittedModule.at(importer, edges[0].line, edges[0].col,
+                                              module=module.name, related=related,
+                                              missing=target.name if target else rel,
+                                              file=rel, key=f"{module.name}:{rel}"))
+    return out
+
+
+def progress_printer(stream=sys.stderr):  # type: ignore[no-untyped-def]
+    """``\\r[37/152] pkg.mod`` on a terminal; the line is cleared at the end."""
+    width = shutil.get_terminal_size((80, 20)).columns - 1
+
+    def show(done: int, total: int, name: str) -> None:
+        text = f"[{done}/{total}] {name}"[:width]
+        stream.write("\r" + text.ljust(width) + ("\r" + " " * width + "\r" if done == total
+                                                  else ""))
+        stream.flush()
+
+    return show

@@ -1,0 +1,789 @@
+"""The smoke child: the ONE module handed to the project's interpreter (stdlib only).
+
+premerge itself runs in its own environment (pre-commit's virtualenv) without the project's
+dependencies, so this file is run by the *project's* interpreter as a plain script:
+
+    python -B child.py hello            print one JSON line about the interpreter
+    python -B child.py serve            the warm parent: JSON lines on stdin/stdout
+    python -B child.py run SPEC.json    import one module in this fresh process (fallback)
+
+It must stay importable and runnable on Python 3.7 to 3.13 (syntax of 3.7: no walrus, no
+``match``, no runtime PEP 604/585 annotations) and must never import premerge.
+
+The warm parent preloads stdlib and third-party modules (never first-party code), then forks
+one child per module.  Every child -- forked or fresh -- goes through :func:`run_child`: new
+session, stdin from /dev/null, output to files, resource limits, cwd and ``sys.path`` as
+``python path/to/script.py`` (or the package's source root) would set them, then the import,
+the runtime global check and one JSON result file.
+"""
+
+from __future__ import annotations
+
+import sys
+
+#: What the interpreter had loaded before this file imported anything: `python script.py` has
+#: exactly these too, so they are never "preloaded beyond what a fresh run has".
+STARTUP_MODULES = frozenset(sys.modules)
+
+import builtins  # noqa: E402
+import dis  # noqa: E402
+import faulthandler  # noqa: E402
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import select  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+import tokenize  # noqa: E402
+import traceback  # noqa: E402
+import types  # noqa: E402
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None  # type: ignore[assignment]
+
+PROTOCOL = 1
+CHILD_FILE = os.path.abspath(__file__)
+MESSAGE_LIMIT = 2000
+
+_OP = dis.opmap
+_LOAD_GLOBAL = _OP["LOAD_GLOBAL"]
+_LOAD_NAME = _OP["LOAD_NAME"]
+_STORE_GLOBAL = _OP["STORE_GLOBAL"]
+_DELETE_GLOBAL = _OP["DELETE_GLOBAL"]
+_STORE_NAME = _OP["STORE_NAME"]
+_DELETE_NAME = _OP["DELETE_NAME"]
+_EXTENDED_ARG = _OP["EXTENDED_ARG"]
+_LOAD_FROM_DICT_OR_GLOBALS = _OP.get("LOAD_FROM_DICT_OR_GLOBALS", -1)
+#: since 3.11 LOAD_GLOBAL's argument is ``namei << 1 | push_null``
+_GLOBAL_SHIFT = 1 if sys.version_info >= (3, 11) else 0
+_CO_OPTIMIZED = 0x0001  # a function body (fast locals); class bodies and module code lack it
+
+
+# ---------------------------------------------------------------------------------------------
+# bytecode helpers (also imported by premerge's refine step, which runs on 3.10+)
+
+
+def iter_ops(code):
+    """(offset, opcode, arg) of a code object, EXTENDED_ARG folded, inline caches skipped."""
+    raw = code.co_code
+    ext = 0
+    for offset in range(0, len(raw), 2):
+        op = raw[offset]
+        arg = raw[offset + 1] | ext
+        if op == _EXTENDED_ARG:
+            ext = arg << 8
+            continue
+        ext = 0
+        yield offset, op, arg
+
+
+def nested_code(code):
+    """Code objects defined inside ``code`` (functions, lambdas, comprehensions, classes)."""
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield const
+
+
+def walk_code(code):
+    """``code`` and every code object nested in it, depth first."""
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(nested_code(current))
+
+
+def is_function_code(code):
+    return bool(code.co_flags & _CO_OPTIMIZED)
+
+
+def global_loads(code):
+    """(offset, name) of every load that resolves in the module namespace at call time.
+
+    Function bodies: LOAD_GLOBAL.  Class bodies nested in functions: LOAD_NAME (and 3.12's
+    LOAD_FROM_DICT_OR_GLOBALS) of names the class body does not bind itself.
+    """
+    names = code.co_names
+    out = []
+    if is_function_code(code):
+        for offset, op, arg in iter_ops(code):
+            if op == _LOAD_GLOBAL:
+                out.append((offset, names[arg >> _GLOBAL_SHIFT]))
+        return out
+    local = set()
+    loads = []
+    for offset, op, arg in iter_ops(code):
+        if op in (_STORE_NAME, _DELETE_NAME):
+            local.add(names[arg])
+        elif op in (_LOAD_NAME, _LOAD_FROM_DICT_OR_GLOBALS, _LOAD_GLOBAL):
+            name = names[arg >> _GLOBAL_SHIFT] if op == _LOAD_GLOBAL else names[arg]
+            loads.append((offset, name))
+    return [(offset, name) for offset, name in loads if name not in local]
+
+
+def offset_position(code, offset):
+    """(line, col) of the instruction at ``offset``; col is None before 3.11."""
+    positions = getattr(code, "co_positions", None)
+    if positions is not None:
+        for index, pos in enumerate(positions()):
+            if index * 2 == offset:
+                if pos[0] is not None:
+                    return pos[0], (pos[2] + 1 if pos[2] is not None else None)
+                break
+    line = None
+    for start, lineno in dis.findlinestarts(code):
+        if start > offset:
+            break
+        if lineno is not None:
+            line = lineno
+    return line, None
+
+
+def module_level_names(top):
+    """Names any code in the file binds in the module namespace.
+
+    Module-level stores (even in branches that did not run) and every ``global`` statement's
+    targets (STORE_GLOBAL / DELETE_GLOBAL anywhere).  Also whether a function loads
+    ``globals``/``vars`` (a namespace filled later, at call time: stay silent).
+    """
+    bound = set()
+    dynamic = False
+    for code in walk_code(top):
+        names = code.co_names
+        module_level = code is top
+        for _offset, op, arg in iter_ops(code):
+            if op in (_STORE_GLOBAL, _DELETE_GLOBAL):
+                bound.add(names[arg])
+            elif module_level and op in (_STORE_NAME, _DELETE_NAME):
+                bound.add(names[arg])
+            elif not module_level and op in (_LOAD_GLOBAL, _LOAD_NAME):
+                name = names[arg >> _GLOBAL_SHIFT] if op == _LOAD_GLOBAL else names[arg]
+                if name in ("globals", "vars"):
+                    dynamic = True
+    return bound, dynamic
+
+
+# ---------------------------------------------------------------------------------------------
+# the runtime global check
+
+
+def _callable_roots(module, filename):
+    """(qualname, code) of every function the module's namespace holds that its file defines."""
+    seen = set()
+    roots = []
+    namespace = module.__dict__
+
+    def add_function(func, qualname):
+        code = getattr(func, "__code__", None)
+        if not isinstance(code, types.CodeType) or id(code) in seen:
+            return
+        if getattr(func, "__globals__", None) is not namespace:
+            return
+        if _same_file(code.co_filename, filename):
+            seen.add(id(code))
+            roots.append((getattr(func, "__qualname__", None) or qualname, code))
+
+    def visit(obj, qualname, depth):
+        if depth > 6:
+            return
+        if isinstance(obj, types.FunctionType):
+            add_function(obj, qualname)
+            wrapped = getattr(obj, "__wrapped__", None)
+            if wrapped is not None:
+                visit(wrapped, qualname, depth + 1)
+            return
+        if isinstance(obj, type):
+            if id(obj) in seen or getattr(obj, "__module__", None) != module.__name__:
+                return
+            seen.add(id(obj))
+            for key, value in list(vars(obj).items()):
+                visit(value, "{}.{}".format(obj.__qualname__, key), depth + 1)
+            return
+        for attr in ("__func__", "fget", "fset", "fdel", "func", "__wrapped__"):
+            try:
+                inner = object.__getattribute__(obj, attr)
+            except Exception:
+                continue
+            if inner is not None and inner is not obj:
+                visit(inner, qualname, depth + 1)
+
+    for key, value in list(namespace.items()):
+        visit(value, key, 0)
+    return roots
+
+
+_REAL = {}
+
+
+def _real(path):
+    cached = _REAL.get(path)
+    if cached is None:
+        cached = _REAL[path] = os.path.normcase(os.path.realpath(path))
+    return cached
+
+
+def _same_file(a, b):
+    return a == b or _real(a) == _real(b)
+
+
+def _read_source(path):
+    with tokenize.open(path) as handle:
+        return handle.read()
+
+
+def runtime_global_check(module, filename):
+    """Global names that functions of ``module`` load but that exist nowhere.
+
+    A name is fine when it is in the module's namespace, in builtins, bound at module level
+    by any statement of the file, or the target of a ``global`` statement.  Silent (returns
+    ``None`` as the reason) when the module defines ``__getattr__`` or a function fills the
+    namespace through ``globals()``/``vars()``.
+    """
+    namespace = module.__dict__
+    if "__getattr__" in namespace:
+        return [], "the module defines __getattr__"
+    try:
+        top = compile(_read_source(filename), filename, "exec", dont_inherit=True)
+    except Exception as exc:  # noqa: BLE001 - a module that imported but will not recompile
+        return [], "cannot recompile: {}".format(exc)
+    bound, dynamic = module_level_names(top)
+    if dynamic:
+        return [], "a function writes to globals()/vars()"
+    known = set(namespace) | set(dir(builtins)) | bound
+    builtins_ns = namespace.get("__builtins__")
+    if isinstance(builtins_ns, dict):
+        known.update(builtins_ns)
+    found = []
+    seen = set()
+    for qualname, root in _callable_roots(module, filename):
+        stack = [(qualname, root)]
+        while stack:
+            name_of, code = stack.pop()
+            for inner in nested_code(code):
+                inner_name = getattr(inner, "co_qualname", None)
+                if inner.co_name.startswith("<") and inner.co_name != "<lambda>":
+                    inner_name = name_of  # comprehensions: the caller is the enclosing function
+                elif not inner_name:
+                    inner_name = "{}.<locals>.{}".format(name_of, inner.co_name)
+                stack.append((inner_name, inner))
+            if not (set(code.co_names) - known):
+                continue
+            for offset, name in global_loads(code):
+                if name in known:
+                    continue
+                line, col = offset_position(code, offset)
+                key = (line, name)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.append({"function": name_of, "name": name, "line": line, "col": col})
+    found.sort(key=lambda item: (item["line"] or 0, item["name"]))
+    return found, None
+
+
+# ---------------------------------------------------------------------------------------------
+# describing what happened
+
+
+def _text(value, limit=MESSAGE_LIMIT):
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001 - a __str__ that raises
+        text = "<unprintable {}>".format(type(value).__name__)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return text
+
+
+def _frames(tb):
+    out = []
+    try:
+        for frame in traceback.extract_tb(tb, limit=200):
+            out.append([frame.filename, frame.lineno, frame.name])
+    except Exception:  # noqa: BLE001
+        pass
+    return out
+
+
+def describe_exception(exc):
+    """A JSON-ready description of an exception raised by an import."""
+    kind = type(exc)
+    info = {
+        "type": kind.__name__,
+        "type_module": getattr(kind, "__module__", ""),
+        "bases": [k.__name__ for k in kind.__mro__],
+        "message": _text(exc),
+        "frames": _frames(exc.__traceback__),
+    }
+    if isinstance(exc, SyntaxError):
+        info["syntax"] = {"filename": exc.filename, "lineno": exc.lineno, "offset": exc.offset,
+                          "msg": _text(exc.msg), "text": _text(exc.text or "", 300)}
+    if isinstance(exc, ImportError):
+        info["name"] = exc.name
+        info["path"] = exc.path
+    if isinstance(exc, NameError):
+        info["name"] = getattr(exc, "name", None)
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        info["code"] = code if isinstance(code, (int, type(None))) else _text(code, 300)
+    chained = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    if chained is not None:
+        info["cause"] = {"type": type(chained).__name__, "message": _text(chained, 500),
+                         "frames": _frames(chained.__traceback__)}
+    return info
+
+
+def distribution_of(name):
+    """The installed distribution that provides top-level ``name`` (3.10+), else None."""
+    top = name.split(".")[0]
+    try:
+        from importlib import metadata
+        mapping = metadata.packages_distributions()
+    except Exception:  # noqa: BLE001 - old interpreter or broken metadata
+        return None
+    dists = mapping.get(top)
+    return dists[0] if dists else None
+
+
+def _inside(path, repo):
+    if not path or not isinstance(path, str):
+        return False
+    real = _real(path)
+    return real == repo or real.startswith(repo + os.sep)
+
+
+def first_party_modules(repo, skip_main=True):
+    """Names and files of loaded modules whose file (or package path) lies inside ``repo``."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        if module is None or (skip_main and name == "__main__"):
+            continue
+        try:
+            where = getattr(module, "__file__", None)
+            paths = list(getattr(module, "__path__", None) or [])
+        except Exception:  # noqa: BLE001 - a lazy module object that raises on access
+            continue
+        if where and _real(where) == _real(CHILD_FILE):
+            continue
+        if _inside(where, repo) or any(_inside(p, repo) for p in paths):
+            found.append([name, where or (paths[0] if paths else None)])
+    return found
+
+
+def shadowing_names(directories):
+    """Top-level module names that files in these directories would provide."""
+    names = set()
+    for directory in directories:
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            full = os.path.join(directory, entry)
+            if entry.endswith(".py"):
+                names.add(entry[:-3])
+            elif "." in entry and entry.rsplit(".", 1)[1] in ("so", "pyd"):
+                names.add(entry.split(".", 1)[0])
+            elif os.path.isfile(os.path.join(full, "__init__.py")):
+                names.add(entry)
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+# one import, in this (forked or fresh) process
+
+
+class _State:
+    """What the warm parent learned while preloading; empty in a fresh process."""
+
+    preloaded_tops = frozenset()  # top-level names the preload added beyond our own imports
+    base_path = None  # sys.path after preloading, without this file's directory
+    protocol_fds = ()  # fds the child must not keep (pipes to premerge)
+
+
+def _apply_limits(spec):
+    if resource is None:
+        return
+    limits = (("RLIMIT_AS", spec.get("memory") or 0), ("RLIMIT_FSIZE", spec.get("fsize") or 0),
+              ("RLIMIT_CORE", -1))
+    for name, value in limits:
+        which = getattr(resource, name, None)
+        if which is None or value == 0:
+            continue
+        value = 0 if value == -1 else value
+        try:
+            soft, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY and value > hard:
+                value = hard
+            resource.setrlimit(which, (value, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def _redirect(spec):
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    for fd, key in ((1, "stdout"), (2, "stderr")):
+        target = os.open(spec[key], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(target, fd)
+        os.close(target)
+    for fd in _State.protocol_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    # rebuild the text streams on the new fds (the warm parent's wrappers point elsewhere)
+    sys.stdin = open(0, "r", closefd=False)
+    sys.stdout = open(1, "w", closefd=False, buffering=1, errors="backslashreplace")
+    sys.stderr = open(2, "w", closefd=False, buffering=1, errors="backslashreplace")
+
+
+def _reset_signals():
+    for name in ("SIGCHLD", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                signal.signal(number, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.set_wakeup_fd(-1)
+    except (OSError, ValueError):
+        pass
+
+
+def _import(spec):
+    name = spec["name"]
+    if spec["kind"] == "script":
+        # like runpy, but under the module's own name so `if __name__ == "__main__"` stays off
+        found = importlib.util.spec_from_file_location(name, spec["path"])
+        if found is None or found.loader is None:
+            raise ImportError("cannot load {} as a module".format(spec["path"]))
+        module = importlib.util.module_from_spec(found)
+        sys.modules[name] = module
+        try:
+            found.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return module
+    return importlib.import_module(name)
+
+
+def run_import(spec):
+    """Import the target described by ``spec`` in *this* process; return the result dict."""
+    repo = _real(spec["repo"])
+    result = {"status": "ok", "pid": os.getpid()}
+    # 1. provably nothing first-party is loaded yet
+    loaded = first_party_modules(repo)
+    if loaded:
+        result["status"] = "contaminated"
+        result["first_party"] = loaded
+        return result
+    # 2. names the module's import root shadows must not come from what we loaded ourselves
+    import_dirs = [spec["import_root"]]
+    shadows = shadowing_names(import_dirs)
+    ours = {n.split(".")[0] for n in sys.modules} - {n.split(".")[0] for n in STARTUP_MODULES}
+    clash = shadows & ours
+    if clash & _State.preloaded_tops:
+        result["status"] = "needs_fresh"
+        result["shadowed"] = sorted(clash & _State.preloaded_tops)
+        return result
+    for top in clash:  # our own stdlib helpers: the target must find its sibling instead
+        for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
+            del sys.modules[key]
+    if clash:
+        result["unshadowed"] = sorted(clash)
+    started = time.perf_counter()
+    try:
+        module = _import(spec)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
+        result["status"] = "error"
+        result["exception"] = describe_exception(exc)
+        if isinstance(exc, ImportError) and getattr(exc, "name", None):
+            dist = distribution_of(exc.name)
+            if dist:
+                result["exception"]["distribution"] = dist
+        result["seconds"] = time.perf_counter() - started
+        result["first_party_loaded"] = [f for _n, f in first_party_modules(repo) if f]
+        return result
+    result["seconds"] = time.perf_counter() - started
+    module_file = getattr(module, "__file__", None)
+    result["module_file"] = module_file
+    result["first_party_loaded"] = [f for _n, f in first_party_modules(repo) if f]
+    if not module_file or not _same_file(module_file, spec["path"]):
+        result["skipped_check"] = "the name resolves to {}".format(module_file or "a built-in")
+        return result
+    result["namespace"] = sorted(k for k in list(module.__dict__) if isinstance(k, str))
+    if spec.get("check_globals", True):
+        try:
+            found, skipped = runtime_global_check(module, spec["path"])
+        except Exception as exc:  # noqa: BLE001 - the check must never hide the import result
+            found, skipped = [], "check failed: {}: {}".format(type(exc).__name__, _text(exc))
+        result["globals"] = found
+        if skipped:
+            result["skipped_check"] = skipped
+    return result
+
+
+def run_child(spec):
+    """Everything a child does, in order; never returns (``os._exit``)."""
+    status = 0
+    try:
+        try:
+            os.setsid()
+        except OSError:
+            pass  # already a session leader (fresh process started in a new session)
+        _reset_signals()
+        _redirect(spec)
+        fault = open(spec["fault"], "w")
+        faulthandler.enable(file=fault, all_threads=True)
+        if spec.get("timeout"):
+            timeout = float(spec["timeout"])
+            faulthandler.dump_traceback_later(max(timeout * 0.9, timeout - 1.0), file=fault)
+        _apply_limits(spec)
+        os.environ["TMPDIR"] = spec["tmpdir"]
+        import tempfile
+        tempfile.tempdir = None
+        os.chdir(spec["cwd"])
+        base = _State.base_path if _State.base_path is not None else _base_path()
+        sys.path[:] = [spec["import_root"]] + [p for p in base if p != spec["import_root"]]
+        sys.argv[:] = [spec["path"]]
+        sys.dont_write_bytecode = True
+        result = run_import(spec)
+    except BaseException as exc:  # noqa: BLE001
+        result = {"status": "internal", "exception": describe_exception(exc)}
+    try:
+        data = json.dumps(result, default=_text)
+        with open(spec["result"] + ".tmp", "w") as handle:
+            handle.write(data)
+        os.rename(spec["result"] + ".tmp", spec["result"])
+    except BaseException:  # noqa: BLE001
+        status = 70
+    try:
+        faulthandler.cancel_dump_traceback_later()
+    except Exception:  # noqa: BLE001
+        pass
+    os._exit(status)
+
+
+def _base_path():
+    here = os.path.dirname(CHILD_FILE)
+    return [p for p in sys.path if p and _real(p) != _real(here)]
+
+
+def _swap_home():
+    """HOME was real at exec time (so site found user packages); imported code gets a temp one."""
+    home = os.environ.pop("PREMERGE_SMOKE_HOME", None)
+    if home:
+        os.environ["HOME"] = home
+        os.environ["USERPROFILE"] = home
+
+
+# ---------------------------------------------------------------------------------------------
+# the warm parent
+
+
+class _Lines:
+    """Newline-delimited JSON over a raw fd."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buffer = b""
+
+    def read(self):
+        data = os.read(self.fd, 65536)
+        if not data:
+            return None
+        self.buffer += data
+        lines = self.buffer.split(b"\n")
+        self.buffer = lines.pop()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def _send(fd, message):
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        try:
+            written = os.write(fd, data)
+        except InterruptedError:
+            continue
+        data = data[written:]
+
+
+def preload(names, repo):
+    """Import stdlib/third-party modules once; refuse any that pulls in first-party code."""
+    repo = _real(repo)
+    ok, failed, tainted = [], {}, {}
+    saved_argv = sys.argv[:]
+    sys.argv[:] = [""]
+    try:
+        import threading
+    except ImportError:  # pragma: no cover
+        threading = None
+    for name in names:
+        before = set(sys.modules)
+        threads = threading.active_count() if threading else 1
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit from a broken package too
+            failed[name] = "{}: {}".format(type(exc).__name__, _text(exc, 300))
+        new = set(sys.modules) - before
+        bad = []
+        for key in new:
+            module = sys.modules.get(key)
+            where = getattr(module, "__file__", None)
+            paths = list(getattr(module, "__path__", None) or [])
+            if _inside(where, repo) or any(_inside(p, repo) for p in paths):
+                bad.append(key)
+        if bad:
+            tainted[name] = "imports first-party code: " + ", ".join(sorted(bad)[:5])
+        elif threading and threading.active_count() > threads:
+            tainted[name] = "starts a thread when imported"
+        elif name not in failed:
+            ok.append(name)
+    sys.argv[:] = saved_argv
+    return ok, failed, tainted
+
+
+def hello():
+    return {"op": "hello", "protocol": PROTOCOL, "version": list(sys.version_info[:3]),
+            "implementation": sys.implementation.name, "executable": sys.executable,
+            "prefix": sys.prefix, "fork": hasattr(os, "fork"), "pid": os.getpid()}
+
+
+def serve():
+    """The warm parent's loop: preload on request, fork one child per ``run``, report exits."""
+    here = os.path.dirname(CHILD_FILE)
+    sys.path[:] = [p for p in sys.path if p and _real(p) != _real(here)]
+    sys.dont_write_bytecode = True
+    proto_in = os.dup(0)
+    proto_out = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)  # anything a preloaded module prints goes to our stderr, not the protocol
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    _State.protocol_fds = (proto_in, proto_out, wake_r, wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    reader = _Lines(proto_in)
+    children = {}  # pid -> job id
+    _send(proto_out, hello())
+    own_tops = {n.split(".")[0] for n in sys.modules}
+    try:
+        while True:
+            try:
+                ready, _, _ = select.select([proto_in, wake_r], [], [])
+            except InterruptedError:
+                continue
+            if wake_r in ready:
+                try:
+                    while os.read(wake_r, 4096):
+                        pass
+                except (BlockingIOError, InterruptedError):
+                    pass
+            _reap(children, proto_out)
+            if proto_in not in ready:
+                continue
+            messages = reader.read()
+            if messages is None:
+                break
+            for message in messages:
+                op = message.get("op")
+                if op == "preload":
+                    ok, failed, tainted = preload(message.get("modules", []), message["repo"])
+                    tops = {n.split(".")[0] for n in sys.modules}
+                    _State.preloaded_tops = frozenset(tops - own_tops)
+                    _State.base_path = [p for p in sys.path if p and _real(p) != _real(here)]
+                    _send(proto_out, {"op": "preloaded", "ok": ok, "failed": failed,
+                                      "tainted": tainted,
+                                      "modules": len(sys.modules)})
+                elif op == "run":
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    pid = os.fork()
+                    if pid == 0:
+                        run_child(message["spec"])  # never returns
+                    children[pid] = message["id"]
+                    _send(proto_out, {"op": "started", "id": message["id"], "pid": pid})
+                elif op == "kill":
+                    for pid, job in list(children.items()):
+                        if job == message["id"]:
+                            _kill_group(pid)
+                elif op == "exit":
+                    return 0
+            _reap(children, proto_out)
+    finally:
+        for pid in list(children):
+            _kill_group(pid)
+        for pid in list(children):
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+            _kill_group(pid)
+    return 0
+
+
+def _kill_group(pid):
+    for kill in (getattr(os, "killpg", None), os.kill):
+        if kill is None:
+            continue
+        try:
+            kill(pid, signal.SIGKILL)
+            return
+        except OSError:
+            continue
+
+
+def _reap(children, proto_out):
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue
+        if pid == 0:
+            return
+        job = children.pop(pid, None)
+        # nothing the import started may survive it: kill what is left of its process group
+        _kill_group(pid)
+        if job is None:
+            continue
+        _send(proto_out, {"op": "exited", "id": job, "pid": pid, "status": _status(status)})
+
+
+def _status(status):
+    if os.WIFSIGNALED(status):
+        return {"signal": os.WTERMSIG(status), "code": None}
+    return {"signal": None, "code": os.WEXITSTATUS(status)}
+
+
+def main(argv):
+    _swap_home()
+    if len(argv) < 2 or argv[1] == "hello":
+        sys.stdout.write(json.dumps(hello()) + "\n")
+        return 0
+    if argv[1] == "serve":
+        return serve()
+    if argv[1] == "run":
+        with open(argv[2]) as handle:
+            spec = json.load(handle)
+        here = os.path.dirname(CHILD_FILE)
+        sys.path[:] = [p for p in sys.path if p and _real(p) != _real(here)]
+        run_child(spec)
+    sys.stderr.write("usage: child.py hello|serve|run SPEC\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

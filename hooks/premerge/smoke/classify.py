@@ -1,0 +1,355 @@
+"""From what a child reported to PM3xx findings.
+
+Each failure is reported at the imported module's file, at the line of that file the
+traceback points to (the import statement that led to the failure, or the failing line
+itself), with the traceback's repository frames as related locations.  A failure that
+*originates* in another module of the same run (b fails, so a, which imports b, fails the same
+way) is folded into b's finding as a related location instead of being repeated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from premerge.findings import Finding, Location
+from premerge.input_rules import InternalError
+from premerge.smoke import messages as m
+from premerge.smoke.discovery import SmokeModule
+from premerge.smoke.graph import ImportGraph
+from premerge.smoke.runner import Outcome
+from premerge.smoke.static import FileFacts
+from premerge.sources import relative_to
+
+#: Import names whose distribution is named differently (the common surprises).
+KNOWN_DISTRIBUTIONS = {
+    "yaml": "PyYAML", "git": "GitPython", "PIL": "Pillow", "cv2": "opencv-python",
+    "sklearn": "scikit-learn", "skimage": "scikit-image", "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil", "dotenv": "python-dotenv", "jwt": "PyJWT",
+    "Crypto": "pycryptodome", "OpenSSL": "pyOpenSSL", "attr": "attrs", "serial": "pyserial",
+    "magic": "python-magic", "docx": "python-docx", "pptx": "python-pptx",
+    "MySQLdb": "mysqlclient", "zmq": "pyzmq", "usb": "pyusb", "jose": "python-jose",
+    "multipart": "python-multipart", "slugify": "python-slugify", "gi": "PyGObject",
+    "win32api": "pywin32", "win32con": "pywin32", "fitz": "PyMuPDF", "nacl": "PyNaCl",
+    "ruamel": "ruamel.yaml", "markdown": "Markdown", "pkg_resources": "setuptools",
+    "google.protobuf": "protobuf", "telegram": "python-telegram-bot", "Levenshtein":
+    "python-Levenshtein", "psycopg2": "psycopg2-binary", "websocket": "websocket-client",
+}
+
+_CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
+_CANNOT_IMPORT_OLD = re.compile(r"cannot import name '([^']+)'")
+_PARTIAL = re.compile(r"partially initialized module '([^']+)'")
+
+
+@dataclass
+class Context:
+    root: str
+    graph: ImportGraph
+    facts: dict[str, FileFacts]
+    python: str  # a short description of the interpreter, for messages
+    timeout: float
+    #: realpath -> module path, for mapping traceback files back to modules
+    real_to_path: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for path in self.graph.modules:
+            self.real_to_path[_real(path)] = path
+
+    def inside(self, filename: str | None) -> bool:
+        if not filename:
+            return False
+        real = _real(filename)
+        root = _real(self.root)
+        return real == root or real.startswith(root + os.sep)
+
+    def display(self, filename: str) -> str:
+        path = self.real_to_path.get(_real(filename), filename)
+        return relative_to(path, self.root)
+
+    def module_path(self, filename: str) -> str:
+        return self.real_to_path.get(_real(filename), filename)
+
+
+_REALS: dict[str, str] = {}
+
+
+def _real(path: str) -> str:
+    cached = _REALS.get(path)
+    if cached is None:
+        cached = _REALS[path] = os.path.realpath(path)
+    return cached
+
+
+@dataclass
+class Classified:
+    finding: Finding
+    origin: str | None = None  # module path the failure comes from (for folding)
+
+
+def classify(outcome: Outcome, ctx: Context) -> list[Classified]:
+    module = outcome.module
+    status = outcome.status
+    if status == "timeout":
+        return [_timeout(outcome, ctx)]
+    if status == "crash":
+        return [_crash(outcome, ctx)]
+    result = outcome.result or {}
+    if status == "error":
+        return [_error(module, result.get("exception") or {}, outcome, ctx)]
+    if status == "ok":
+        return [Classified(m.UndefinedGlobalAtRuntime.at(
+            module.path, item.get("line"), item.get("col"), name=item["name"],
+            module=module.name, function=item.get("function", "?"),
+            key=f"{module.name}:{item.get('function')}:{item['name']}"))
+            for item in result.get("globals", [])]
+    reason = f"the smoke child reported {status!r}"
+    exc = result.get("exception") or {}
+    if exc:
+        reason += f": {exc.get('type')}: {exc.get('message', '')}"
+    return [Classified(InternalError.at(module.path, module=module.name, reason=reason))]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _frames_in_repo(frames: Iterable[Sequence[object]], ctx: Context) -> list[tuple[str, int,
+                                                                                     str]]:
+    out = []
+    for frame in frames:
+        filename, line, name = str(frame[0]), frame[1], str(frame[2])
+        if ctx.inside(filename) and isinstance(line, int):
+            out.append((ctx.module_path(filename), line, name))
+    return out
+
+
+def _place(module: SmokeModule, frames: list[tuple[str, int, str]]) -> tuple[int | None,
+                                                                                list[Location]]:
+    """The line in the module's own file (the last frame there) and the other repo frames."""
+    own = [f for f in frames if _real(f[0]) == _real(module.path)]
+    line = own[-1][1] if own else None
+    related = []
+    for path, frame_line, name in frames:
+        if _real(path) == _real(module.path) and frame_line == line:
+            continue
+        where = "at module level" if name == "<module>" else f"in {name}()"
+        related.append(Location(path, frame_line, message=f"{where}"))
+    return line, related
+
+
+def _origin(frames: list[tuple[str, int, str]]) -> str | None:
+    return frames[-1][0] if frames else None
+
+
+def _error(module: SmokeModule, exc: dict[str, object], outcome: Outcome, ctx: Context
+           ) -> Classified:
+    kind = str(exc.get("type", "Exception"))
+    bases = [str(b) for b in exc.get("bases", [kind])]  # type: ignore[union-attr]
+    message = str(exc.get("message", ""))
+    frames = _frames_in_repo(exc.get("frames", []), ctx)  # type: ignore[arg-type]
+    line, related = _place(module, frames)
+    origin = _origin(frames)
+    common = {"module": module.name, "related": related}
+
+    if "SystemExit" in bases:
+        code = exc.get("code")
+        last = _last_line(outcome.stderr)
+        hint = f": {last}" if last else ""
+        return Classified(m.SystemExitAtImport.at(module.path, line, code=repr(code), hint=hint,
+                                                  **common), origin)
+
+    if "SyntaxError" in bases:
+        syntax = exc.get("syntax") or {}
+        filename = str(syntax.get("filename") or module.path)  # type: ignore[union-attr]
+        lineno = syntax.get("lineno")  # type: ignore[union-attr]
+        offset = syntax.get("offset")  # type: ignore[union-attr]
+        reason = str(syntax.get("msg") or message)  # type: ignore[union-attr]
+        col = None
+        if ctx.inside(filename) and _real(filename) == _real(module.path):
+            line, col = lineno if isinstance(lineno, int) else line, offset
+            origin = module.path
+        elif ctx.inside(filename):
+            origin = ctx.module_path(filename)
+            related = [*related, Location(origin, lineno if isinstance(lineno, int) else None,
+                                          message=f"syntax error: {reason}")]
+        where = (f"{ctx.display(filename)}:{lineno}" if ctx.inside(filename)
+                 else f"{filename}:{lineno}")
+        return Classified(m.SyntaxErrorAtImport.at(
+            module.path, line, col if isinstance(col, int) else None, module=module.name,
+            related=related, where=where, reason=reason), origin)
+
+    if "ModuleNotFoundError" in bases and exc.get("name"):
+        missing = str(exc["name"])
+        if _first_party_missing(missing, frames, ctx):
+            hint = ""
+            if line is not None:
+                hint = " (imported here)"
+            return Classified(m.MissingFirstPartyModule.at(
+                module.path, line, missing=missing, hint=hint, key=f"{module.name}:{missing}",
+                **common), origin)
+        top = missing.split(".")[0]
+        dist = exc.get("distribution") or KNOWN_DISTRIBUTIONS.get(missing) \
+            or KNOWN_DISTRIBUTIONS.get(top)
+        hint = f" (distribution {dist!r})" if dist else ""
+        hint += f"; not installed for {ctx.python}"
+        return Classified(m.MissingDependency.at(module.path, line, missing=missing, hint=hint,
+                                                 key=f"{module.name}:{missing}", **common),
+                          origin)
+
+    if "circular import" in message or _PARTIAL.search(message):
+        return Classified(_circular(module, message, line, related, ctx), origin)
+
+    if "ImportError" in bases and message.startswith("cannot import name"):
+        match = _CANNOT_IMPORT.search(message) or _CANNOT_IMPORT_OLD.search(message)
+        name = match.group(1) if match else "?"
+        source = match.group(2) if match and match.lastindex == 2 else str(exc.get("name") or "?")
+        return Classified(m.CannotImportName.at(module.path, line, name=name, source=source,
+                                                module=module.name, related=related,
+                                                key=f"{module.name}:{source}:{name}"), origin)
+
+    if "NameError" in bases:
+        return Classified(m.NameErrorAtImport.at(module.path, line, reason=_first(message),
+                                                 name=exc.get("name") or None,  # type: ignore
+                                                 module=module.name, related=related), origin)
+
+    return Classified(m.ExceptionAtImport.at(module.path, line, exc_type=kind,
+                                             reason=_first(message) or "(no message)",
+                                             **common), origin)
+
+
+def _first_party_missing(missing: str, frames: list[tuple[str, int, str]], ctx: Context
+                         ) -> bool:
+    """A missing module is the project's own when its package is, or the import is relative."""
+    if missing.split(".")[0] in ctx.graph.first_party_tops:
+        return True
+    if frames:
+        path, line, _name = frames[-1]
+        info = ctx.facts.get(path)
+        if info is not None:
+            return any(ref.line == line and ref.level for ref in info.imports)
+    return False
+
+
+def _circular(module: SmokeModule, message: str, line: int | None, related: list[Location],
+              ctx: Context) -> Finding:
+    partial = _PARTIAL.search(message)
+    via = None
+    if partial:
+        target = ctx.graph.find(partial.group(1), module)
+        via = target.path if target else None
+    cycle = ctx.graph.cycle_through(module.path, via)
+    if cycle:
+        names = [ctx.graph.modules[cycle[0].source].name]
+        names += [ctx.graph.modules[edge.target].name for edge in cycle]
+        text = " -> ".join(names)
+        related = [Location(edge.source, edge.line, edge.col,
+                            message=f"imports {ctx.graph.modules[edge.target].name}")
+                   for edge in cycle]
+    else:
+        text = f"({_first(message)})"
+    return m.CircularImport.at(module.path, line, module=module.name, related=related,
+                               cycle=text, key=f"{module.name}:cycle")
+
+
+_FAULT_FRAME = re.compile(r'^\s*File "(.+)", line (\d+) in (.+)$')
+
+
+def _fault_frames(text: str, ctx: Context) -> list[tuple[str, int, str]]:
+    """Repository frames of the *first* thread in a faulthandler dump, outermost first."""
+    frames: list[tuple[str, int, str]] = []
+    started = False
+    for raw in text.splitlines():
+        if raw.startswith(("Thread ", "Current thread ", "Stack (most recent")):
+            if started:
+                break
+            started = True
+            continue
+        match = _FAULT_FRAME.match(raw)
+        if match and ctx.inside(match.group(1)):
+            frames.append((ctx.module_path(match.group(1)), int(match.group(2)),
+                           match.group(3).strip()))
+    frames.reverse()  # faulthandler prints the most recent call first
+    return frames
+
+
+def _timeout(outcome: Outcome, ctx: Context) -> Classified:
+    module = outcome.module
+    frames = _fault_frames(outcome.fault, ctx)
+    line, related = _place(module, frames)
+    where = ""
+    if frames:
+        path, frame_line, _ = frames[-1]
+        where = f" (at {relative_to(path, ctx.root)}:{frame_line})"
+    return Classified(m.ImportTimeout.at(module.path, line, module=module.name, related=related,
+                                         seconds=ctx.timeout, where=where), _origin(frames))
+
+
+def _crash(outcome: Outcome, ctx: Context) -> Classified:
+    module = outcome.module
+    frames = _fault_frames(outcome.fault, ctx)
+    line, related = _place(module, frames)
+    if outcome.exit_signal:
+        try:
+            name = signal.Signals(outcome.exit_signal).name
+        except ValueError:
+            name = f"signal {outcome.exit_signal}"
+        reason = f"killed by {name}"
+        if name == "SIGXFSZ":
+            reason += " (it wrote more than the file-size limit)"
+        elif name == "SIGKILL":
+            reason += " (out of memory?)"
+    elif outcome.exit_code not in (None, 0):
+        reason = f"the process exited with status {outcome.exit_code} (os._exit() at import?)"
+    else:
+        reason = "the process ended without reporting a result (os._exit(0) at import?)"
+    last = _last_line(outcome.stderr)
+    if last and "Fatal Python error" not in last:
+        reason += f"; last output: {last}"
+    return Classified(m.ImportCrash.at(module.path, line, module=module.name, related=related,
+                                       reason=reason), _origin(frames))
+
+
+def _first(message: str) -> str:
+    lines = message.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1]
+    return last if len(last) <= 200 else last[:200] + "..."
+
+
+def fold(classified: list[Classified], tested: dict[str, str]) -> list[Finding]:
+    """Fold failures that originate in another tested module into that module's finding.
+
+    ``tested`` maps the path of every module imported in this run to its dotted name.
+    """
+    own: dict[tuple[str, str], int] = {}
+    out: list[Finding] = []
+    for item in classified:
+        finding = item.finding
+        if item.origin == finding.path:
+            own[(finding.path, finding.code)] = len(out)
+        out.append(finding)
+    keep: list[Finding | None] = list(out)
+    for index, item in enumerate(classified):
+        finding = item.finding
+        origin = item.origin
+        if (origin is None or origin == finding.path or origin not in tested
+                or finding.code == m.CircularImport.code):
+            continue
+        target = own.get((origin, finding.code))
+        if target is None or keep[target] is None:
+            continue
+        owner = keep[target]
+        assert owner is not None
+        also = Location(finding.path, finding.line, finding.col,
+                        message=f"also stops {finding.module} from importing")
+        keep[target] = owner.with_changes(related=(*owner.related, also))
+        keep[index] = None
+    return [f for f in keep if f is not None]

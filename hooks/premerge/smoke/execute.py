@@ -1,0 +1,118 @@
+"""Running the selected modules and turning outcomes into findings and facts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+
+from premerge.check import CheckResult
+from premerge.config import Config
+from premerge.findings import Finding
+from premerge.smoke import messages as m
+from premerge.smoke.classify import Classified, Context, classify, fold
+from premerge.smoke.discovery import SmokeModule
+from premerge.smoke.graph import ImportGraph
+from premerge.smoke.runner import (InterpreterProblem, Runner, Settings, child_environment,
+                                   choose_interpreter, make_workdir, memory_limit)
+from premerge.smoke.static import FileFacts
+from premerge.smoke.writes import attribute, changes, snapshot
+
+
+def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
+    """External modules imported at import time by these modules and their first-party
+    dependencies; never a name a first-party file could shadow."""
+    needed = set()
+    stack = [mod.path for mod in modules]
+    while stack:
+        path = stack.pop()
+        if path in needed:
+            continue
+        needed.add(path)
+        stack.extend(edge.target for edge in graph.edges.get(path, ()))
+    names = {name for name, importers in graph.external.items() if importers & needed}
+    return sorted(n for n in names if n.split(".")[0] not in graph.first_party_tops
+                  and all(part.isidentifier() for part in n.split(".")) and n != "__main__")
+
+
+def execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, FileFacts],
+            modules: Sequence[SmokeModule], result: CheckResult) -> None:
+    interpreter = choose_interpreter(config)  # ConfigError when the named one is missing
+    run = config.run
+    jobs = run.jobs if run.jobs is not None else config.smoke.jobs
+    timeout = run.timeout or config.smoke.timeout
+    workdir = make_workdir()
+    progress = None
+    if run.progress:
+        from premerge.smoke import progress_printer  # noqa: PLC0415
+
+        progress = progress_printer()
+    settings = Settings(
+        interpreter=interpreter, root=root, timeout=timeout,
+        jobs=max(1, jobs or os.cpu_count() or 1),
+        env=child_environment(config.smoke.env, os.path.join(workdir, "home"),
+                              os.path.join(workdir, "tmp")),
+        workdir=workdir, memory=memory_limit(), progress=progress,
+        warm=os.environ.get("PREMERGE_SMOKE_FRESH", "") not in ("1", "true"))
+    runner = Runner(settings)
+    cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
+    try:
+        before = snapshot(root, [cache_dir] if cache_dir else [])
+        try:
+            runner.start(preload_candidates(graph, modules))
+        except InterpreterProblem as exc:
+            result.findings.append(m.InterpreterUnusable.at(
+                str(config.manifest_path if config.manifest else root), reason=str(exc)))
+            return
+        try:
+            outcomes = runner.run(modules)
+        finally:
+            runner.close()
+        after = snapshot(root, [cache_dir] if cache_dir else [])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    version = ".".join(map(str, runner.version[:3])) or "?"
+    ctx = Context(root=root, graph=graph, facts=facts, timeout=timeout,
+                  python=f"{runner.executable} (Python {version})")
+    classified: list[Classified] = []
+    loaded: dict[str, list[str]] = {}
+    modules_fact: dict[str, str] = {}
+    namespaces: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        classified.extend(classify(outcome, ctx))
+        payload = outcome.result or {}
+        loaded[outcome.module.path] = [f for f in payload.get("first_party_loaded", [])
+                                       if isinstance(f, str)]
+        modules_fact[outcome.module.path] = outcome.module.name
+        if outcome.status == "ok" and "namespace" in payload:
+            namespaces[outcome.module.path] = payload["namespace"]
+    tested = {o.module.path: o.module.name for o in outcomes}
+    findings: list[Finding] = fold(classified, tested)
+    findings.extend(_write_findings(root, before, after, outcomes))
+    from premerge.smoke import uncommitted_findings  # noqa: PLC0415
+
+    findings.extend(uncommitted_findings(config, root, graph, loaded))
+    result.findings.extend(findings)
+    result.notes.extend(runner.notes)
+    result.facts.update({
+        "modules": modules_fact, "namespaces": namespaces,
+        "interpreter": runner.executable, "python": version,
+        "mode": "warm" if any(o.mode == "warm" for o in outcomes) else "fresh",
+        "preloaded": runner.preloaded,
+    })
+
+
+def _write_findings(root: str, before, after, outcomes) -> list[Finding]:  # type: ignore
+    found = changes(before, after)
+    if not found:
+        return []
+    intervals = {o.module.path: (o.started, o.ended) for o in outcomes}
+    names = {o.module.path: o.module.name for o in outcomes}
+    out = []
+    for path, items in sorted(attribute(found, intervals).items()):
+        listed = ", ".join(f"{c.relpath} ({c.kind})" for c in items[:5])
+        if len(items) > 5:
+            listed += f" and {len(items) - 5} more"
+        out.append(m.WroteRepositoryFiles.at(path, None, module=names[path], files=listed,
+                                             key=f"{names[path]}:writes"))
+    return out

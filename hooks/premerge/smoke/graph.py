@@ -1,0 +1,167 @@
+"""The static import graph of the repository's own modules.
+
+Edges come from import statements that run at import time (not inside functions); each edge
+remembers the line of its statement, so a cycle can be printed as the chain of imports that
+forms it.  Names that resolve to no first-party module are *external*: the stdlib and
+third-party modules the warm parent may preload.
+
+Resolution follows the import semantics of each module: a script sees its own directory's
+modules first; a package module resolves relative imports against its package and absolute
+ones against its source root, then against any first-party package of that name.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from premerge.smoke.discovery import SmokeModule
+from premerge.smoke.static import FileFacts, ImportRef
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str  # path of the importing module
+    target: str  # path of the imported module
+    line: int
+    col: int
+
+
+@dataclass
+class ImportGraph:
+    modules: dict[str, SmokeModule]  # path -> module
+    edges: dict[str, list[Edge]] = field(default_factory=dict)  # source path -> edges
+    reverse: dict[str, set[str]] = field(default_factory=dict)  # target path -> importers
+    external: dict[str, set[str]] = field(default_factory=dict)  # dotted name -> importers
+    #: (importer path, ImportRef, missing dotted name) of relative imports that resolve nowhere
+    unresolved_relative: list[tuple[str, ImportRef, str]] = field(default_factory=list)
+    #: top-level names first-party files provide, in any import root (never preloaded)
+    first_party_tops: set[str] = field(default_factory=set)
+
+    def importers_closure(self, paths: Iterable[str]) -> set[str]:
+        """The given module paths plus every module that imports them, transitively."""
+        seen = set(paths)
+        queue = deque(seen)
+        while queue:
+            current = queue.popleft()
+            for importer in self.reverse.get(current, ()):
+                if importer not in seen:
+                    seen.add(importer)
+                    queue.append(importer)
+        return seen
+
+    def cycle_through(self, start: str, via: str | None = None) -> list[Edge] | None:
+        """The shortest import cycle from ``start`` back to itself (through ``via`` if given)."""
+        if via is not None and via != start:
+            first = self._path(start, via)
+            back = self._path(via, start)
+            if first and back:
+                return first + back
+        for edge in self.edges.get(start, ()):
+            back = self._path(edge.target, start)
+            if back is not None:
+                return [edge, *back] if edge.target != start else [edge]
+        return None
+
+    def _path(self, source: str, target: str) -> list[Edge] | None:
+        """Shortest chain of import edges from ``source`` to ``target`` (BFS)."""
+        if source == target:
+            return []
+        previous: dict[str, Edge] = {}
+        queue = deque([source])
+        seen = {source}
+        while queue:
+            current = queue.popleft()
+            for edge in self.edges.get(current, ()):
+                if edge.target in seen:
+                    continue
+                previous[edge.target] = edge
+                if edge.target == target:
+                    chain = [edge]
+                    while chain[0].source != source:
+                        chain.insert(0, previous[chain[0].source])
+                    return chain
+                seen.add(edge.target)
+                queue.append(edge.target)
+        return None
+
+    def find(self, name: str, context: SmokeModule | None = None) -> SmokeModule | None:
+        """The first-party module a dotted name means, seen from ``context``."""
+        return self._resolver.resolve(name, context)
+
+    @property
+    def _resolver(self) -> _Resolver:
+        resolver = getattr(self, "_cached_resolver", None)
+        if resolver is None:
+            resolver = _Resolver(self.modules.values())
+            self._cached_resolver = resolver
+        return resolver
+
+
+class _Resolver:
+    def __init__(self, modules: Iterable[SmokeModule]) -> None:
+        self.by_root: dict[str, dict[str, SmokeModule]] = {}
+        self.packages: dict[str, list[SmokeModule]] = {}
+        for module in modules:
+            self.by_root.setdefault(module.import_root, {})[module.name] = module
+            if module.kind == "package":
+                self.packages.setdefault(module.name, []).append(module)
+
+    def resolve(self, name: str, context: SmokeModule | None) -> SmokeModule | None:
+        if context is not None:
+            found = self.by_root.get(context.import_root, {}).get(name)
+            if found is not None:
+                return found
+        candidates = self.packages.get(name, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+
+def _absolute(ref: ImportRef, module: SmokeModule) -> str | None:
+    """The absolute dotted name of a relative import, or None when it leaves the package."""
+    if not ref.level:
+        return ref.module
+    package = module.package.split(".") if module.package else []
+    if ref.level - 1 > len(package) or not package:
+        return None
+    base = package[: len(package) - (ref.level - 1)]
+    return ".".join([*base, ref.module] if ref.module else base)
+
+
+def build_graph(modules: Sequence[SmokeModule], facts: dict[str, FileFacts]) -> ImportGraph:
+    graph = ImportGraph(modules={m.path: m for m in modules})
+    graph.first_party_tops = {m.top for m in modules}
+    resolver = graph._resolver
+    for module in modules:
+        info = facts.get(module.path)
+        if info is None:
+            continue
+        edges: list[Edge] = []
+        for ref in info.imports:
+            if not ref.import_time:
+                continue
+            name = _absolute(ref, module)
+            if name is None:
+                continue
+            targets: list[SmokeModule] = []
+            parts = name.split(".") if name else []
+            for index in range(1, len(parts) + 1):  # a.b.c runs a, a.b and a.b.c
+                found = resolver.resolve(".".join(parts[:index]), module)
+                if found is not None:
+                    targets.append(found)
+            for imported in ref.names:  # `from pkg import sub` may import a submodule
+                if imported != "*" and name:
+                    found = resolver.resolve(f"{name}.{imported}", module)
+                    if found is not None:
+                        targets.append(found)
+            if targets:
+                for target in targets:
+                    if target.path != module.path:
+                        edges.append(Edge(module.path, target.path, ref.line, ref.col))
+                        graph.reverse.setdefault(target.path, set()).add(module.path)
+            elif ref.level:
+                graph.unresolved_relative.append((module.path, ref, name))
+            elif name and ref.runtime and name.split(".")[0] not in graph.first_party_tops:
+                graph.external.setdefault(name, set()).add(module.path)
+        graph.edges[module.path] = edges
+    return graph

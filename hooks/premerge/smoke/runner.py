@@ -1,0 +1,625 @@
+"""The parent side of the smoke test: interpreter, warm parent, scheduling, timeouts.
+
+premerge talks to ``child.py`` running under the *project's* interpreter.  In the fast mode
+that process is a warm parent (``child.py serve``): it preloads the stdlib and third-party
+modules the project imports, then forks one child per module on request; JSON lines travel
+over its stdin/stdout.  Where it cannot run (no ``fork``, Python older than 3.9, it died) every
+module gets its own fresh ``child.py run`` process instead -- slower, same classification.
+
+Safety is decided here: the environment every imported line of code sees is filtered when the
+warm parent *starts* (fork inherits it), HOME and TMPDIR are temporary, and a module that runs
+past its timeout has its whole process group killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from premerge.config import DEFAULT_SMOKE_ENV, Config, ConfigError
+from premerge.smoke.discovery import SmokeModule
+
+CHILD = str(Path(__file__).with_name("child.py"))
+#: Python versions: the child runs on MIN_CHILD+, the warm (fork) mode needs MIN_WARM+.
+MIN_CHILD = (3, 7)
+MIN_WARM = (3, 9)
+#: Default address-space limit per child (PREMERGE_SMOKE_MEMORY_MB overrides; 0 disables).
+DEFAULT_MEMORY_MB = 4096
+#: Files a child may write are capped (its stdout/stderr captures included).
+FILE_SIZE_LIMIT = 64 * 1024 * 1024
+OUTPUT_TAIL = 4000
+
+#: Environment variables that never reach imported code unless named exactly in smoke.env.
+_SECRET = re.compile(r"(TOKEN|SECRET|_KEY$|^KEY$|PASSWORD|PASSWD|CREDENTIAL|^AWS_|^ACTIONS_|"
+                     r"^GITHUB_TOKEN$|_AUTH$|^AUTH)", re.IGNORECASE)
+
+
+class InterpreterProblem(Exception):
+    """The chosen interpreter cannot run the child at all (a PM315 finding)."""
+
+
+@dataclass
+class Interpreter:
+    path: str
+    source: str  # where it came from, for messages: "--python", "smoke.python", ...
+    explicit: bool
+
+
+def _own_hook_env(candidate: str) -> bool:
+    """True for premerge's own pre-commit virtualenv: it lacks the project's dependencies."""
+    if os.environ.get("PRE_COMMIT") != "1" or sys.prefix == sys.base_prefix:
+        return False
+    try:
+        return os.path.realpath(candidate).startswith(os.path.realpath(sys.prefix) + os.sep)
+    except OSError:
+        return False
+
+
+def _venv_python(venv: str) -> str:
+    for sub in ("bin/python", "bin/python3", "Scripts/python.exe"):
+        candidate = os.path.join(venv, sub)
+        if os.path.isfile(candidate):
+            return candidate
+    return os.path.join(venv, "bin", "python")
+
+
+def _which(name: str, skip: Callable[[str], bool] = lambda _: False) -> str | None:
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if not directory:
+            continue
+        found = shutil.which(name, path=directory)
+        if found and not skip(found):
+            return found
+    return None
+
+
+def choose_interpreter(config: Config) -> Interpreter:
+    """``--python`` > ``smoke.python`` > ``$VIRTUAL_ENV`` > ``.venv`` > ``python3`` on PATH.
+
+    An interpreter the user named that does not exist is a ConfigError (exit 2).
+    """
+    given = config.run.python
+    if given:
+        found = given if os.sep in given or "/" in given else shutil.which(given)
+        if not found or not os.path.exists(found):
+            raise ConfigError(f"--python {given}: no such interpreter")
+        return Interpreter(os.path.abspath(found), "--python", True)
+    if config.smoke.python:
+        value = config.smoke.python
+        if "/" in value or os.sep in value:
+            found = value if os.path.isabs(value) else str(config.root / value)
+        else:
+            found = shutil.which(value) or ""
+        if not found or not os.path.exists(found):
+            line = config.lines.get("smoke")
+            where = config.manifest_path.name + (f":{line}" if line else "")
+            raise ConfigError(f"{where}: smoke.python {value!r}: no such interpreter")
+        return Interpreter(found, "smoke.python", True)
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        candidate = _venv_python(venv)
+        if os.path.isfile(candidate) and not _own_hook_env(candidate):
+            return Interpreter(candidate, "$VIRTUAL_ENV", False)
+    for name in (".venv", "venv"):
+        local = config.root / name
+        if (local / "pyvenv.cfg").is_file():
+            candidate = _venv_python(str(local))
+            if os.path.isfile(candidate):
+                return Interpreter(candidate, name, False)
+    found = _which("python3", _own_hook_env)
+    if found:
+        return Interpreter(found, "python3 on PATH", False)
+    return Interpreter(sys.executable, "premerge's own interpreter", False)
+
+
+def child_environment(extra: Iterable[str], home: str, tmpdir: str) -> dict[str, str]:
+    """The allowlisted environment: built-ins plus smoke.env; secrets only when named exactly."""
+    allowed = list(DEFAULT_SMOKE_ENV)
+    exact = set()
+    globs = []
+    for item in extra:
+        if any(ch in item for ch in "*?["):
+            globs.append(item)
+        else:
+            exact.add(item)
+    env: dict[str, str] = {}
+    import fnmatch  # noqa: PLC0415
+
+    for key, value in os.environ.items():
+        if key in exact:
+            env[key] = value
+        elif _SECRET.search(key):
+            continue
+        elif key in allowed or key.startswith("LC_") or any(fnmatch.fnmatchcase(key, g)
+                                                              for g in globs):
+            env[key] = value
+    real_home = os.path.expanduser("~")
+    env["HOME"] = real_home  # for site's user directory; child.py swaps it before any import
+    env["PREMERGE_SMOKE_HOME"] = home
+    env["TMPDIR"] = tmpdir
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("PYTHONSTARTUP", None)
+    env.pop("PYTHONINSPECT", None)
+    return env
+
+
+@dataclass
+class Settings:
+    interpreter: Interpreter
+    root: str
+    timeout: float
+    jobs: int
+    env: dict[str, str]
+    workdir: str
+    memory: int  # bytes; 0 = no limit
+    progress: Callable[[int, int, str], None] | None = None
+    warm: bool = True
+
+
+@dataclass
+class Outcome:
+    """What happened to one module's import."""
+
+    module: SmokeModule
+    result: dict[str, Any] | None = None
+    exit_code: int | None = None
+    exit_signal: int | None = None
+    timed_out: bool = False
+    stdout: str = ""
+    stderr: str = ""
+    fault: str = ""
+    started: int = 0  # time.time_ns()
+    ended: int = 0
+    mode: str = "warm"
+
+    @property
+    def status(self) -> str:
+        if self.timed_out:
+            return "timeout"
+        if self.result is None:
+            return "crash"
+        return str(self.result.get("status", "internal"))
+
+
+@dataclass
+class _Job:
+    ident: int
+    module: SmokeModule
+    spec: dict[str, Any]
+    mode: str
+    deadline: float = 0.0
+    pid: int | None = None
+    proc: subprocess.Popen[bytes] | None = None
+    timed_out: bool = False
+    started: int = 0
+
+
+@dataclass
+class RunReport:
+    outcomes: list[Outcome]
+    mode: str  # "warm", "fresh" or a mix described in notes
+    notes: list[str] = field(default_factory=list)
+    preloaded: int = 0
+    version: tuple[int, ...] = ()
+    executable: str = ""
+
+
+class _Server:
+    """The warm parent: one ``child.py serve`` process of the project's interpreter."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stderr_path = os.path.join(settings.workdir, "server.err")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.buffer = b""
+        self.hello: dict[str, Any] = {}
+
+    def start(self, wait: float = 30.0) -> dict[str, Any]:
+        with open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [self.settings.interpreter.path, "-B", CHILD, "serve"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=err, env=self.settings.env,
+                cwd=self.settings.root, start_new_session=True)
+        messages = self.read(wait, until="hello")
+        if not messages:
+            self.close()
+            raise InterpreterProblem(self._why_dead())
+        self.hello = messages[-1]
+        return self.hello
+
+    def _why_dead(self) -> str:
+        try:
+            text = Path(self.stderr_path).read_text(errors="replace").strip()
+        except OSError:
+            text = ""
+        last = text.splitlines()[-1] if text else "it exited without a word"
+        return f"{self.settings.interpreter.path} cannot run the smoke child: {last}"
+
+    @property
+    def fd(self) -> int:
+        assert self.proc is not None and self.proc.stdout is not None
+        return self.proc.stdout.fileno()
+
+    def send(self, message: dict[str, Any]) -> bool:
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def read_available(self) -> list[dict[str, Any]] | None:
+        """Messages that can be read now without blocking; None at EOF."""
+        try:
+            data = os.read(self.fd, 65536)
+        except (BlockingIOError, InterruptedError):
+            return []
+        if not data:
+            return None
+        self.buffer += data
+        lines = self.buffer.split(b"\n")
+        self.buffer = lines.pop()
+        out = []
+        for line in lines:
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    continue
+        return out
+
+    def read(self, wait: float, until: str) -> list[dict[str, Any]]:
+        """Messages up to and including the first with ``op == until`` (or [] on timeout/EOF)."""
+        deadline = time.monotonic() + wait
+        collected: list[dict[str, Any]] = []
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.fd, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    return []
+                messages = self.read_available()
+                if messages is None:
+                    return []
+                collected.extend(messages)
+                if any(m.get("op") == until for m in messages):
+                    return collected
+
+    def preload(self, names: Sequence[str], wait: float) -> dict[str, Any] | None:
+        if not self.send({"op": "preload", "modules": list(names), "repo": self.settings.root}):
+            return None
+        messages = self.read(wait, until="preloaded")
+        return messages[-1] if messages else None
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.proc.pid)
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.proc = None
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (OSError, AttributeError):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _tail(path: str, limit: int = OUTPUT_TAIL) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - limit))
+            data = handle.read()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return ("..." + text) if size > limit else text
+
+
+class Runner:
+    """Imports modules, each first in its own process, ``jobs`` at a time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.server: _Server | None = None
+        self.notes: list[str] = []
+        self.version: tuple[int, ...] = ()
+        self.executable = settings.interpreter.path
+        self.preloaded = 0
+        self._ids = iter(range(1, 1 << 30))
+
+    # -- setup --------------------------------------------------------------------------------
+    def start(self, preload: Sequence[str]) -> None:
+        """Start the warm parent and preload; on any problem fall back to fresh processes."""
+        if not self.settings.warm:
+            self._probe()
+            return
+        server = _Server(self.settings)
+        try:
+            hello = server.start()
+        except InterpreterProblem:
+            self._probe()  # raises when even a fresh child cannot run
+            return
+        self.version = tuple(hello.get("version", ()))
+        self.executable = hello.get("executable") or self.executable
+        reason = None
+        if tuple(self.version[:2]) < MIN_WARM:
+            reason = (f"Python {'.'.join(map(str, self.version))} is older than "
+                      f"{MIN_WARM[0]}.{MIN_WARM[1]}")
+        elif not hello.get("fork"):
+            reason = "the interpreter has no fork()"
+        if reason:
+            server.close()
+            self.notes.append(f"smoke: one process per module ({reason})")
+            return
+        self.server = server
+        self._preload(list(preload))
+
+    def _preload(self, names: list[str]) -> None:
+        """Preload, restarting the warm parent without modules that touch first-party code."""
+        wait = max(self.settings.timeout * 3, 60.0)
+        for _attempt in range(3):
+            assert self.server is not None
+            if not names:
+                return
+            reply = self.server.preload(names, wait)
+            if reply is None:
+                self.notes.append("smoke: preloading third-party modules failed or hung; "
+                                  "the warm parent holds only the standard library")
+                self._restart()
+                return
+            tainted = reply.get("tainted") or {}
+            self.preloaded = len(reply.get("ok", []))
+            if not tainted:
+                return
+            for name, why in sorted(tainted.items()):
+                self.notes.append(f"smoke: not preloaded: {name} ({why})")
+            names = [n for n in reply.get("ok", []) if n not in tainted]
+            self._restart()
+        self._restart()
+
+    def _restart(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        server = _Server(self.settings)
+        try:
+            server.start()
+            self.server = server
+        except InterpreterProblem:
+            self.server = None
+            self.notes.append("smoke: the warm parent could not be restarted; one process per "
+                              "module")
+
+    def _probe(self) -> None:
+        """Check that a fresh ``child.py hello`` runs at all (else PM315)."""
+        try:
+            proc = subprocess.run([self.settings.interpreter.path, "-B", CHILD, "hello"],
+                                  capture_output=True, env=self.settings.env, timeout=60,
+                                  stdin=subprocess.DEVNULL, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise InterpreterProblem(f"{self.settings.interpreter.path} cannot be started: "
+                                     f"{exc}") from None
+        try:
+            hello = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            err = proc.stderr.decode(errors="replace").strip().splitlines()
+            version = _bare_version(self.settings.interpreter.path)
+            why = (f"it is Python {version}; the smoke child needs "
+                   f"{MIN_CHILD[0]}.{MIN_CHILD[1]} or newer" if version
+                   else err[-1] if err else "no answer")
+            raise InterpreterProblem(f"{self.settings.interpreter.path} cannot run the smoke "
+                                     f"child: {why}") from None
+        self.version = tuple(hello.get("version", ()))
+        self.executable = hello.get("executable") or self.executable
+        if tuple(self.version[:2]) < MIN_CHILD:
+            raise InterpreterProblem(f"{self.settings.interpreter.path} is Python "
+                                     f"{'.'.join(map(str, self.version))}; the smoke child "
+                                     f"needs {MIN_CHILD[0]}.{MIN_CHILD[1]} or newer")
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.send({"op": "exit"})
+            self.server.close()
+            self.server = None
+
+    # -- running ------------------------------------------------------------------------------
+    def spec_for(self, module: SmokeModule, ident: int, check_globals: bool = True
+                 ) -> dict[str, Any]:
+        base = os.path.join(self.settings.workdir, f"m{ident}")
+        tmpdir = os.path.join(self.settings.workdir, "tmp")
+        return {
+            "id": ident, "name": module.name, "path": module.path, "kind": module.kind,
+            "import_root": module.import_root, "cwd": module.import_root,
+            "repo": self.settings.root, "result": base + ".json", "stdout": base + ".out",
+            "stderr": base + ".err", "fault": base + ".fault", "timeout": self.settings.timeout,
+            "memory": self.settings.memory, "fsize": FILE_SIZE_LIMIT, "tmpdir": tmpdir,
+            "check_globals": check_globals,
+        }
+
+    def run(self, modules: Sequence[SmokeModule]) -> list[Outcome]:
+        """Import every module; outcomes in the order of ``modules``."""
+        pending: deque[_Job] = deque()
+        for module in modules:
+            ident = next(self._ids)
+            pending.append(_Job(ident, module, self.spec_for(module, ident),
+                                "warm" if self.server else "fresh"))
+        total = len(pending)
+        done: dict[int, Outcome] = {}
+        order = [job.ident for job in pending]
+        running: dict[int, _Job] = {}
+        finished = 0
+        selector = selectors.DefaultSelector()
+        if self.server is not None:
+            selector.register(self.server.fd, selectors.EVENT_READ)
+        try:
+            while pending or running:
+                while pending and len(running) < self.settings.jobs:
+                    job = pending.popleft()
+                    if job.mode == "warm" and self.server is None:
+                        job.mode = "fresh"
+                    self._launch(job)
+                    running[job.ident] = job
+                now = time.monotonic()
+                deadlines = [j.deadline for j in running.values()]
+                wait = max(0.0, min(deadlines) - now) if deadlines else 0.05
+                if any(j.mode == "fresh" for j in running.values()):
+                    wait = min(wait, 0.01)
+                events = selector.select(wait) if self.server is not None else []
+                if not events and self.server is None:
+                    time.sleep(min(wait, 0.01))
+                exited: list[tuple[_Job, dict[str, Any]]] = []
+                if events and self.server is not None:
+                    messages = self.server.read_available()
+                    if messages is None:  # the warm parent died: finish in fresh processes
+                        selector.unregister(self.server.fd)
+                        self.notes.append("smoke: the warm parent exited unexpectedly; the "
+                                          "rest ran one process per module")
+                        self.server.close()
+                        self.server = None
+                        for job in list(running.values()):
+                            if job.mode == "warm":
+                                del running[job.ident]
+                                job.mode, job.pid = "fresh", None
+                                pending.appendleft(job)
+                        continue
+                    for message in messages:
+                        job = running.get(message.get("id", -1))
+                        if job is None:
+                            continue
+                        if message.get("op") == "started":
+                            job.pid = message.get("pid")
+                        elif message.get("op") == "exited":
+                            exited.append((job, message.get("status") or {}))
+                for job in list(running.values()):
+                    if job.mode == "fresh" and job.proc is not None:
+                        code = job.proc.poll()
+                        if code is not None:
+                            _kill_group(job.proc.pid)  # leftovers of its process group
+                            status = ({"signal": -code, "code": None} if code < 0
+                                      else {"signal": None, "code": code})
+                            exited.append((job, status))
+                for job, status in exited:
+                    running.pop(job.ident, None)
+                    outcome = self._collect(job, status)
+                    if outcome.status in ("needs_fresh", "contaminated") and job.mode == "warm":
+                        if outcome.status == "contaminated":
+                            self.notes.append(f"smoke: {job.module.name}: the warm parent held "
+                                              "first-party modules; re-imported in a fresh "
+                                              "process")
+                        retry = _Job(next(self._ids), job.module, {}, "fresh")
+                        retry.spec = self.spec_for(job.module, retry.ident)
+                        order[order.index(job.ident)] = retry.ident
+                        pending.appendleft(retry)
+                        continue
+                    done[job.ident] = outcome
+                    finished += 1
+                    if self.settings.progress:
+                        self.settings.progress(finished, total, job.module.name)
+                now = time.monotonic()
+                for job in running.values():
+                    if not job.timed_out and now >= job.deadline:
+                        job.timed_out = True
+                        self._kill(job)
+        finally:
+            selector.close()
+            for job in running.values():
+                self._kill(job)
+        return [done[i] for i in order if i in done]
+
+    def _launch(self, job: _Job) -> None:
+        job.started = time.time_ns()
+        job.deadline = time.monotonic() + self.settings.timeout
+        if job.mode == "warm" and self.server is not None:
+            if self.server.send({"op": "run", "id": job.ident, "spec": job.spec}):
+                return
+            job.mode = "fresh"
+        spec_path = job.spec["result"] + ".spec"
+        with open(spec_path, "w", encoding="utf-8") as handle:
+            json.dump(job.spec, handle)
+        with open(job.spec["stderr"], "wb") as err:
+            job.proc = subprocess.Popen(
+                [self.executable, "-B", CHILD, "run", spec_path], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=err, env=self.settings.env,
+                cwd=job.module.import_root, start_new_session=True)
+        job.pid = job.proc.pid
+
+    def _kill(self, job: _Job) -> None:
+        if job.mode == "warm" and self.server is not None:
+            self.server.send({"op": "kill", "id": job.ident})
+        elif job.proc is not None and job.proc.poll() is None:
+            _kill_group(job.proc.pid)
+
+    def _collect(self, job: _Job, status: Mapping[str, Any]) -> Outcome:
+        spec = job.spec
+        result = None
+        try:
+            with open(spec["result"], encoding="utf-8") as handle:
+                result = json.load(handle)
+        except (OSError, ValueError):
+            result = None
+        return Outcome(
+            module=job.module, result=result, exit_code=status.get("code"),
+            exit_signal=status.get("signal"), timed_out=job.timed_out,
+            stdout=_tail(spec["stdout"]), stderr=_tail(spec["stderr"]),
+            fault=_tail(spec["fault"], 20000), started=job.started, ended=time.time_ns(),
+            mode=job.mode)
+
+
+def _bare_version(python: str) -> str | None:
+    """The interpreter's version when it is older than the child supports, else None."""
+    code = "import sys; sys.stdout.write('%d.%d.%d' % tuple(sys.version_info[:3]))"
+    try:
+        proc = subprocess.run([python, "-c", code], capture_output=True, timeout=30,
+                              stdin=subprocess.DEVNULL, check=False)
+        version = tuple(int(p) for p in proc.stdout.decode().split("."))
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+    return ".".join(map(str, version)) if version[:2] < MIN_CHILD else None
+
+
+def memory_limit() -> int:
+    """Bytes of address space a child may use (PREMERGE_SMOKE_MEMORY_MB; 0 = unlimited)."""
+    text = os.environ.get("PREMERGE_SMOKE_MEMORY_MB", "")
+    try:
+        megabytes = int(text) if text.strip() else DEFAULT_MEMORY_MB
+    except ValueError:
+        megabytes = DEFAULT_MEMORY_MB
+    return max(0, megabytes) * 1024 * 1024
+
+
+def make_workdir() -> str:
+    """A private directory outside the repository for results, HOME and TMPDIR."""
+    workdir = tempfile.mkdtemp(prefix="premerge-smoke-")
+    for sub in ("home", "tmp"):
+        os.makedirs(os.path.join(workdir, sub), exist_ok=True)
+    return workdir

@@ -1,0 +1,340 @@
+"""What the smoke test knows about a file before running it: imports and script effects.
+
+One ``ast`` pass per file gives (a) every import statement, with whether it runs at import
+time and whether it is only for type checkers -- the raw material of the import graph and the
+preload list -- and (b) whether the module is a *script with top-level effects*: code outside
+functions and outside ``if __name__ == "__main__":`` that reads ``sys.argv``, exits, asks for
+input, starts processes, opens sockets or databases, or writes/deletes files.  A top-level call
+of a function of the same module is followed (``main()`` without a guard is the classic
+script).  Importing such a file would *run* it, so it is not imported.
+
+Results are plain JSON-able dicts, cached by file content.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Calls (qualified through the file's imports) that make top-level code a script's effect.
+EFFECT_CALLS: dict[str, str] = {
+    "sys.exit": "calls sys.exit()", "exit": "calls exit()", "quit": "calls quit()",
+    "os._exit": "calls os._exit()", "os.abort": "calls os.abort()",
+    "input": "reads standard input (input())", "getpass.getpass": "asks for a password",
+    "os.system": "runs a shell command (os.system)", "os.popen": "runs a shell command",
+    "os.fork": "forks", "os.kill": "sends signals", "pty.spawn": "spawns a process",
+    "socket.socket": "opens a socket", "socket.create_connection": "opens a connection",
+    "socket.create_server": "opens a server socket",
+    "urllib.request.urlopen": "makes a network request",
+    "urllib.request.urlretrieve": "downloads a file",
+    "webbrowser.open": "opens a web browser",
+    "os.remove": "deletes files", "os.unlink": "deletes files", "os.rmdir": "deletes "
+    "directories", "os.removedirs": "deletes directories", "os.rename": "renames files",
+    "os.renames": "renames files", "os.replace": "replaces files", "os.makedirs":
+    "creates directories", "os.mkdir": "creates directories", "os.truncate": "truncates files",
+    "os.chmod": "changes file modes", "os.chown": "changes file owners",
+    "os.symlink": "creates links", "os.link": "creates links",
+    "shutil.rmtree": "deletes a directory tree", "shutil.move": "moves files",
+    "shutil.copy": "copies files", "shutil.copy2": "copies files", "shutil.copyfile":
+    "copies files", "shutil.copytree": "copies a directory tree", "shutil.make_archive":
+    "writes an archive", "shutil.unpack_archive": "unpacks an archive",
+    "sqlite3.connect": "connects to a database", "psycopg2.connect": "connects to a database",
+    "psycopg.connect": "connects to a database", "pymysql.connect": "connects to a database",
+    "MySQLdb.connect": "connects to a database", "mysql.connector.connect":
+    "connects to a database", "pymongo.MongoClient": "connects to a database",
+    "redis.Redis": "connects to a database", "redis.StrictRedis": "connects to a database",
+    "duckdb.connect": "connects to a database", "pyodbc.connect": "connects to a database",
+    "oracledb.connect": "connects to a database", "cx_Oracle.connect": "connects to a database",
+    "asyncio.run": "runs an event loop", "unittest.main": "runs tests", "pytest.main":
+    "runs tests", "uvicorn.run": "starts a server", "smtplib.SMTP": "connects to a mail server",
+    "smtplib.SMTP_SSL": "connects to a mail server", "ftplib.FTP": "connects to a server",
+}
+#: Any call into these modules is an effect (``subprocess.run``, ``requests.get`` ...).
+EFFECT_MODULES: dict[str, str] = {
+    "subprocess": "runs a subprocess", "requests": "makes a network request",
+    "httpx": "makes a network request", "paramiko": "opens an SSH connection",
+}
+EFFECT_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("os.exec", "replaces the process (os.exec*)"), ("os.spawn", "spawns a process"),
+    ("asyncio.create_subprocess_", "runs a subprocess"),
+)
+#: Method names whose call is an effect whatever the object (pathlib and friends).
+EFFECT_METHODS: dict[str, str] = {
+    "write_text": "writes files", "write_bytes": "writes files", "touch": "creates files",
+    "unlink": "deletes files", "rmdir": "deletes directories", "mkdir": "creates directories",
+    "rmtree": "deletes a directory tree", "parse_args": "parses command-line arguments",
+    "parse_known_args": "parses command-line arguments",
+}
+_WRITE_MODES = frozenset("wax+")
+
+
+@dataclass
+class ImportRef:
+    """One imported module reference: ``import a.b`` or ``from .m import x``."""
+
+    line: int
+    col: int
+    module: str  # dotted, without the leading dots of a relative import ("" for `from . import`)
+    level: int = 0
+    names: list[str] = field(default_factory=list)  # for `from` imports; ["*"] for star
+    import_time: bool = True  # not inside a function (runs when the module is imported)
+    runtime: bool = True  # not under `if TYPE_CHECKING:`
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "col": self.col, "module": self.module, "level": self.level,
+                "names": self.names, "import_time": self.import_time, "runtime": self.runtime}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportRef:
+        return cls(**data)
+
+
+@dataclass
+class FileFacts:
+    imports: list[ImportRef] = field(default_factory=list)
+    #: (line, reason) of the first top-level effect, None when the file is import-safe
+    script_effect: tuple[int, str] | None = None
+    parse_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"imports": [i.to_dict() for i in self.imports],
+                "script_effect": list(self.script_effect) if self.script_effect else None,
+                "parse_error": self.parse_error}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileFacts:
+        effect = data.get("script_effect")
+        return cls(imports=[ImportRef.from_dict(i) for i in data.get("imports", [])],
+                   script_effect=(effect[0], effect[1]) if effect else None,
+                   parse_error=data.get("parse_error"))
+
+
+def analyze_source(text: str, filename: str = "<unknown>") -> FileFacts:
+    """Imports and the first script effect of one file's source."""
+    try:
+        tree = ast.parse(text, filename=filename)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return FileFacts(parse_error=f"{type(exc).__name__}: {exc}")
+    facts = FileFacts()
+    _ImportCollector(facts.imports).visit(tree)
+    try:
+        facts.script_effect = _ScriptEffects(tree).first_effect()
+    except RecursionError:
+        facts.script_effect = None
+    return facts
+
+
+# ---------------------------------------------------------------------------------------------
+# imports
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+class _ImportCollector(ast.NodeVisitor):
+    def __init__(self, out: list[ImportRef]) -> None:
+        self.out = out
+        self.depth = 0  # function nesting
+        self.type_checking = 0
+
+    def _function(self, node: ast.AST) -> None:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+
+    def visit_If(self, node: ast.If) -> None:
+        if _is_type_checking(node.test):
+            self.type_checking += 1
+            for stmt in node.body:
+                self.visit(stmt)
+            self.type_checking -= 1
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.out.append(ImportRef(node.lineno, node.col_offset + 1, alias.name, 0, [],
+                                      self.depth == 0, self.type_checking == 0))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self.out.append(ImportRef(node.lineno, node.col_offset + 1, node.module or "",
+                                  node.level or 0, [a.name for a in node.names],
+                                  self.depth == 0, self.type_checking == 0))
+
+
+# ---------------------------------------------------------------------------------------------
+# script effects
+
+
+def is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` in either order."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
+
+
+class _ScriptEffects:
+    """Finds the first effect of code that runs at import time (guards and defs excluded)."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.aliases: dict[str, str] = {}
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.aliases[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.aliases.setdefault(top, top)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions[stmt.name] = stmt
+
+    def first_effect(self) -> tuple[int, str] | None:
+        for line, reason in self._block(self.tree.body, followed=set()):
+            return line, reason
+        return None
+
+    # statements -------------------------------------------------------------------------
+    def _block(self, body: list[ast.stmt], followed: set[str]) -> Iterator[tuple[int, str]]:
+        for stmt in body:
+            yield from self._statement(stmt, followed)
+
+    def _statement(self, stmt: ast.stmt, followed: set[str]) -> Iterator[tuple[int, str]]:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for expr in [*stmt.decorator_list, *stmt.args.defaults,
+                         *(d for d in stmt.args.kw_defaults if d is not None)]:
+                yield from self._expression(expr, followed)
+            return
+        if isinstance(stmt, ast.ClassDef):
+            for expr in [*stmt.decorator_list, *stmt.bases, *(k.value for k in stmt.keywords)]:
+                yield from self._expression(expr, followed)
+            yield from self._block(stmt.body, followed)
+            return
+        if isinstance(stmt, ast.If):
+            if is_main_guard(stmt.test):
+                yield from self._block(stmt.orelse, followed)
+                return
+            yield from self._expression(stmt.test, followed)
+            yield from self._block(stmt.body, followed)
+            yield from self._block(stmt.orelse, followed)
+            return
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            return
+        blocks = [getattr(stmt, name) for name in ("body", "orelse", "finalbody")
+                  if isinstance(getattr(stmt, name, None), list)]
+        handlers = getattr(stmt, "handlers", None) or []
+        cases = getattr(stmt, "cases", None) or []
+        if blocks or handlers or cases:
+            for name, value in ast.iter_fields(stmt):
+                if name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    continue
+                for node in _expressions(value):
+                    yield from self._expression(node, followed)
+            for block in blocks:
+                yield from self._block(block, followed)
+            for handler in handlers:
+                yield from self._block(handler.body, followed)
+            for case in cases:
+                yield from self._block(case.body, followed)
+            return
+        yield from self._expression(stmt, followed)
+
+    # expressions ------------------------------------------------------------------------
+    def qualname(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    def _expression(self, root: ast.AST, followed: set[str]) -> Iterator[tuple[int, str]]:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Lambda):
+                continue
+            effect = self._effect(node, followed)
+            if effect is not None:
+                yield effect
+                continue
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+    def _effect(self, node: ast.AST, followed: set[str]) -> tuple[int, str] | None:
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, (ast.Attribute, ast.Name)) and isinstance(node.ctx, ast.Load):
+            if self.qualname(node) == "sys.argv":
+                return line, "reads sys.argv"
+            return None
+        if not isinstance(node, ast.Call):
+            return None
+        func = node.func
+        name = self.qualname(func)
+        if name is not None:
+            if name in EFFECT_CALLS and not (isinstance(func, ast.Name)
+                                             and func.id in self.functions):
+                return line, EFFECT_CALLS[name]
+            top = name.split(".")[0]
+            if top in EFFECT_MODULES and "." in name:
+                return line, f"{EFFECT_MODULES[top]} ({name})"
+            for prefix, reason in EFFECT_PREFIXES:
+                if name.startswith(prefix):
+                    return line, reason
+            if name in ("open", "io.open", "codecs.open") and _writes(node):
+                return line, "opens a file for writing"
+        if isinstance(func, ast.Attribute) and func.attr in EFFECT_METHODS:
+            return line, EFFECT_METHODS[func.attr]
+        if isinstance(func, ast.Name) and func.id in self.functions and func.id not in followed:
+            target = self.functions[func.id]
+            if any(_is_cli_decorator(self.qualname(d.func if isinstance(d, ast.Call) else d))
+                   for d in target.decorator_list):
+                return line, f"runs the command-line interface {func.id}()"
+            inner_followed = followed | {func.id}
+            for inner_line, reason in self._block(target.body, inner_followed):
+                return line, f"calls {func.id}(), which {reason} (line {inner_line})"
+        return None
+
+
+def _is_cli_decorator(name: str | None) -> bool:
+    return bool(name) and name.rsplit(".", 1)[-1] in ("command", "group")  # click, typer
+
+
+def _writes(call: ast.Call) -> bool:
+    mode: ast.expr | None = call.args[1] if len(call.args) > 1 else None
+    for keyword in call.keywords:
+        if keyword.arg == "mode":
+            mode = keyword.value
+    if mode is None:
+        return False
+    if isinstance(mode, ast.Constant) and isinstance(mode.value, str):
+        return bool(_WRITE_MODES & set(mode.value))
+    return True  # a computed mode: assume the worst
+
+
+def _expressions(value: object) -> Iterator[ast.AST]:
+    if isinstance(value, ast.AST):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, ast.AST):
+                yield item
