@@ -133,13 +133,28 @@ def offset_position(code, offset):
                 if pos[0] is not None:
                     return pos[0], (pos[2] + 1 if pos[2] is not None else None)
                 break
-    line = None
-    for start, lineno in dis.findlinestarts(code):
-        if start > offset:
-            break
-        if lineno is not None:
-            line = lineno
-    return line, None
+    return instruction_lines(code).get(offset), None
+
+
+def instruction_lines(code):
+    """{offset: line} for every instruction of ``code`` (one pass)."""
+    out = {}
+    positions = getattr(code, "co_positions", None)
+    if positions is not None:
+        for index, pos in enumerate(positions()):
+            if pos[0] is not None:
+                out[index * 2] = pos[0]
+        if out:
+            return out
+    starts = [(start, line) for start, line in dis.findlinestarts(code) if line is not None]
+    current = None
+    index = 0
+    for offset in range(0, len(code.co_code), 2):
+        while index < len(starts) and starts[index][0] <= offset:
+            current = starts[index][1]
+            index += 1
+        out[offset] = current
+    return out
 
 
 def module_level_names(top):
