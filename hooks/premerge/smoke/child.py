@@ -490,6 +490,51 @@ def _import(spec):
     return importlib.import_module(name)
 
 
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_PATH_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1),
+                "os.truncate": (0,), "os.symlink": (1,), "os.link": (1,), "os.chmod": (0,),
+                "os.chown": (0,), "os.utime": (0,), "shutil.rmtree": (0,),
+                "shutil.copyfile": (1,), "shutil.make_archive": (0,)}
+
+
+def _watch_writes(repo):
+    """Record paths inside ``repo`` this process opens for writing or changes (audit hooks,
+    3.8+): exact attribution of repository writes even when children run concurrently."""
+    writes = []
+    add_hook = getattr(sys, "addaudithook", None)
+    if add_hook is None:
+        return writes
+    fspath = os.fspath
+    abspath = os.path.abspath
+
+    def note(path):
+        if isinstance(path, int):
+            return
+        try:
+            text = fspath(path)
+            if isinstance(text, bytes):
+                text = os.fsdecode(text)
+            full = abspath(text)
+        except Exception:  # noqa: BLE001
+            return
+        if _inside(full, repo) and full not in writes and len(writes) < 1000:
+            writes.append(full)
+
+    def hook(event, args):
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                    isinstance(flags, int) and flags & _WRITE_FLAGS):
+                note(path)
+        elif event in _PATH_EVENTS:
+            for index in _PATH_EVENTS[event]:
+                if index < len(args):
+                    note(args[index])
+
+    add_hook(hook)
+    return writes
+
+
 def run_import(spec):
     """Import the target described by ``spec`` in *this* process; return the result dict."""
     repo = _real(spec["repo"])
@@ -514,6 +559,8 @@ def run_import(spec):
             del sys.modules[key]
     if clash:
         result["unshadowed"] = sorted(clash)
+    writes = _watch_writes(repo)
+    result["writes"] = writes
     started = time.perf_counter()
     try:
         module = _import(spec)

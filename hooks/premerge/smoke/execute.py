@@ -17,6 +17,7 @@ from premerge.smoke.runner import (InterpreterProblem, Runner, Settings, child_e
                                    choose_interpreter, make_workdir, memory_limit)
 from premerge.smoke.static import FileFacts
 from premerge.smoke.writes import attribute, changes, snapshot
+from premerge.sources import posix, relative_to
 
 
 def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
@@ -108,8 +109,11 @@ def _write_findings(root: str, before, after, outcomes) -> list[Finding]:  # typ
         return []
     intervals = {o.module.path: (o.started, o.ended) for o in outcomes}
     names = {o.module.path: o.module.name for o in outcomes}
+    audited = {o.module.path: {relative_to(posix(w), root)
+                               for w in (o.result or {}).get("writes", []) if isinstance(w, str)}
+               for o in outcomes}
     out = []
-    for path, items in sorted(attribute(found, intervals).items()):
+    for path, items in sorted(attribute(found, intervals, audited).items()):
         listed = ", ".join(f"{c.relpath} ({c.kind})" for c in items[:5])
         if len(items) > 5:
             listed += f" and {len(items) - 5} more"

@@ -75,13 +75,21 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
     return sorted(out, key=lambda c: c.relpath)
 
 
-def attribute(found: list[Change], intervals: dict[str, tuple[int, int]]) -> dict[str, list[
-        Change]]:
-    """Changes per module path whose run interval contains the change's time."""
+def attribute(found: list[Change], intervals: dict[str, tuple[int, int]],
+              audited: dict[str, set[str]] | None = None) -> dict[str, list[Change]]:
+    """Changes per module path.
+
+    A change a child's own audit log explains (it opened the file for writing, removed or
+    renamed it) goes to that module; any other (a subprocess wrote it) to every module whose
+    run interval contains the change's time.
+    """
+    audited = audited or {}
     out: dict[str, list[Change]] = {}
     for change in found:
-        matches = [path for path, (start, end) in intervals.items()
-                   if start - SLACK_NS <= change.when <= end + SLACK_NS]
+        matches = [path for path, seen in audited.items() if change.relpath in seen]
+        if not matches:
+            matches = [path for path, (start, end) in intervals.items()
+                       if start - SLACK_NS <= change.when <= end + SLACK_NS]
         for path in matches:
             out.setdefault(path, []).append(change)
     return out

@@ -1,0 +1,242 @@
+"""Safety rules: imported code gets no secrets, no stdin, no unlimited time, no argv scripts
+run, and what it writes into the repository is reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.smoke.helpers import git_repo, python_in, smoke
+
+
+def _alive_with(marker: str) -> list[int]:
+    """PIDs of processes whose command line contains ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if marker.encode() in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def test_secrets_stdin_home_and_cwd_of_imported_code(tmp_path: Path) -> None:
+    report = tmp_path / "seen.json"
+    repo = git_repo(tmp_path / "repo", {
+        "premerge.yaml": 'smoke:\n  run_scripts: ["tools/spy.py"]\n  env: ["EXTRA_ALLOWED"]\n',
+        "tools/spy.py": f"""\
+            import json, os, sys
+            seen = {{k: os.environ.get(k) for k in
+                    ("GITHUB_TOKEN", "MY_API_KEY", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY",
+                     "ACTIONS_RUNTIME_TOKEN", "EXTRA_ALLOWED", "PATH")}}
+            seen["home"] = os.environ.get("HOME")
+            seen["expanded"] = os.path.expanduser("~")
+            seen["tmpdir"] = os.environ.get("TMPDIR")
+            seen["cwd"] = os.getcwd()
+            seen["stdin"] = sys.stdin.read()
+            seen["path0"] = sys.path[0]
+            seen["argv"] = sys.argv
+            seen["name"] = __name__
+            with open({str(report)!r}, "w") as handle:
+                json.dump(seen, handle)
+            """,
+    })
+    secrets = {"GITHUB_TOKEN": "ghp_secret", "MY_API_KEY": "k-secret", "DB_PASSWORD": "pw",
+               "AWS_SECRET_ACCESS_KEY": "aws", "ACTIONS_RUNTIME_TOKEN": "rt",
+               "EXTRA_ALLOWED": "yes"}
+    run = smoke(repo, env=secrets)
+    assert run.findings == [], run.findings
+    seen = json.loads(report.read_text())
+    for key in ("GITHUB_TOKEN", "MY_API_KEY", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY",
+                "ACTIONS_RUNTIME_TOKEN"):
+        assert seen[key] is None, key
+    assert seen["EXTRA_ALLOWED"] == "yes"  # smoke.env extends the allowlist
+    assert seen["PATH"]
+    real_home = os.path.expanduser("~")
+    assert seen["home"] != real_home and seen["expanded"] == seen["home"]
+    assert "premerge-smoke-" in seen["home"] and "premerge-smoke-" in seen["tmpdir"]
+    assert not os.path.exists(seen["home"])  # the temporary HOME is gone afterwards
+    assert seen["cwd"] == str(repo / "tools") == seen["path0"]  # like `python tools/spy.py`
+    assert seen["stdin"] == ""
+    assert seen["argv"] == [(repo / "tools/spy.py").as_posix()]
+    assert seen["name"] == "spy"  # imported, not run as __main__
+
+
+def test_hang_is_killed_with_its_grandchildren(tmp_path: Path) -> None:
+    marker = f"premerge-marker-{uuid.uuid4().hex}"
+    repo = git_repo(tmp_path / "repo", {
+        "premerge.yaml": 'smoke:\n  run_scripts: ["hang.py"]\n',
+        "hang.py": f"""\
+            import subprocess, sys, time
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
+                              {marker!r}])
+            time.sleep(300)
+            """,
+        "fine.py": "VALUE = 1\n",
+    })
+    started = time.monotonic()
+    run = smoke(repo, "--timeout", "2")
+    assert time.monotonic() - started < 60
+    finding = run.one("hang.py", "PM309")
+    assert finding["line"] == 4 and "within 2 s" in finding["message"]
+    assert "(at hang.py:4)" in finding["message"]
+    assert run.by_path("fine.py") == []
+    deadline = time.monotonic() + 5
+    while _alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_with(marker) == []
+
+
+def test_leftover_background_process_is_killed_after_a_successful_import(tmp_path: Path
+                                                                          ) -> None:
+    marker = f"premerge-marker-{uuid.uuid4().hex}"
+    repo = git_repo(tmp_path / "repo", {
+        "premerge.yaml": 'smoke:\n  run_scripts: ["daemon.py"]\n',
+        "daemon.py": f"""\
+            import subprocess, sys
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
+                              {marker!r}])
+            """,
+    })
+    run = smoke(repo)
+    assert run.findings == []
+    deadline = time.monotonic() + 5
+    while _alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_with(marker) == []
+
+
+def test_script_with_top_level_argv_is_never_executed(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo", {
+        "tools/convert.py": """\
+            import sys
+            from pathlib import Path
+            target = Path(__file__).with_name("MARKER")
+            source = sys.argv[1] if len(sys.argv) > 1 else "default"
+            target.write_text(source)
+            """,
+        "tools/guarded.py": """\
+            import sys
+            from pathlib import Path
+
+            def main():
+                Path(__file__).with_name("GUARDED").write_text(sys.argv[0])
+
+            if __name__ == "__main__":
+                main()
+            """,
+    })
+    run = smoke(repo)
+    finding = run.one("tools/convert.py", "PM312")
+    assert finding["severity"] == "note" and finding["line"] == 4
+    assert "reads sys.argv" in finding["message"] and "smoke.run_scripts" in finding["message"]
+    assert not (repo / "tools/MARKER").exists()
+    assert run.by_path("tools/guarded.py") == []  # imported: the guard keeps main() off
+    assert not (repo / "tools/GUARDED").exists()
+    assert run.code == 0  # a note does not fail the run
+    # the script really has that effect when run
+    assert python_in(repo, "", cwd=repo).returncode == 0
+    proc = python_in(repo, "import runpy; runpy.run_path('tools/convert.py', "
+                           "run_name='__main__')")
+    assert proc.returncode == 0 and (repo / "tools/MARKER").exists()
+
+
+def test_unguarded_main_call_is_a_script(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo", {
+        "job.py": """\
+            import argparse
+
+            def main():
+                parser = argparse.ArgumentParser()
+                parser.parse_args()
+
+            main()
+            """,
+        "pkg/__init__.py": "",
+        "pkg/__main__.py": "print('running')\n",
+    })
+    run = smoke(repo)
+    job = run.one("job.py", "PM312")
+    assert "calls main(), which parses command-line arguments (line 5)" in job["message"]
+    assert job["line"] == 7
+    assert "__main__.py" in run.one("pkg/__main__.py", "PM312")["message"]
+
+
+def test_write_into_the_repository_is_reported(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo", {
+        "app/__init__.py": "",
+        "app/logs.py": """\
+            import logging
+            logging.basicConfig(filename="import.log")
+            """,
+        "app/quiet.py": "import logging\nLOG = logging.getLogger(__name__)\n",
+    })
+    run = smoke(repo)
+    finding = run.one("app/logs.py", "PM311")
+    assert finding["severity"] == "warning"
+    assert "import.log (created)" in finding["message"]
+    assert run.by_path("app/quiet.py") == []
+    assert (repo / "import.log").exists()  # cwd is the package's source root
+    assert run.code == 0  # a warning: fails only with --fail-on warning
+
+
+def test_byte_code_is_not_a_repository_write(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo", {"lib/__init__.py": "", "lib/a.py": "import lib.b\n",
+                                        "lib/b.py": "X = 1\n"})
+    run = smoke(repo)
+    assert run.findings == []
+    assert not list(repo.rglob("__pycache__"))
+
+
+def test_script_directory_with_sibling_imports_passes(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo", {
+        "scripts/report.py": """\
+            import helpers
+            import json
+            import yaml
+            TOTAL = helpers.total([1, 2]) + json.SIBLING + yaml.SIBLING
+            """,
+        "scripts/helpers.py": "def total(values):\n    return sum(values)\n",
+        # siblings that shadow a stdlib module premerge's child loads itself (json) and a
+        # third-party module another module makes the warm parent preload (yaml)
+        "scripts/json.py": "SIBLING = 1\n",
+        "scripts/yaml.py": "SIBLING = 2\n",
+        "other/uses_yaml.py": "import yaml\nassert not hasattr(yaml, 'SIBLING')\n",
+    })
+    proc = python_in(repo, "", cwd=repo)
+    assert proc.returncode == 0
+    run = smoke(repo)
+    assert run.findings == [], run.findings
+    # and the same script in a fresh `python scripts/report.py` really works
+    proc = python_in(repo, "import runpy; runpy.run_path('scripts/report.py')",
+                     path=repo / "scripts")
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_missing_sibling_in_script_dir_is_reported(tmp_path: Path, fresh: bool) -> None:
+    repo = git_repo(tmp_path / "repo", {"scripts/report.py": "import helpers_never_added\n"})
+    run = smoke(repo, env={"PREMERGE_SMOKE_FRESH": "1"} if fresh else None)
+    assert run.codes("scripts/report.py") == ["PM302"]
+
+
+def test_uncommitted_sibling_is_reported(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo", {"scripts/report.py": "import helpers\n",
+                                        ".gitignore": "generated.py\n",
+                                        "scripts/uses_generated.py": "import generated\n"})
+    (repo / "scripts/helpers.py").write_text("X = 1\n")  # exists here, never committed
+    (repo / "scripts/generated.py").write_text("X = 1\n")  # ignored on purpose: silent
+    run = smoke(repo)
+    finding = run.one("scripts/report.py", "PM314")
+    assert finding["line"] == 1 and "scripts/helpers.py" in finding["message"]
+    assert run.by_path("scripts/uses_generated.py") == []
+    assert run.by_path("scripts/helpers.py") == []  # the file itself is not the problem
