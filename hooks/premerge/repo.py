@@ -11,6 +11,7 @@ What needs the object model (merge bases, refs) goes through GitPython's ``git.R
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,25 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import git
+
+
+#: Plumbing queries, named so :meth:`Repository.prefetch` can start them early.
+INDEX_QUERY = ("ls-files", "-z", "--stage", "--full-name")
+CHANGES_QUERY = ("ls-files", "-z", "-t", "--modified", "--deleted")
+WORKTREES_QUERY = ("worktree", "list", "--porcelain")
+
+
+def untracked_query(pathspecs: Sequence[str] = ()) -> tuple[str, ...]:
+    return ("ls-files", "-z", "--others", "--exclude-standard", "--full-name", "--",
+            *(pathspecs or ["."]))
+
+
+#: One ``ls-files --stage -z`` record: mode, blob id, stage, tab, path.
+_INDEX_RECORD = re.compile(r"[0-7]+ ([0-9a-f]+) [0-3]\t([^\0]*)\0")
+
+#: Blob ids of empty content (SHA-1 and SHA-256 repositories).
+EMPTY_BLOBS = frozenset({"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+                         "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"})
 
 
 class GitError(Exception):
@@ -55,6 +75,8 @@ class Repository:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        #: plumbing queries started ahead of need (see :meth:`prefetch`), by their arguments
+        self._pending: dict[tuple[str, ...], subprocess.Popen[bytes]] = {}
 
     @classmethod
     def discover(cls, start: str | os.PathLike[str] | None = None) -> Repository | None:
@@ -72,20 +94,34 @@ class Repository:
         except Exception as exc:  # git raises several unrelated types here
             raise GitError(f"not a usable git repository at {self.root}: {exc}") from None
 
+    def _spawn(self, args: Sequence[str], stdin: bool = False) -> subprocess.Popen[bytes]:
+        try:
+            return subprocess.Popen(["git", "-C", str(self.root), *args],
+                                    stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as exc:
+            raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+
+    def prefetch(self, *queries: Sequence[str]) -> None:
+        """Start plumbing queries now, in parallel; :meth:`_plumbing` with the same arguments
+        collects the answer later.  Hides git's file-system walks behind Python work."""
+        for args in queries:
+            key = tuple(args)
+            if key not in self._pending:
+                self._pending[key] = self._spawn(key)
+
     def _plumbing(self, *args: str, stdin: bytes | None = None,
                   ok_codes: tuple[int, ...] = (0,)) -> str:
         """Run ``git -C ROOT ARGS`` directly (no GitPython import); stdout, decoded losslessly."""
-        try:
-            proc = subprocess.run(["git", "-C", str(self.root), *args], input=stdin,
-                                  capture_output=True, check=False,
-                                  stdin=None if stdin is not None else subprocess.DEVNULL)
-        except OSError as exc:
-            raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+        proc = self._pending.pop(args, None) if stdin is None else None
+        if proc is None:
+            proc = self._spawn(args, stdin=stdin is not None)
+        out, err = proc.communicate(stdin)
         if proc.returncode not in ok_codes:
-            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            lines = err.decode(errors="replace").strip().splitlines()
             raise GitError(f"git {' '.join(args[:2])} failed: "
                            f"{lines[-1] if lines else f'exit status {proc.returncode}'}")
-        return proc.stdout.decode("utf-8", errors="surrogateescape")
+        return out.decode("utf-8", errors="surrogateescape")
 
     def _git(self, *args: str) -> str:
         try:
@@ -100,8 +136,35 @@ class Repository:
     @cached_property
     def tracked_files(self) -> frozenset[str]:
         """POSIX paths (relative to the root) in git's index."""
-        out = self._plumbing("ls-files", "-z", "--cached", "--full-name")
-        return frozenset(p for p in out.split("\0") if p)
+        return frozenset(self.index)
+
+    @cached_property
+    def index(self) -> dict[str, str]:
+        """Tracked path -> blob id of its staged content (git's own content hash, so a cache
+        keyed on it needs no read of the file)."""
+        out = self._plumbing(*INDEX_QUERY)
+        return {path: blob for blob, path in _INDEX_RECORD.findall(out)}
+
+    @cached_property
+    def worktree_changes(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(modified, deleted): tracked files whose working-tree copy differs from the index,
+        and those missing from the working tree (git compares stat data first: no reads)."""
+        out = self._plumbing(*CHANGES_QUERY)
+        modified: set[str] = set()
+        deleted: set[str] = set()
+        for record in out.split("\0"):
+            tag, _, path = record.partition(" ")
+            if tag == "C":
+                modified.add(path)
+            elif tag == "R":
+                deleted.add(path)
+        return frozenset(modified - deleted), frozenset(deleted)
+
+    def untracked_files(self, pathspecs: Sequence[str] = ()) -> list[str]:
+        """Untracked files that git does not ignore (what ``git add -A`` would add), under the
+        given directories (default: everywhere)."""
+        out = self._plumbing(*untracked_query(pathspecs))
+        return [p for p in out.split("\0") if p]
 
     @cached_property
     def tracked_dirs(self) -> frozenset[str]:
@@ -186,7 +249,7 @@ class Repository:
 
     def worktrees(self) -> list[Worktree]:
         """Every work tree of this repository (``git worktree list --porcelain``)."""
-        out = self._plumbing("worktree", "list", "--porcelain")
+        out = self._plumbing(*WORKTREES_QUERY)
         trees: list[Worktree] = []
         block: dict[str, str] = {}
 

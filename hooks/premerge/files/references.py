@@ -21,8 +21,9 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from premerge.cache import Cache
@@ -33,10 +34,14 @@ READ, GUARDED_READ, CHECK, WRITE, OTHER = "read", "guarded-read", "check", "writ
 #: Files that are code, not resources: importing them is the smoke check's business.
 CODE_SUFFIXES = (".py", ".pyi", ".pyw")
 
-#: Cheap pre-filter: only files containing one of these (or a tracked file's literal name) are
+#: Cheap pre-filter on a file's bytes, independent of the repository's state so that what
+#: is cached for a content stays true: an anchor (``__file__``, a package resource API), a file
+#: API called with a literal, or a name assigned a file-like literal.  Only such files are
 #: parsed.
-_ANCHOR_HINT = re.compile(rb"__file__|get_data|resource_|importlib")
-_QUOTED = re.compile(rb"""["']([^"'\\\n\r]{1,300})["']""")
+_ANCHOR_HINT = (
+    rb"__file__|get_data|resource_|importlib"
+    rb"|(?:open|Path|join|copy\w*|exists|isfile|isdir|listdir|scandir|move|rename)\(\s*[rRbBuU]?[\"']"
+    rb"|^[ \t]*[A-Za-z_]\w*\s*(?::[^=\n]*)?=\s*[\"'][^\"'\n]*\.[A-Za-z0-9]{1,8}[\"']")
 
 _PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath",
                            "pathlib.PurePosixPath", "pathlib.WindowsPath",
@@ -934,63 +939,103 @@ class ScanResult:
                 yield path, ref
 
 
-def might_reference(raw: bytes, literal_names: frozenset[str]) -> bool:
-    """The cheap test before parsing: an anchor (``__file__``, a package resource API) or a
-    quoted string naming a repository file."""
-    if _ANCHOR_HINT.search(raw):
-        return True
-    if not literal_names:
-        return False
-    for match in _QUOTED.finditer(raw):
-        text = match.group(1)
-        if text.startswith(b"./"):
-            text = text[2:]
-        try:
-            if text.decode("utf-8") in literal_names:
-                return True
-        except UnicodeDecodeError:
-            continue
-    return False
+@lru_cache(maxsize=1)
+def _anchor_hint() -> re.Pattern[bytes]:
+    return re.compile(_ANCHOR_HINT, re.MULTILINE)  # compiled only by runs that read files
 
 
-def scan(root: str, relpaths: Iterable[str], literal_names: frozenset[str],
+def might_reference(raw: bytes) -> bool:
+    """The cheap test before parsing (see ``_ANCHOR_HINT``)."""
+    return _anchor_hint().search(raw) is not None
+
+
+def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = None,
          use_cache: bool = True) -> ScanResult:
-    """Extract references from each file (root-relative paths); unreadable and unparsable
-    files are skipped (the scope check reports them)."""
+    """Extract references from each file (root-relative paths).
+
+    ``blobs`` maps files whose working-tree content is exactly their staged blob to that blob
+    id: git already hashed their content, so their references come from one per-repository
+    cache entry without reading them.  Other files are read, pre-filtered, and looked up in
+    the per-file cache keyed on their bytes.  Unreadable and unparsable files are skipped (the
+    scope check reports them).
+    """
     from premerge.sources import MAX_SOURCE_BYTES, SourceError, decode_source  # noqa: PLC0415
 
     cache = Cache("files-refs", enabled=use_cache)
+    index_key = cache.key(root.encode("utf-8", "surrogateescape"), "blob-index")
+    stored = (cache.get(index_key) if blobs else None) or {}
+    if not isinstance(stored, dict) or not isinstance(stored.get("none"), str) or \
+            not isinstance(stored.get("refs"), dict):
+        stored = {"none": "", "refs": {}}
+    # "blob path" of files known to hold no reference, and path -> [blob, refs] for the rest
+    stored_none = set(stored["none"].split("\n"))
+    stored_refs: dict[str, Any] = stored["refs"]
+    fresh_none: list[str] = []
+    fresh_refs: dict[str, list[Any]] = {}
+    changed = False
     result = ScanResult()
     for relpath in relpaths:
         result.files += 1
-        full = os.path.join(root, relpath)
-        try:
-            with open(full, "rb") as handle:
-                raw = handle.read(MAX_SOURCE_BYTES + 1)
-        except OSError:
-            result.unreadable.append(relpath)
-            continue
-        if len(raw) > MAX_SOURCE_BYTES or not might_reference(raw, literal_names):
-            continue
-        key = cache.key(raw, relpath)
-        cached = cache.get(key)
-        if isinstance(cached, list):
-            try:
-                refs = [Reference.from_json(item) for item in cached]
-            except (TypeError, ValueError):
-                refs = None
-            if refs is not None:
-                if refs:
-                    result.by_file[relpath] = refs
+        blob = blobs.get(relpath) if blobs else None
+        if blob:
+            ident = f"{blob} {relpath}"
+            if ident in stored_none:
+                fresh_none.append(ident)
                 continue
-        try:
-            text = decode_source(full, raw).text
-            refs = extract(text, relpath)
-        except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
-            result.unreadable.append(relpath)
+            hit = stored_refs.get(relpath)
+            if isinstance(hit, list) and len(hit) == 2 and hit[0] == blob:
+                refs = _decode(hit[1])
+                if refs:
+                    fresh_refs[relpath] = hit
+                    result.by_file[relpath] = refs
+                    continue
+        refs = _scan_file(root, relpath, cache, result, MAX_SOURCE_BYTES, SourceError,
+                          decode_source)
+        if refs is None:
             continue
-        result.parsed += 1
-        cache.put(key, [ref.to_json() for ref in refs])
+        if blob:
+            changed = True
+            if refs:
+                fresh_refs[relpath] = [blob, [ref.to_json() for ref in refs]]
+            else:
+                fresh_none.append(f"{blob} {relpath}")
         if refs:
             result.by_file[relpath] = refs
+    if blobs and (changed or len(fresh_none) + len(fresh_refs) != len(stored_none) - (
+            "" in stored_none) + len(stored_refs)):
+        cache.put(index_key, {"none": "\n".join(fresh_none), "refs": fresh_refs})
     return result
+
+
+def _decode(items: Any) -> list[Reference] | None:
+    try:
+        return [Reference.from_json(item) for item in items]
+    except (TypeError, ValueError):
+        return None
+
+
+def _scan_file(root: str, relpath: str, cache: Cache, result: ScanResult, limit: int,
+               source_error: type[Exception], decode: Any) -> list[Reference] | None:
+    full = os.path.join(root, relpath)
+    try:
+        with open(full, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError:
+        result.unreadable.append(relpath)
+        return None
+    if len(raw) > limit or not might_reference(raw):
+        return []
+    key = cache.key(raw, relpath)
+    cached = cache.get(key)
+    if isinstance(cached, list):
+        refs = _decode(cached)
+        if refs is not None:
+            return refs
+    try:
+        refs = extract(decode(full, raw).text, relpath)
+    except (source_error, SyntaxError, ValueError, RecursionError, MemoryError):
+        result.unreadable.append(relpath)
+        return None
+    result.parsed += 1
+    cache.put(key, [ref.to_json() for ref in refs])
+    return refs

@@ -21,7 +21,8 @@ from premerge.files.messages import (EmptyFile, IgnoredFile, ManifestNotCommitte
                                      MissingInWorktree, TooFewMatches, UntrackedFile)
 from premerge.files.references import Reference, is_code
 from premerge.findings import Finding, Location
-from premerge.repo import Repository, Worktree
+from premerge.repo import (CHANGES_QUERY, EMPTY_BLOBS, INDEX_QUERY, WORKTREES_QUERY, Repository,
+                           Worktree, untracked_query)
 from premerge.sources import glob_to_regex, posix
 
 #: Directories never searched for glob matches.
@@ -51,6 +52,8 @@ class RepoFacts:
     config: Config
     repo: Repository | None = None
     _ignore: dict[str, tuple[str, int, str] | None] = field(default_factory=dict)
+    _untracked_all: list[str] = field(default_factory=list)
+    _untracked_all_loaded: bool = False
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -126,8 +129,86 @@ class RepoFacts:
 
     # disk --------------------------------------------------------------------------------
 
+    @cached_property
+    def _changes(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self.repo is None:
+            return frozenset(), frozenset()
+        return self.repo.worktree_changes
+
+    def unchanged_blobs(self) -> dict[str, str]:
+        """Tracked files whose working-tree content is their staged blob -> the blob id."""
+        if self.repo is None:
+            return {}
+        modified, deleted = self._changes
+        if not modified and not deleted:
+            return self.repo.index
+        return {p: b for p, b in self.repo.index.items() if p not in modified
+                and p not in deleted}
+
+    def exists(self, relpath: str) -> bool:
+        if self.repo is not None and relpath in self.tracked:
+            return relpath not in self._changes[1]
+        return os.path.exists(self.root / relpath)
+
+    def is_empty(self, relpath: str) -> bool:
+        """An existing regular file with no content (git's blob id answers for clean files)."""
+        if self.repo is not None and relpath in self.tracked and \
+                relpath not in self._changes[0] and relpath not in self._changes[1]:
+            return self.repo.index[relpath] in EMPTY_BLOBS
+        try:
+            return (self.root / relpath).is_file() and os.path.getsize(self.root / relpath) == 0
+        except OSError:
+            return False
+
+    def matching(self, pattern: str) -> list[str]:
+        """Files in this checkout matching a manifest glob: in git, the tracked ones still on
+        disk plus untracked ones git does not ignore (what `git add -A` would commit); outside
+        git, every file on disk."""
+        if self.repo is None:
+            return self.disk_glob(pattern)
+        regex = _anchored(pattern)
+        deleted = self._changes[1]
+        found = {p for p in self.tracked_below(static_prefix(pattern))
+                 if regex.match(p) and p not in deleted}
+        found.update(p for p in self._untracked_under(static_prefix(pattern))
+                     if regex.match(p))
+        return sorted(found)
+
+    @cached_property
+    def _glob_dirs(self) -> list[str]:
+        """The existing directories the manifest's globs (and directory entries) search."""
+        dirs: set[str] = set()
+        for entry in self.config.required_files:
+            path = normalize(entry.path)
+            if entry.is_glob:
+                dirs.add(static_prefix(path))
+            elif (self.root / path).is_dir():
+                dirs.add(path)
+        return sorted(d for d in dirs if (self.root / d).is_dir())
+
+    def _untracked_under(self, directory: str) -> list[str]:
+        """Untracked, not ignored files below one of :attr:`_glob_dirs` (one git call)."""
+        if self.repo is None:
+            return []
+        if not self._untracked_all_loaded:
+            self._untracked_all = self.repo.untracked_files(self._glob_dirs or ["."])
+            self._untracked_all_loaded = True
+        prefix = directory + "/" if directory else ""
+        return [p for p in self._untracked_all if p.startswith(prefix)]
+
+    def prefetch(self) -> None:
+        """Start every git query this run will need, in parallel, before the Python work."""
+        if self.repo is None:
+            return
+        queries: list[Sequence[str]] = [INDEX_QUERY, CHANGES_QUERY]
+        if self._glob_dirs:
+            queries.append(untracked_query(self._glob_dirs))
+        if any(entry.worktrees for entry in self.config.required_files):
+            queries.append(WORKTREES_QUERY)
+        self.repo.prefetch(*queries)
+
     def disk_glob(self, pattern: str, base: Path | None = None) -> list[str]:
-        """Files below ``base`` (default: the root) whose root-relative path matches."""
+        """Files on disk below ``base`` (default: the root) whose relative path matches."""
         base = base or self.root
         start = static_prefix(pattern)
         top = base / start if start else base
@@ -239,12 +320,12 @@ def check_entries(config: Config, facts: RepoFacts,
 
         if entry.is_glob or is_dir:
             pattern = path if entry.is_glob else f"{path}/**"
-            matches = facts.disk_glob(pattern)
+            matches = facts.matching(pattern)
             if len(matches) < entry.min_count:
                 findings.append(at(TooFewMatches, entry.path, count=len(matches),
                                    plural="" if len(matches) == 1 else "s",
                                    min_count=entry.min_count))
-        elif os.path.exists(full):
+        elif facts.exists(path):
             matches = [path]
         else:
             matches = []
@@ -259,19 +340,12 @@ def check_entries(config: Config, facts: RepoFacts,
         for match in matches:
             if entry.tracked and facts.in_git and match not in facts.tracked:
                 untracked.append((entry, match))
-            if not entry.allow_empty and _is_empty(facts.root / match):
+            if not entry.allow_empty and facts.is_empty(match):
                 findings.append(at(EmptyFile, match))
         if entry.worktrees:
             findings.extend(_check_worktrees(entry, path, is_dir, facts, where))
     findings.extend(_untracked_findings(untracked, facts, where, references))
     return findings
-
-
-def _is_empty(full: Path) -> bool:
-    try:
-        return full.is_file() and full.stat().st_size == 0
-    except OSError:
-        return False
 
 
 def _untracked_findings(untracked: list[tuple[RequiredFile, str]], facts: RepoFacts,
