@@ -1,0 +1,184 @@
+"""The dataflow state: for each tracked name, on which paths it is bound here.
+
+``bits[name]`` ORs together what holds on the paths that reach this point: ``BOUND`` on some
+path, ``UNBOUND`` on some path; plus *causes* that say why an unbound path exists (so a
+message can say "optional import", "TYPE_CHECKING", "after del" ...).  A missing key means
+unbound on every path with no cause (not bound yet).  ``None`` instead of a state means the
+point is unreachable (after return/raise/break/continue/sys.exit).
+
+``consts`` remembers flags assigned a literal on the current path (``HAS_X = True``) and
+``facts`` what a condition guarantees (``HAS_X`` true -> ``x`` bound): that is how guarded
+optional imports stay silent.  Both are treated as immutable and replaced on change, so a copy
+is one dict copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+BOUND = 1
+UNBOUND = 2
+# causes of an unbound path
+DELETED = 4
+OPTIONAL = 8       # an `except ImportError` (or broad) handler fell through
+TYPE_CHECKING = 16  # bound only under `if TYPE_CHECKING:`
+MAIN = 32          # bound only under `if __name__ == "__main__":`
+BRANCH = 64        # an if/elif/match/loop/try path that does not bind it
+PLANNED = 128      # with OPTIONAL: the handler binds something else (a flag, a fallback)
+CAUSES = DELETED | OPTIONAL | TYPE_CHECKING | MAIN | BRANCH
+
+
+def fails_elsewhere(bits: int) -> bool:
+    """Whether a module name in this state is worth reporting from a function body.
+
+    Functions run later, under conditions the module-level branches usually mirror (a platform
+    test, a feature flag): a name bound only in some branches is reported there only when the
+    reason is known to bite: TYPE_CHECKING, ``__main__``, a definite ``del``, or an optional
+    import whose handler planned nothing.
+    """
+    if bits & (TYPE_CHECKING | MAIN):
+        return True
+    if bits & DELETED and not bits & BOUND:
+        return True
+    return bool(bits & OPTIONAL and not bits & PLANNED)
+
+#: A test is known by a key: ("name", flag) for ``if flag:``, ("none", x) for ``x is None``,
+#: ("test", ast.dump(test)) for other tests (module level only).  A fact adds the truth value.
+TestKey = tuple[str, str]
+FactKey = tuple[str, str, bool]
+
+
+class State:
+    __slots__ = ("bits", "consts", "facts")
+
+    def __init__(self, bits: dict[str, int] | None = None,
+                 consts: dict[TestKey, bool] | None = None,
+                 facts: dict[FactKey, frozenset[str]] | None = None) -> None:
+        self.bits: dict[str, int] = {} if bits is None else bits
+        #: what is known about tests on this path (a flag's literal value, a test that failed)
+        self.consts: dict[TestKey, bool] = consts or {}
+        self.facts: dict[FactKey, frozenset[str]] = facts or {}
+
+    def copy(self) -> State:
+        return State(self.bits.copy(), self.consts, self.facts)
+
+    def get(self, name: str, default: int = UNBOUND) -> int:
+        return self.bits.get(name, default)
+
+    def forget_flag(self, name: str) -> None:
+        """``name`` was reassigned: what we knew about it as a flag no longer holds."""
+        if self.consts:
+            self.consts = {k: v for k, v in self.consts.items() if k[1] != name}
+        if self.facts:
+            self.facts = {k: v for k, v in self.facts.items() if k[1] != name and name not in v}
+
+    def know(self, key: TestKey, value: bool) -> None:
+        consts = dict(self.consts)
+        consts[key] = value
+        self.consts = consts
+
+    def apply_fact(self, key: TestKey, truth: bool) -> None:
+        """Entering a branch where the test ``key`` has ``truth``: its guaranteed bindings."""
+        names = self.facts.get((key[0], key[1], truth))
+        if names:
+            for name in names:
+                self.bits[name] = BOUND
+
+    def mark_cause(self, names: Iterable[str], cause: int) -> None:
+        """Names unbound on some path here without a known cause get ``cause``."""
+        bits = self.bits
+        for name in names:
+            value = bits.get(name, UNBOUND)
+            if value & UNBOUND and not value & (CAUSES & ~BRANCH):
+                bits[name] = (value & ~BRANCH) | cause
+
+
+def join(states: Iterable[State | None]) -> State | None:
+    """The state where paths meet: OR of bits; what is known on every path."""
+    live = [s for s in states if s is not None]
+    if not live:
+        return None
+    if len(live) == 1:
+        return live[0]
+    first = live[0]
+    bits = first.bits.copy()
+    for other in live[1:]:
+        obits = other.bits
+        for name, value in bits.items():
+            bits[name] = value | obits.get(name, UNBOUND)
+        for name, value in obits.items():
+            if name not in bits:
+                bits[name] = value | UNBOUND
+    for name, value in bits.items():
+        if value & BOUND and value & UNBOUND and not value & CAUSES:
+            bits[name] = value | BRANCH
+    consts = first.consts
+    for other in live[1:]:
+        if consts and consts is not other.consts:
+            consts = {k: v for k, v in consts.items() if other.consts.get(k) is v}
+    result = State(bits, consts, _join_facts(live))
+    if any(s.consts for s in live):
+        _learn_flags(live, result)
+    return result
+
+
+def _guaranteed(state: State, key: FactKey, names: frozenset[str]) -> frozenset[str]:
+    """Which of ``names`` are bound on this path whenever test ``key`` holds."""
+    if state.consts.get((key[0], key[1]), key[2]) is not key[2]:
+        return names  # the test is known to fail on this path: vacuously guaranteed
+    known = state.facts.get(key, frozenset())
+    bits = state.bits
+    return frozenset(n for n in names if n in known or bits.get(n) == BOUND)
+
+
+def _join_facts(live: list[State]) -> dict[FactKey, frozenset[str]]:
+    first = live[0].facts
+    if all(s.facts is first for s in live):
+        return first
+    keys: set[FactKey] = set()
+    for state in live:
+        keys.update(state.facts)
+    out: dict[FactKey, frozenset[str]] = {}
+    for key in keys:
+        names: frozenset[str] = frozenset()
+        for state in live:
+            names = names | state.facts.get(key, frozenset())
+        for state in live:
+            if not names:
+                break
+            names = _guaranteed(state, key, names)
+        if names:
+            out[key] = names
+    return out
+
+
+def _learn_flags(live: list[State], result: State) -> None:
+    """Where paths that know a test differently meet, remember what each outcome guarantees.
+
+    ``try: import x; HAS_X = True`` / ``except ImportError: HAS_X = False`` -> ``HAS_X`` true
+    implies ``x`` bound; a handler that raises when ``sys.platform == "win32"`` -> that test
+    true implies the names the try body bound.
+    """
+    maybe = frozenset(n for n, v in result.bits.items() if v & BOUND and v & UNBOUND)
+    if not maybe:
+        return
+    keys: set[TestKey] = set()
+    for state in live:
+        keys.update(state.consts)
+    facts = dict(result.facts)
+    for key in keys:
+        for truth in (True, False):
+            vacuous = False
+            names = maybe
+            for state in live:
+                known = state.consts.get(key)
+                if known is not None and known is not truth:
+                    vacuous = True
+                    continue
+                names = _guaranteed(state, (key[0], key[1], truth), names)
+                if not names:
+                    break
+            if vacuous and names:
+                fact = (key[0], key[1], truth)
+                facts[fact] = names | facts.get(fact, frozenset())
+    result.facts = facts

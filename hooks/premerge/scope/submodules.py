@@ -1,0 +1,350 @@
+"""PM109 and the package half of PM110: questions about *other* files, answered statically.
+
+``import importlib`` then ``importlib.util.find_spec(...)`` fails with AttributeError unless
+something imported ``importlib.util`` first.  To say so without running anything we need: is
+``util`` a submodule of ``importlib`` (find its spec with the import system's *finders*, which
+locate files but never execute a package), does ``importlib/__init__.py`` itself bind ``util``
+or import it (parsed, not run), and does anything the file imports load it on the way (the
+static import closure of those modules, stdlib and first-party sources only).
+
+Nothing here imports the code it looks at.  Answers are memoised per process; per-module import
+lists are cached on disk by content (``Cache("scope-modules")``).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
+from pathlib import Path
+
+from premerge.cache import Cache
+from premerge.findings import Finding
+from premerge.scope.analyzer import FileReport
+from premerge.scope.bindings import resolve_relative
+from premerge.scope.messages import SubmoduleNotImported, UndefinedExport
+
+#: how many modules the accidental-import closure may parse before it gives up (and, to stay
+#: precise, assumes the submodule might be loaded)
+CLOSURE_LIMIT = 1500
+
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+([^\n#;]+)"
+                          r"|import[ \t]+([\w. \t,]+))", re.MULTILINE)
+
+
+class _ModuleInfo:
+    __slots__ = ("name", "origin", "locations")
+
+    def __init__(self, name: str, origin: str | None, locations: list[str] | None) -> None:
+        self.name = name
+        self.origin = origin
+        self.locations = locations
+
+    @property
+    def is_package(self) -> bool:
+        return self.locations is not None
+
+
+class ModuleIndex:
+    """Locates modules on a search path and reads what they import, without importing them."""
+
+    def __init__(self, search_path: Sequence[str], use_cache: bool = True) -> None:
+        self.search_path = [p for p in search_path if p]
+        self._specs: dict[str, _ModuleInfo | None] = {}
+        self._imports: dict[str, tuple[set[str], set[str], bool]] = {}
+        self._closures: dict[frozenset[str], set[str] | None] = {}
+        self._submodules: dict[tuple[str, str], bool] = {}
+        self._scanned: dict[str, set[str]] = {}
+        self._listings: dict[str, set[str]] = {}
+        self.cache = Cache("scope-modules", enabled=use_cache)
+
+    # -- locating ---------------------------------------------------------------------------
+    def find(self, dotted: str) -> _ModuleInfo | None:
+        if dotted in self._specs:
+            return self._specs[dotted]
+        info: _ModuleInfo | None = None
+        parent, _, _leaf = dotted.rpartition(".")
+        try:
+            if parent:
+                outer = self.find(parent)
+                path = outer.locations if outer is not None and outer.is_package else None
+                spec = PathFinder.find_spec(dotted, path) if path else None
+            else:
+                spec = PathFinder.find_spec(dotted, self.search_path)
+        except (ImportError, ValueError, OSError, SyntaxError):
+            spec = None
+        if spec is not None:
+            locations = spec.submodule_search_locations
+            info = _ModuleInfo(dotted, spec.origin if spec.has_location else None,
+                               list(locations) if locations is not None else None)
+        elif not parent and dotted in sys.builtin_module_names:
+            info = _ModuleInfo(dotted, None, None)
+        self._specs[dotted] = info
+        return info
+
+    def is_submodule(self, package: str, attr: str) -> bool:
+        key = (package, attr)
+        known = self._submodules.get(key)
+        if known is None:
+            known = self._submodules[key] = self._is_submodule(package, attr)
+        return known
+
+    def _is_submodule(self, package: str, attr: str) -> bool:
+        outer = self.find(package)
+        if outer is None or not outer.is_package:
+            return False
+        for location in outer.locations or ():
+            if attr in self._listing(location):
+                return True
+        return False
+
+    def _listing(self, directory: str) -> set[str]:
+        """Module names in a package directory (files, packages, extensions), listed once."""
+        names = self._listings.get(directory)
+        if names is None:
+            names = set()
+            try:
+                entries = os.listdir(directory)
+            except OSError:
+                entries = []
+            for entry in entries:
+                stem, dot, _rest = entry.partition(".")
+                if not dot:
+                    names.add(entry)  # a directory: package or namespace package
+                elif entry.endswith(".py") or any(entry.endswith(s) for s in EXTENSION_SUFFIXES):
+                    names.add(stem)
+            self._listings[directory] = names
+        return names
+
+    # -- reading ----------------------------------------------------------------------------
+    def module_facts(self, dotted: str) -> tuple[set[str], set[str], bool]:
+        """(modules its top-level code imports, names it binds at module level, unknowable).
+
+        ``unknowable`` is true for star imports, a module ``__getattr__`` or a source we cannot
+        read: then any attribute may exist.
+        """
+        if dotted in self._imports:
+            return self._imports[dotted]
+        info = self.find(dotted)
+        result: tuple[set[str], set[str], bool] = (set(), set(), True)
+        if info is not None and info.origin and info.origin.endswith(".py"):
+            result = self._read_facts(dotted, info)
+        elif info is not None and info.origin is None and not info.is_package:
+            result = (set(), set(), True)  # builtin module: attributes unknown
+        elif info is not None and info.is_package and not info.origin:
+            result = (set(), set(), False)  # namespace package: binds nothing
+        self._imports[dotted] = result
+        return result
+
+    def _read_facts(self, dotted: str, info: _ModuleInfo) -> tuple[set[str], set[str], bool]:
+        try:
+            raw = Path(info.origin).read_bytes()  # type: ignore[arg-type]
+        except OSError:
+            return (set(), set(), True)
+        key = self.cache.key(raw, dotted, str(info.is_package))
+        hit = self.cache.get(key)
+        if isinstance(hit, dict):
+            return set(hit["imports"]), set(hit["names"]), bool(hit["unknown"])
+        package = dotted if info.is_package else dotted.rpartition(".")[0]
+        try:
+            tree = ast.parse(raw)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return (set(), set(), True)
+        imports, names, unknown = _top_level_facts(tree.body, package)
+        self.cache.put(key, {"imports": sorted(imports), "names": sorted(names),
+                             "unknown": unknown})
+        return imports, names, unknown
+
+    def imports_of(self, dotted: str) -> set[str]:
+        """Modules a module's source names in import statements (anywhere: a superset of what
+        importing it loads, which errs towards silence).  A line scan, ~50x cheaper than a parse.
+        """
+        known = self._scanned.get(dotted)
+        if known is not None:
+            return known
+        out: set[str] = set()
+        info = self.find(dotted)
+        if info is not None and info.origin and info.origin.endswith(".py"):
+            package = dotted if info.is_package else dotted.rpartition(".")[0]
+            try:
+                text = Path(info.origin).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                text = ""
+            for match in _IMPORT_LINE.finditer(text):
+                source, names, plain = match.group(1), match.group(2), match.group(3)
+                if plain is not None:
+                    for part in plain.split(","):
+                        module = part.strip().split(" ", 1)[0]
+                        if module:
+                            out.add(module)
+                    continue
+                level = len(source) - len(source.lstrip("."))
+                base = resolve_relative(source.lstrip(".") or None, level, package)
+                if not base:
+                    continue
+                out.add(base)
+                for part in names.strip("() \t\\").split(","):
+                    name = part.strip().split(" ", 1)[0]
+                    if name.isidentifier():
+                        out.add(f"{base}.{name}")
+        self._scanned[dotted] = out
+        return out
+
+    def package_sets(self, package: str, attr: str) -> bool:
+        """Whether ``import package`` makes ``package.attr`` exist (as far as we can tell)."""
+        _imports, names, unknown = self.module_facts(package)
+        if unknown or attr in names:
+            return True
+        loaded = self.closure([package])
+        return loaded is None or f"{package}.{attr}" in loaded
+
+    def closure(self, modules: Iterable[str]) -> set[str] | None:
+        """Every module importing ``modules`` loads (statically); None if too many to know."""
+        start = frozenset(modules)
+        if start in self._closures:
+            return self._closures[start]
+        seen: set[str] = set()
+        queue = [m for m in start]
+        while queue:
+            name = queue.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if len(seen) > CLOSURE_LIMIT:
+                self._closures[start] = None
+                return None
+            parent = name.rpartition(".")[0]
+            if parent and parent not in seen:
+                queue.append(parent)
+            queue.extend(i for i in self.imports_of(name) if i not in seen)
+        self._closures[start] = seen
+        return seen
+
+
+def _top_level_facts(body: list[ast.stmt], package: str) -> tuple[set[str], set[str], bool]:
+    """Modules imported and names bound by module-level code (not inside functions)."""
+    imports: set[str] = set()
+    names: set[str] = set()
+    unknown = False
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
+        if kind is ast.Import:
+            for alias in stmt.names:  # type: ignore[attr-defined]
+                imports.add(alias.name)
+                names.add(alias.asname or alias.name.split(".", 1)[0])
+        elif kind is ast.ImportFrom:
+            base = resolve_relative(stmt.module, stmt.level or 0, package)  # type: ignore[attr-defined]
+            if base:
+                imports.add(base)
+            for alias in stmt.names:  # type: ignore[attr-defined]
+                if alias.name == "*":
+                    unknown = True
+                    continue
+                names.add(alias.asname or alias.name)
+                if base:
+                    imports.add(f"{base}.{alias.name}")
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            names.add(stmt.name)  # type: ignore[attr-defined]
+            if stmt.name == "__getattr__":  # type: ignore[attr-defined]
+                unknown = True
+        elif kind in (ast.Assign, ast.AugAssign, ast.AnnAssign):
+            targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+            for target in targets:
+                for node in ast.walk(target):
+                    if type(node) is ast.Name:
+                        names.add(node.id)
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                stack.extend(getattr(stmt, field, ()) or ())
+            if kind is ast.ExceptHandler:
+                stack.extend(stmt.body)  # type: ignore[attr-defined]
+    # a module that imports "pkg.sub" also loads "pkg"
+    return {i for i in imports if i}, names, unknown
+
+
+def search_path_for(root: str) -> list[str]:
+    """Where first-party modules live (the repository root, ``src/``) and then ``sys.path``."""
+    out = [root]
+    src = os.path.join(root, "src")
+    if os.path.isdir(src):
+        out.append(src)
+    for entry in sys.path:
+        if entry and os.path.isdir(entry) and entry not in out:
+            out.append(entry)
+    return out
+
+
+def package_of(path: str) -> str | None:
+    """The dotted package a file belongs to (directories with ``__init__.py``), or None."""
+    return _package_of_directory(os.path.dirname(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_of_directory(directory: str) -> str | None:
+    if not os.path.isfile(os.path.join(directory, "__init__.py")):
+        return None
+    parent = os.path.dirname(directory)
+    outer = _package_of_directory(parent) if parent != directory else None
+    name = os.path.basename(directory)
+    return f"{outer}.{name}" if outer else name
+
+
+def resolve(report: FileReport, index: ModuleIndex) -> list[Finding]:
+    """The cross-file findings of one file: PM109 and PM110 for package ``__init__`` files."""
+    findings: list[Finding] = []
+    if report.submodule_uses:
+        findings.extend(_submodule_findings(report, index))
+    if report.missing_exports:
+        findings.extend(_export_findings(report))
+    return findings
+
+
+def _submodule_findings(report: FileReport, index: ModuleIndex) -> list[Finding]:
+    imported = set(report.imported_modules)
+    out: list[Finding] = []
+    reported: set[str] = set()
+    loaded: set[str] | None = None
+    for use in report.submodule_uses:
+        module = use.module
+        for attr in use.attrs:
+            candidate = f"{module}.{attr}"
+            if candidate in imported:
+                module = candidate
+                continue
+            if candidate in reported or not index.is_submodule(module, attr):
+                break
+            if index.package_sets(module, attr):
+                break
+            if loaded is None:
+                loaded = index.closure(imported) or None
+                if loaded is None:
+                    return out  # too much to know: stay silent
+            if candidate in loaded:
+                break
+            reported.add(candidate)
+            out.append(SubmoduleNotImported.at(
+                report.path, use.line, use.col, end_line=use.end_line, end_col=use.end_col,
+                name=candidate, package=module, key=f"{use.scope}:{candidate}"))
+            break
+    return out
+
+
+def _export_findings(report: FileReport) -> list[Finding]:
+    out: list[Finding] = []
+    path = report.path
+    is_init = os.path.basename(path) == "__init__.py"
+    directory = os.path.dirname(path)
+    for name, line, col in report.missing_exports:
+        if is_init:
+            base = os.path.join(directory, name)
+            if os.path.isfile(base + ".py") or os.path.isdir(base) or any(
+                    os.path.isfile(base + s) for s in EXTENSION_SUFFIXES):
+                continue  # `from package import *` imports listed submodules
+        out.append(UndefinedExport.at(path, line, col, name=name, key=f"__all__:{name}"))
+    return out
