@@ -1,0 +1,249 @@
+"""PM207/PM208 end to end: real repositories, and the fixture code really run."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tests.conftest import run_python
+from tests.files.helpers import codes, files_json, only
+
+SESSION = textwrap.dedent('''\
+    import shutil
+    from pathlib import Path
+
+    ROOT = Path(__file__).resolve().parents[1]
+    BRIEFING = ROOT / "CLAUDE.md"
+
+
+    def provision(worktree):
+        shutil.copy(BRIEFING, Path(worktree) / "CLAUDE.md")
+        return (ROOT / "templates" / "reviewer.md").read_text()
+
+
+    if __name__ == "__main__":
+        import sys
+        print(provision(sys.argv[1]))
+''')
+
+
+def _project(make_repo, manifest: str | None = "version: 1\nrequired_files: []\n", **extra):
+    files = {"orch/__init__.py": "", "orch/session.py": SESSION, "CLAUDE.md": "# brief\n",
+             "templates/reviewer.md": "review\n", **extra}
+    if manifest is not None:
+        files["premerge.yaml"] = manifest
+    return make_repo(files)
+
+
+def test_undeclared_references_are_pm207_at_the_code(make_repo, run_cli) -> None:
+    repo = _project(make_repo)
+    code, findings = files_json(run_cli, repo.path)
+    assert code == 1
+    assert [(f["code"], f["path"], f["line"], f["name"]) for f in findings] == [
+        ("PM207", "orch/session.py", 5, "CLAUDE.md"),
+        ("PM207", "orch/session.py", 10, "templates/reviewer.md"),
+    ]
+    assert findings[0]["message"] == ("'CLAUDE.md' is read by this code but not declared in "
+                                      "premerge.yaml")
+
+
+def test_declared_references_pass(make_repo, run_cli) -> None:
+    repo = _project(make_repo, "required_files:\n  - CLAUDE.md\n  - path: templates/*.md\n")
+    result = run_cli("files", cwd=repo.path)
+    assert result.code == 0, result.out
+
+
+def test_no_manifest_means_no_pm207(make_repo, run_cli) -> None:
+    repo = _project(make_repo, manifest=None)
+    result = run_cli("files", cwd=repo.path)
+    assert result.code == 0 and result.out == ""
+
+
+def test_broken_reference_pm208_really_fails_at_run_time(make_repo, run_cli, tmp_path) -> None:
+    repo = _project(make_repo, "required_files:\n  - CLAUDE.md\n")
+    repo.git("rm", "-q", "templates/reviewer.md")
+    repo.commit("lose the template")
+    code, findings = files_json(run_cli, repo.path)
+    finding = only(findings, "PM208")
+    assert (code, finding["path"], finding["line"], finding["col"]) == (
+        1, "orch/session.py", 10, 13)
+    assert finding["message"] == ("'templates/reviewer.md' does not exist in the repository: "
+                                  "this code reads it relative to its own module (__file__)")
+    # the code really fails that way
+    proc = run_python(repo.path / "orch" / "session.py", repo.path, str(tmp_path))
+    assert proc.returncode != 0 and "FileNotFoundError" in proc.stderr
+    assert "reviewer.md" in proc.stderr
+
+
+def test_clean_twin_really_runs(make_repo, run_cli, tmp_path) -> None:
+    repo = _project(make_repo, "required_files:\n  - CLAUDE.md\n  - templates/reviewer.md\n")
+    assert run_cli("files", cwd=repo.path).code == 0
+    proc = run_python(repo.path / "orch" / "session.py", repo.path, str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "CLAUDE.md").read_text() == "# brief\n"
+
+
+def test_uncommitted_resource_is_pm208_for_a_clean_clone(make_repo, run_cli) -> None:
+    repo = _project(make_repo, "required_files:\n  - CLAUDE.md\n")
+    repo.git("rm", "-q", "--cached", "templates/reviewer.md")
+    repo.git("commit", "-q", "-m", "untrack it")  # the file stays on disk, uncommitted
+    code, findings = files_json(run_cli, repo.path)
+    assert "exists here but is not committed" in only(findings, "PM208")["message"]
+
+
+def test_ignored_missing_path_is_runtime_data(make_repo, run_cli) -> None:
+    repo = make_repo({"premerge.yaml": "required_files: []\n", ".gitignore": "cache/\n",
+                      "app.py": "from pathlib import Path\n"
+                                "print((Path(__file__).parent / 'cache' / 'state.json')"
+                                ".read_text())\n"})
+    result = run_cli("files", cwd=repo.path)
+    assert result.code == 0, result.out
+
+
+RUNTIME = textwrap.dedent('''\
+    import json, os, sys, tempfile
+    from pathlib import Path
+
+    HERE = Path(__file__).parent
+    OUT = HERE / "out"
+    STATE = HERE / "state.json"
+    HOME_CONFIG = Path.home() / ".config" / "tool" / "CLAUDE.md"
+
+
+    def save(data):
+        OUT.mkdir(exist_ok=True)
+        (OUT / "result.json").write_text(json.dumps(data))
+        STATE.write_text(json.dumps(data))
+
+
+    def load():
+        previous = json.loads(STATE.read_text())         # written by save()
+        result = (OUT / "result.json").read_text()       # inside a directory save() creates
+        optional = HERE / "local.yaml"
+        if optional.exists():
+            previous.update(json.loads(optional.read_text()))
+        try:
+            cached = (HERE / "cache.bin").read_bytes()
+        except OSError:
+            cached = b""
+        home = HOME_CONFIG.read_text() if HOME_CONFIG.exists() else ""
+        tmp = (Path(tempfile.gettempdir()) / "premerge-test.txt")
+        env = Path(os.environ.get("DATA_DIR", "/nonexistent")) / "CLAUDE.md"
+        user = Path(sys.argv[1]) / "CLAUDE.md" if len(sys.argv) > 1 else None
+        return previous, result, cached, home, tmp, env, user
+
+
+    if __name__ == "__main__":
+        save({"a": 1})
+        print(load()[0])
+''')
+
+
+def test_runtime_data_paths_stay_silent_and_the_code_runs(make_repo, run_cli) -> None:
+    repo = make_repo({"premerge.yaml": "required_files: []\n", "tool.py": RUNTIME,
+                      "CLAUDE.md": "# a tracked file with the same name as runtime paths\n"})
+    result = run_cli("files", cwd=repo.path)
+    assert result.code == 0, result.out
+    assert result.out == ""
+    proc = run_python(repo.path / "tool.py", repo.path)
+    assert proc.returncode == 0, proc.stderr  # nothing premerge stayed silent about is broken
+
+
+def test_literal_names_count_only_when_tracked(make_repo, run_cli) -> None:
+    repo = make_repo({
+        "premerge.yaml": "required_files: []\n",
+        "settings.json": "{}\n",
+        "tool.py": "import json\n"
+                   "def load():\n"
+                   "    return json.load(open('settings.json'))\n"
+                   "def other():\n"
+                   "    return open('not-in-repo.json').read()\n"   # cwd-relative: unknown
+                   "def out():\n"
+                   "    open('settings.json', 'w').write('{}')\n",
+    })
+    code, findings = files_json(run_cli, repo.path)
+    assert [(f["code"], f["line"], f["name"]) for f in findings] == [
+        ("PM207", 3, "settings.json")]
+
+
+def test_directory_read_by_computed_name(make_repo, run_cli) -> None:
+    source = ("from pathlib import Path\nTEMPLATES = Path(__file__).parent / 'templates'\n"
+              "def role(name):\n    return (TEMPLATES / f'{name}.md').read_text()\n")
+    repo = make_repo({"premerge.yaml": "required_files: []\n", "app.py": source,
+                      "templates/a.md": "a\n"})
+    code, findings = files_json(run_cli, repo.path)
+    finding = only(findings, "PM207")
+    assert (finding["name"], finding["line"]) == ("templates/", 4)
+    assert "'templates/**' covers the directory" in finding["message"]
+    repo.write("premerge.yaml", "required_files:\n  - path: templates/*.md\n")
+    repo.commit("declare")
+    assert run_cli("files", cwd=repo.path).code == 0
+    repo.git("rm", "-q", "-r", "templates")
+    repo.write("premerge.yaml", "required_files: []\n")
+    repo.commit("templates gone")
+    code, findings = files_json(run_cli, repo.path)
+    assert only(findings, "PM208")["name"] == "templates/"
+
+
+def test_python_modules_and_test_code_are_not_resources(make_repo, run_cli) -> None:
+    repo = make_repo({
+        "premerge.yaml": "required_files: []\n",
+        "plugins/extra.py": "X = 1\n",
+        "runner.py": "import runpy\nfrom pathlib import Path\n"
+                     "runpy.run_path(str(Path(__file__).parent / 'plugins' / 'extra.py'))\n",
+        "tests/test_data.py": "from pathlib import Path\n"
+                              "DATA = (Path(__file__).parent / 'data' / 'case.json').read_text()\n",
+        "tests/data/case.json": "{}\n",
+        "pkg/conftest.py": "open('pkg/fixture.txt').read()\n",
+        "pkg/fixture.txt": "x\n",
+    })
+    result = run_cli("files", cwd=repo.path)
+    assert result.code == 0, result.out
+
+
+def test_files_exclude_silences_a_source_or_a_target(make_repo, run_cli) -> None:
+    repo = _project(make_repo, "required_files: []\nfiles:\n  exclude: ['CLAUDE.md']\n")
+    code, findings = files_json(run_cli, repo.path)
+    assert [f["name"] for f in findings] == ["templates/reviewer.md"]
+    repo.write("premerge.yaml", "required_files: []\nfiles:\n  exclude: ['orch/**']\n")
+    repo.commit("exclude the package")
+    assert run_cli("files", cwd=repo.path).code == 0
+
+
+def test_noqa_on_the_code_line(make_repo, run_cli) -> None:
+    repo = make_repo({"premerge.yaml": "required_files: []\n", "CLAUDE.md": "x\n",
+                      "a.py": "open('CLAUDE.md').read()  # noqa: PM207\n"})
+    assert run_cli("files", cwd=repo.path).code == 0
+
+
+def test_unparsable_module_does_not_stop_the_others(make_repo, run_cli) -> None:
+    repo = _project(make_repo, **{"broken.py": "def f(:\n  open(__file__)\n",
+                                  "binary.py": b"\x00\x01__file__"})
+    code, findings = files_json(run_cli, repo.path)
+    assert codes(findings) == ["PM207", "PM207"]
+
+
+def test_cache_sees_working_tree_edits(make_repo, run_cli) -> None:
+    repo = _project(make_repo, "required_files:\n  - CLAUDE.md\n  - templates/reviewer.md\n")
+    assert run_cli("files", cwd=repo.path).code == 0  # fills the caches
+    assert run_cli("files", cwd=repo.path).code == 0  # served from them
+    edited = SESSION.replace('"reviewer.md"', '"planner.md"')
+    repo.write("orch/session.py", edited)  # unstaged: the index still has the old blob
+    code, findings = files_json(run_cli, repo.path)
+    assert only(findings, "PM208")["name"] == "templates/planner.md"
+    repo.git("add", "orch/session.py")  # staged: a new blob
+    code, findings = files_json(run_cli, repo.path)
+    assert only(findings, "PM208")["name"] == "templates/planner.md"
+    repo.write("orch/session.py", SESSION)  # back to the cached content
+    assert run_cli("files", cwd=repo.path).code == 0
+    code_cold, cold = files_json(run_cli, repo.path, "--no-cache")
+    assert code_cold == 0 and cold == []
+
+
+def test_check_paths_limit_the_scan(make_repo, run_cli) -> None:
+    repo = _project(make_repo, **{"other.py": "open('CLAUDE.md').read()\n"})
+    result = run_cli("check", "--checks", "files", "--format", "json", "other.py",
+                     cwd=repo.path)
+    import json
+
+    names = [(f["path"], f["name"]) for f in json.loads(result.out)["findings"]]
+    assert names == [("other.py", "CLAUDE.md")]
