@@ -192,7 +192,8 @@ def _load(args: argparse.Namespace, paths: Sequence[str]):  # -> Config
     in_git = root is not None
     if root is None:
         root = Path.cwd()
-    return load_config(root, getattr(args, "config", None), in_git=in_git)
+    return load_config(root, getattr(args, "config", None), in_git=in_git,
+                       use_cache=not getattr(args, "no_cache", False))
 
 
 def _run(args: argparse.Namespace, checks: list[str]) -> int:
@@ -249,9 +250,12 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from premerge.config import Config  # noqa: PLC0415
     from premerge.files.init import write_starter  # noqa: PLC0415
+    from premerge.repo import find_root  # noqa: PLC0415
 
-    config = _load(args, [])
+    root = find_root()  # never read the manifest init (re)writes: it may be absent or invalid
+    config = Config(root=root or Path.cwd(), in_git=root is not None)
     target = Path(args.config) if args.config else config.root / "premerge.yaml"
     message = write_starter(config, target, force=args.force)
     print(message)
