@@ -32,8 +32,12 @@ from premerge.scope.messages import SubmoduleNotImported, UndefinedExport
 #: precise, assumes the submodule might be loaded)
 CLOSURE_LIMIT = 1500
 
-_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+([^\n#;]+)"
-                          r"|import[ \t]+([\w. \t,]+))", re.MULTILINE)
+#: one match per line that matters: a ``def`` or an import (with its indentation), or any
+#: statement at column 0 (which ends every function body)
+_LINES = re.compile(
+    r"^(?:(?P<indent>[ \t]*)(?:(?P<def>(?:async[ \t]+)?def[ \t])"
+    r"|from[ \t]+(?P<source>[.\w]+)[ \t]+import[ \t]+(?P<names>[^\n#;]+)"
+    r"|import[ \t]+(?P<plain>[\w. \t,]+))|(?P<top>[^\s#]))", re.MULTILINE)
 
 
 class _ModuleInfo:
@@ -160,8 +164,8 @@ class ModuleIndex:
         return imports, names, unknown
 
     def imports_of(self, dotted: str) -> set[str]:
-        """Modules a module's source names in import statements (anywhere: a superset of what
-        importing it loads, which errs towards silence).  A line scan, ~50x cheaper than a parse.
+        """Modules a module's top-level code imports (outside function bodies; conditional
+        imports count, which errs towards silence).  A line scan, ~50x cheaper than a parse.
         """
         known = self._scanned.get(dotted)
         if known is not None:
@@ -174,14 +178,27 @@ class ModuleIndex:
                 text = Path(info.origin).read_bytes().decode("utf-8", "replace")
             except OSError:
                 text = ""
-            for match in _IMPORT_LINE.finditer(text):
-                source, names, plain = match.group(1), match.group(2), match.group(3)
+            defs: list[int] = []
+            for match in _LINES.finditer(text):
+                if match.group("top") is not None:
+                    defs.clear()
+                    continue
+                indent = len(match.group("indent").expandtabs())
+                while defs and defs[-1] >= indent:
+                    defs.pop()
+                if match.group("def") is not None:
+                    defs.append(indent)
+                    continue
+                if defs:
+                    continue  # inside a function body: runs only when called
+                plain = match.group("plain")
                 if plain is not None:
                     for part in plain.split(","):
                         module = part.strip().split(" ", 1)[0]
                         if module:
                             out.add(module)
                     continue
+                source, names = match.group("source"), match.group("names")
                 level = len(source) - len(source.lstrip("."))
                 base = resolve_relative(source.lstrip(".") or None, level, package)
                 if not base:
