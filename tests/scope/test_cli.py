@@ -1,0 +1,163 @@
+"""``premerge scope`` through the command line: formats, exit codes, noqa, --changed, cache,
+parallel runs, lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import premerge.scope as scope_check
+from tests.conftest import run_premerge
+from tests.scope.helpers import scope_findings
+
+BRANCH_BUG = """\
+import json
+
+
+def dump(obj, pretty):
+    if pretty:
+        import json
+    return json.dumps(obj)
+"""
+OPTIONAL_BUG = """\
+try:
+    import no_such_module_premerge
+except ImportError:
+    pass
+
+
+def load():
+    return no_such_module_premerge.x
+"""
+
+
+def test_text_format_and_exit_1(run_cli, make_repo) -> None:
+    repo = make_repo({"pkg/dump.py": BRANCH_BUG})
+    result = run_cli("scope", cwd=repo.path)
+    assert result.code == 1
+    assert result.out.splitlines() == [
+        "pkg/dump.py:7:12: PM102 'json' may be unbound here: it is imported only inside an "
+        "if/elif branch (line 6)",
+        "    pkg/dump.py:6:9: imported here",
+    ]
+    assert "1 finding (1 error) in 1 file" in result.err
+
+
+def test_json_format(run_cli, make_repo) -> None:
+    repo = make_repo({"pkg/dump.py": BRANCH_BUG})
+    result = run_cli("scope", "--format", "json", cwd=repo.path)
+    assert result.code == 1
+    data = json.loads(result.out)
+    [finding] = data["findings"]
+    assert finding["code"] == "PM102" and finding["name"] == "json"
+    assert finding["path"] == "pkg/dump.py" and (finding["line"], finding["col"]) == (7, 12)
+    # the module-level import does not help: one import in dump() makes json local to it
+    assert [r["line"] for r in finding["related"]] == [6]
+    assert data["summary"]["by_code"] == {"PM102": 1}
+
+
+def test_clean_repository_exits_0(run_cli, make_repo) -> None:
+    repo = make_repo({"ok.py": "import json\n\ndef dump(o):\n    return json.dumps(o)\n"})
+    result = run_cli("scope", cwd=repo.path)
+    assert (result.code, result.out) == (0, "")
+
+
+def test_fail_on_levels(run_cli, make_repo) -> None:
+    repo = make_repo({"opt.py": OPTIONAL_BUG})
+    assert run_cli("scope", cwd=repo.path).code == 0          # a warning, default: error
+    assert run_cli("scope", "--fail-on", "warning", cwd=repo.path).code == 1
+    bug = make_repo({"dump.py": BRANCH_BUG})
+    assert run_cli("scope", "--fail-on", "never", cwd=bug.path).code == 0
+
+
+def test_usage_and_manifest_errors_exit_2(run_cli, make_repo) -> None:
+    repo = make_repo({"a.py": "x = 1\n", "premerge.yaml": "scope:\n  exclud: []\n"})
+    result = run_cli("scope", cwd=repo.path)
+    assert result.code == 2 and "exclud" in result.err
+    assert run_cli("scope", "--fail-on", "sometimes", cwd=repo.path).code == 2
+
+
+def test_manifest_exclude_applies(run_cli, make_repo) -> None:
+    repo = make_repo({"gen/dump.py": BRANCH_BUG, "premerge.yaml": "scope:\n  exclude: [gen]\n"})
+    assert run_cli("scope", cwd=repo.path).code == 0
+
+
+@pytest.mark.parametrize("comment, suppressed", [
+    ("  # noqa", True),
+    ("  # noqa: PM102", True),
+    ("  # noqa:PM101,PM102", True),
+    ("  # noqa: PM101", False),
+])
+def test_noqa(run_cli, make_repo, comment: str, suppressed: bool) -> None:
+    source = BRANCH_BUG.replace("return json.dumps(obj)", "return json.dumps(obj)" + comment)
+    repo = make_repo({"dump.py": source})
+    result = run_cli("scope", cwd=repo.path)
+    assert (result.code == 0) is suppressed
+    assert ("PM102" in result.out) is not suppressed
+
+
+def test_changed_only_checks_changed_files(run_cli, make_repo) -> None:
+    repo = make_repo({"old.py": BRANCH_BUG, "ok.py": "x = 1\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("new.py", "def f():\n    return datetime.now()\n")
+    repo.write("ok.py", "x = 2\n")
+    repo.commit("feature work")
+    result = run_cli("scope", "--changed", "--base", "main", "--format", "json",
+                     cwd=repo.path)
+    data = json.loads(result.out)
+    assert [(f["path"], f["code"]) for f in data["findings"]] == [("new.py", "PM111")]
+    assert result.code == 1
+    everything = run_cli("scope", "--format", "json", cwd=repo.path)
+    assert {f["path"] for f in json.loads(everything.out)["findings"]} == {"new.py", "old.py"}
+
+
+def test_cache_serves_and_invalidates(tmp_path: Path) -> None:
+    path = tmp_path / "dump.py"
+    path.write_text(BRANCH_BUG)
+    first = scope_findings(tmp_path, use_cache=True)
+    second = scope_findings(tmp_path, use_cache=True)
+    assert [f.to_dict() for f in first] == [f.to_dict() for f in second]
+    assert [f.code for f in first] == ["PM102"]
+    path.write_text(BRANCH_BUG.replace("    if pretty:\n        import json\n", ""))
+    assert scope_findings(tmp_path, use_cache=True) == []
+
+
+def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = [BRANCH_BUG, OPTIONAL_BUG, "x = (\n", "def f():\n    return g()\n", "ok = 1\n"]
+    for index in range(40):
+        (tmp_path / f"m{index:02}.py").write_text(sources[index % len(sources)])
+    monkeypatch.setattr(scope_check, "PARALLEL_MIN_FILES", 1000)
+    serial = [f.to_dict() for f in scope_findings(tmp_path)]
+    monkeypatch.setattr(scope_check, "PARALLEL_MIN_FILES", 2)
+    from premerge.config import Config
+
+    config = Config(root=tmp_path)
+    config.run.use_cache = False
+    config.run.jobs = 2
+    assert scope_check._jobs(config, 40) == 2
+    parallel = [f.to_dict() for f in scope_check.run(config, [str(tmp_path)]).findings]
+    assert serial == parallel and len(serial) == 32
+
+
+def test_one_file_run_imports_nothing_heavy(tmp_path: Path) -> None:
+    """A one-file pre-commit run must not pay for git, YAML, process pools or JSON reporters."""
+    (tmp_path / "one.py").write_text(BRANCH_BUG)
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "premerge", "scope",
+                           "one.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "premerge.scope.analyzer" in imported
+    heavy = {"git", "yaml", "multiprocessing", "concurrent.futures", "premerge.report.json"}
+    assert not imported & heavy, imported & heavy
+
+
+def test_python_dash_m_subprocess(tmp_path: Path) -> None:
+    (tmp_path / "one.py").write_text(OPTIONAL_BUG)
+    proc = run_premerge("scope", "--format", "json", "one.py", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert [f["code"] for f in json.loads(proc.stdout)["findings"]] == ["PM105"]
