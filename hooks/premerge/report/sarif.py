@@ -225,7 +225,7 @@ class _LineReader:
         if path not in self._files:
             try:
                 data = Path(path).read_bytes()
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a NUL in the path
                 self._files[path] = None
             else:
                 self._files[path] = data.decode("utf-8", errors="replace").splitlines()
