@@ -28,12 +28,14 @@ STARTUP_MODULES = frozenset(sys.modules)
 import builtins  # noqa: E402
 import dis  # noqa: E402
 import faulthandler  # noqa: E402
+import gc  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import tokenize  # noqa: E402
 import traceback  # noqa: E402
@@ -249,7 +251,7 @@ def _read_source(path):
         return handle.read()
 
 
-def runtime_global_check(module, filename):
+def runtime_global_check(module, filename, top=None):
     """Global names that functions of ``module`` load but that exist nowhere.
 
     A name is fine when it is in the module's namespace, in builtins, bound at module level
@@ -260,10 +262,11 @@ def runtime_global_check(module, filename):
     namespace = module.__dict__
     if "__getattr__" in namespace:
         return [], "the module defines __getattr__"
-    try:
-        top = compile(_read_source(filename), filename, "exec", dont_inherit=True)
-    except Exception as exc:  # noqa: BLE001 - a module that imported but will not recompile
-        return [], "cannot recompile: {}".format(exc)
+    if top is None:
+        try:
+            top = compile(_read_source(filename), filename, "exec", dont_inherit=True)
+        except Exception as exc:  # noqa: BLE001 - imported, but will not recompile
+            return [], "cannot recompile: {}".format(exc)
     bound, dynamic = module_level_names(top)
     if dynamic:
         return [], "a function writes to globals()/vars()"
@@ -373,8 +376,9 @@ def _inside(path, repo):
 def first_party_modules(repo, skip_main=True):
     """Names and files of loaded modules whose file (or package path) lies inside ``repo``."""
     found = []
+    clean = _State.clean
     for name, module in list(sys.modules.items()):
-        if module is None or (skip_main and name == "__main__"):
+        if module is None or (skip_main and name == "__main__") or clean.get(name) is module:
             continue
         try:
             where = getattr(module, "__file__", None)
@@ -417,6 +421,20 @@ class _State:
     preloaded_tops = frozenset()  # top-level names the preload added beyond our own imports
     base_path = None  # sys.path after preloading, without this file's directory
     protocol_fds = ()  # fds the child must not keep (pipes to premerge)
+    clean = {}  # name -> module object the warm parent verified is not first-party
+
+
+def _mark_clean(repo):
+    """Verify once, in the warm parent, that nothing loaded is first-party; children then
+    re-check only modules that are new or replaced (a realpath per module is not free)."""
+    bad = {name for name, _ in first_party_modules(_real(repo))}
+    _State.clean = {name: module for name, module in sys.modules.items()
+                    if module is not None and name not in bad}
+    # Objects that exist now are never collected by the children's GC: it would touch (and so
+    # copy) every page the fork shares with us.
+    if hasattr(gc, "freeze"):
+        gc.collect()
+        gc.freeze()
 
 
 def _apply_limits(spec):
@@ -497,13 +515,15 @@ _PATH_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.renam
                 "shutil.copyfile": (1,), "shutil.make_archive": (0,)}
 
 
-def _watch_writes(repo):
-    """Record paths inside ``repo`` this process opens for writing or changes (audit hooks,
-    3.8+): exact attribution of repository writes even when children run concurrently."""
+def _watch(repo, target, executed):
+    """Audit hooks (3.8+): record paths inside ``repo`` this process opens for writing or
+    changes -- exact attribution of repository writes even when children run concurrently --
+    and keep the code object the import executes for ``target`` (no recompiling later)."""
     writes = []
     add_hook = getattr(sys, "addaudithook", None)
     if add_hook is None:
         return writes
+    target_real = _real(target)
     fspath = os.fspath
     abspath = os.path.abspath
 
@@ -521,7 +541,12 @@ def _watch_writes(repo):
             writes.append(full)
 
     def hook(event, args):
-        if event == "open":
+        if event == "exec":
+            code = args[0] if args else None
+            if (not executed and isinstance(code, types.CodeType)
+                    and (code.co_filename == target or _real(code.co_filename) == target_real)):
+                executed.append(code)
+        elif event == "open":
             path, mode, flags = (tuple(args) + (None, None, None))[:3]
             if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                     isinstance(flags, int) and flags & _WRITE_FLAGS):
@@ -559,7 +584,8 @@ def run_import(spec):
             del sys.modules[key]
     if clash:
         result["unshadowed"] = sorted(clash)
-    writes = _watch_writes(repo)
+    executed = []
+    writes = _watch(repo, spec["path"], executed)
     result["writes"] = writes
     started = time.perf_counter()
     try:
@@ -584,7 +610,8 @@ def run_import(spec):
     result["namespace"] = sorted(k for k in list(module.__dict__) if isinstance(k, str))
     if spec.get("check_globals", True):
         try:
-            found, skipped = runtime_global_check(module, spec["path"])
+            found, skipped = runtime_global_check(module, spec["path"],
+                                                  executed[0] if executed else None)
         except Exception as exc:  # noqa: BLE001 - the check must never hide the import result
             found, skipped = [], "check failed: {}: {}".format(type(exc).__name__, _text(exc))
         result["globals"] = found
@@ -596,6 +623,7 @@ def run_import(spec):
 def run_child(spec):
     """Everything a child does, in order; never returns (``os._exit``)."""
     status = 0
+    began = time.perf_counter()
     try:
         try:
             os.setsid()
@@ -610,14 +638,15 @@ def run_child(spec):
             faulthandler.dump_traceback_later(max(timeout * 0.9, timeout - 1.0), file=fault)
         _apply_limits(spec)
         os.environ["TMPDIR"] = spec["tmpdir"]
-        import tempfile
         tempfile.tempdir = None
         os.chdir(spec["cwd"])
         base = _State.base_path if _State.base_path is not None else _base_path()
         sys.path[:] = [spec["import_root"]] + [p for p in base if p != spec["import_root"]]
         sys.argv[:] = [spec["path"]]
         sys.dont_write_bytecode = True
+        setup = time.perf_counter() - began
         result = run_import(spec)
+        result["timing"] = {"setup": setup, "total": time.perf_counter() - began}
     except BaseException as exc:  # noqa: BLE001
         result = {"status": "internal", "exception": describe_exception(exc)}
     try:
@@ -765,10 +794,13 @@ def serve():
                     tops = {n.split(".")[0] for n in sys.modules}
                     _State.preloaded_tops = frozenset(tops - own_tops)
                     _State.base_path = [p for p in sys.path if p and _real(p) != _real(here)]
+                    _mark_clean(message["repo"])
                     _send(proto_out, {"op": "preloaded", "ok": ok, "failed": failed,
                                       "tainted": tainted,
                                       "modules": len(sys.modules)})
                 elif op == "run":
+                    if not _State.clean:
+                        _mark_clean(message["spec"]["repo"])
                     sys.stdout.flush()
                     sys.stderr.flush()
                     pid = os.fork()

@@ -55,23 +55,28 @@ def execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, File
                               os.path.join(workdir, "tmp")),
         workdir=workdir, memory=memory_limit(), progress=progress,
         warm=os.environ.get("PREMERGE_SMOKE_FRESH", "") not in ("1", "true"))
-    runner = Runner(settings)
-    cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
     try:
-        before = snapshot(root, [cache_dir] if cache_dir else [])
-        try:
-            runner.start(preload_candidates(graph, modules))
-        except InterpreterProblem as exc:
-            result.findings.append(m.InterpreterUnusable.at(
-                str(config.manifest_path if config.manifest else root), reason=str(exc)))
-            return
-        try:
-            outcomes = runner.run(modules)
-        finally:
-            runner.close()
-        after = snapshot(root, [cache_dir] if cache_dir else [])
+        _execute(config, root, graph, facts, modules, result, Runner(settings))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, FileFacts],
+             modules: Sequence[SmokeModule], result: CheckResult, runner: Runner) -> None:
+    cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
+    before = snapshot(root, [cache_dir] if cache_dir else [])
+    try:
+        runner.start(preload_candidates(graph, modules))
+    except InterpreterProblem as exc:
+        result.findings.append(m.InterpreterUnusable.at(
+            str(config.manifest_path if config.manifest else root), reason=str(exc)))
+        return
+    try:
+        outcomes = runner.run(modules)
+    finally:
+        runner.close()
+    after = snapshot(root, [cache_dir] if cache_dir else [])
+    timeout = runner.settings.timeout
     version = ".".join(map(str, runner.version[:3])) or "?"
     ctx = Context(root=root, graph=graph, facts=facts, timeout=timeout,
                   python=f"{runner.executable} (Python {version})")

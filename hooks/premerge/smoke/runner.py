@@ -178,12 +178,28 @@ class Outcome:
     exit_code: int | None = None
     exit_signal: int | None = None
     timed_out: bool = False
-    stdout: str = ""
-    stderr: str = ""
-    fault: str = ""
+    files: dict[str, str] = field(default_factory=dict)  # stdout/stderr/fault capture paths
     started: int = 0  # time.time_ns()
     ended: int = 0
     mode: str = "warm"
+
+    def _read(self, key: str, limit: int = OUTPUT_TAIL) -> str:
+        cache = self.__dict__.setdefault("_tails", {})
+        if key not in cache:
+            cache[key] = _tail(self.files[key], limit) if key in self.files else ""
+        return str(cache[key])
+
+    @property
+    def stdout(self) -> str:
+        return self._read("stdout")
+
+    @property
+    def stderr(self) -> str:
+        return self._read("stderr")
+
+    @property
+    def fault(self) -> str:
+        return self._read("fault", 20000)
 
     @property
     def status(self) -> str:
@@ -590,9 +606,8 @@ class Runner:
         return Outcome(
             module=job.module, result=result, exit_code=status.get("code"),
             exit_signal=status.get("signal"), timed_out=job.timed_out,
-            stdout=_tail(spec["stdout"]), stderr=_tail(spec["stderr"]),
-            fault=_tail(spec["fault"], 20000), started=job.started, ended=time.time_ns(),
-            mode=job.mode)
+            files={key: spec[key] for key in ("stdout", "stderr", "fault")},
+            started=job.started, ended=time.time_ns(), mode=job.mode)
 
 
 def _bare_version(python: str) -> str | None:

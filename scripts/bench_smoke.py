@@ -1,0 +1,187 @@
+"""Benchmark: ``premerge smoke`` on a generated project vs the two naive ways.
+
+    python scripts/bench.py smoke [--modules N] [--scripts N] [--repeat N] [--keep DIR]
+
+The generated project (a git repository in a temporary directory) has a package of N modules
+(default 160) in first-party import chains, plus a directory of scripts with sibling imports;
+every module imports real third-party packages installed here (yaml, git, jsonschema,
+hypothesis, click, packaging, requests, attr -- whatever of them is importable) and a handful
+of stdlib modules, and defines functions and classes for the runtime global check.
+
+Rows (best wall time of ``--repeat`` runs, with ``sys.executable`` as the project's
+interpreter -- the ``python3`` on PATH may be a slow pyenv shim):
+
+* one process importing every module once: fast, but blind to import order problems (anchor)
+* one fresh ``python -c "import m"`` per module, one after another: correct, slow
+* premerge smoke (warm parent + fork per module), and its one-process-per-module fallback
+
+Targets (issue 4): premerge <= 3x the one-process import, and >= 8x faster than fresh
+``python -c`` per module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchlib import premerge_cmd, print_table, time_command
+
+THIRD_PARTY = ["yaml", "git", "jsonschema", "hypothesis", "click", "packaging.version",
+               "requests", "attr"]
+STDLIB = ["json", "os", "re", "dataclasses", "typing", "pathlib", "collections", "functools",
+          "logging", "itertools", "enum", "datetime", "textwrap", "hashlib"]
+
+
+def available_third_party() -> list[str]:
+    return [name for name in THIRD_PARTY if importlib.util.find_spec(name.split(".")[0])]
+
+
+def _module_source(rng: random.Random, index: int, deps: list[str], third: list[str]) -> str:
+    lines = ["from __future__ import annotations", ""]
+    for name in rng.sample(STDLIB, 4):
+        lines.append(f"import {name}")
+    for name in rng.sample(third, min(len(third), rng.randint(1, 3))):
+        lines.append(f"import {name}")
+    for dep in deps:
+        lines.append(f"from benchproj.{dep} import helper_{dep.rsplit('.', 1)[-1]}")
+    lines += ["", "", f"CONSTANT_{index} = {index}", ""]
+    short = f"m{index}"
+    lines += [
+        f"def helper_{short}(value: int) -> int:",
+        "    \"\"\"A helper other modules import.\"\"\"",
+        f"    return value + CONSTANT_{index}",
+        "",
+        "",
+        f"class Service{index}:",
+        "    def __init__(self, size: int = 3) -> None:",
+        "        self.items = list(range(size))",
+        "",
+        "    def total(self) -> int:",
+        f"        return sum(helper_{short}(i) for i in self.items)",
+        "",
+        "    def describe(self) -> str:",
+        "        return json.dumps({'n': len(self.items)}) if 'json' in globals() else ''",
+        "",
+        "    @staticmethod",
+        "    def parse(text: str) -> list[str]:",
+        "        return [part.strip() for part in text.split(',') if part]",
+        "",
+        "",
+    ]
+    for dep in deps:
+        name = dep.rsplit(".", 1)[-1]
+        lines += [f"def use_{name}(value: int) -> int:", f"    return helper_{name}(value)", "",
+                  ""]
+    return "\n".join(lines) + "\n"
+
+
+def generate(root: Path, modules: int, scripts: int, seed: int = 7) -> list[tuple[str, str]]:
+    """Write the project; return (import root, module name) of every module."""
+    rng = random.Random(seed)
+    third = available_third_party()
+    package = root / "src" / "benchproj"
+    groups = ["core", "features", "services", "adapters"]
+    names: list[str] = []
+    for group in groups:
+        (package / group).mkdir(parents=True, exist_ok=True)
+        (package / group / "__init__.py").write_text("")
+    (package / "__init__.py").write_text('"""Generated benchmark project."""\n')
+    for index in range(modules):
+        group = groups[min(index * len(groups) // modules, len(groups) - 1)]
+        name = f"{group}.m{index}"
+        # first-party chains: each module imports up to two earlier modules
+        deps = rng.sample(names[-12:], min(len(names[-12:]), rng.randint(0, 2))) if names else []
+        (package / group / f"m{index}.py").write_text(_module_source(rng, index, deps, third))
+        names.append(name)
+    tools = root / "tools"
+    tools.mkdir(exist_ok=True)
+    (tools / "shared_helpers.py").write_text("def fmt(value):\n    return str(value)\n")
+    for index in range(scripts):
+        imports = rng.sample(third, min(len(third), 2))
+        body = [f"import {n}" for n in imports] + ["import shared_helpers", "",
+                                                   "def main():",
+                                                   "    return shared_helpers.fmt(1)", "",
+                                                   'if __name__ == "__main__":', "    main()"]
+        (tools / f"tool_{index}.py").write_text("\n".join(body) + "\n")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "benchproj"\nversion = "0"\n\n'
+        '[tool.setuptools.packages.find]\nwhere = ["src"]\n')
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.invalid",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.invalid"}
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "commit", "-qm", "bench"], cwd=root, check=True, env=env)
+    out = [(str(root / "src"), "benchproj"), *((str(root / "src"), f"benchproj.{g}")
+                                               for g in groups)]
+    out += [(str(root / "src"), f"benchproj.{n}") for n in names]
+    out += [(str(tools), "shared_helpers")]
+    out += [(str(tools), f"tool_{i}") for i in range(scripts)]
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.py smoke")
+    parser.add_argument("--modules", type=int, default=160)
+    parser.add_argument("--scripts", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it")
+    args = parser.parse_args(list(argv or []))
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="premerge-bench-"))
+    root = base / "project"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    try:
+        modules = generate(root, args.modules, args.scripts)
+        python = sys.executable
+        roots = sorted({r for r, _ in modules})
+        env = {"PYTHONPATH": os.pathsep.join(roots), "PYTHONDONTWRITEBYTECODE": "1"}
+        one_process = [python, "-c", "; ".join(f"import {name}" for _, name in modules)]
+        check = subprocess.run(one_process, env={**os.environ, **env}, capture_output=True,
+                               text=True, check=False)
+        if check.returncode != 0:
+            print(f"bench smoke: the generated project does not import: {check.stderr}",
+                  file=sys.stderr)
+            return 1
+        print(f"generated {len(modules)} modules in {root} "
+              f"(third-party: {', '.join(available_third_party())})")
+        rows: list[tuple[str, float]] = []
+        rows.append(("one process, every module once",
+                     time_command(one_process, args.repeat, cwd=root, env=env)))
+        started = time.perf_counter()
+        for _, name in modules:
+            subprocess.run([python, "-c", f"import {name}"], cwd=root,
+                           env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+        rows.append(("fresh python -c per module", time.perf_counter() - started))
+        smoke = premerge_cmd("smoke", "--no-cache", "--python", python, "--format", "json",
+                             "--output", os.devnull)
+        rows.append(("premerge smoke", time_command(smoke, args.repeat, cwd=root)))
+        rows.append(("premerge smoke (fallback mode)",
+                     time_command(smoke, 1, cwd=root, env={"PREMERGE_SMOKE_FRESH": "1"})))
+        result = subprocess.run(premerge_cmd("smoke", "--no-cache", "--python", python),
+                                cwd=root, capture_output=True, text=True, check=False)
+        print(f"premerge smoke on the project: exit {result.returncode}; "
+              f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}")
+        print_table(f"smoke: {len(modules)} modules, {os.cpu_count()} CPUs", rows,
+                    anchor="one process, every module once",
+                    targets={"premerge smoke": "<= 3x",
+                             "fresh python -c per module": "premerge >= 8x faster"})
+        seconds = dict(rows)
+        print(f"\npremerge vs one process: {seconds['premerge smoke'] / seconds[rows[0][0]]:.2f}x"
+              f" (target <= 3x); fresh per module vs premerge: "
+              f"{seconds['fresh python -c per module'] / seconds['premerge smoke']:.1f}x faster "
+              "(target >= 8x)")
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
