@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from premerge.config import Config
-from premerge.findings import Finding, Severity
+from premerge.findings import Finding, Location, Severity
 from premerge.input_rules import InternalError
 
 #: check name -> module holding ``run``; order is the order they run and report in.
@@ -93,34 +93,62 @@ def _identity(finding: Finding) -> tuple[object, ...]:
     return (finding.code, finding.path, finding.line, finding.col, finding.message)
 
 
-def deduplicated(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (code, place, message), sorted by place."""
-    seen: set[tuple[object, ...]] = set()
-    out: list[Finding] = []
-    for finding in sorted(findings, key=Finding.sort_key):
-        ident = _identity(finding)
-        if ident in seen:
+#: smoke codes that, at runtime, confirm what a static finding on the same line already says:
+#: runtime code -> does this static finding say the same thing?
+CONFIRMED_BY: dict[str, Callable[[Finding, Finding], bool]] = {
+    # "calling f raises NameError: X does not exist" confirms a PM1xx about X on that line
+    "PM313": lambda static, runtime: static.check == "scope" and static.name == runtime.name,
+    # "cannot be imported: syntax error" confirms the parser's PM002 on that line
+    "PM305": lambda static, runtime: static.code == "PM002",
+}
+
+
+def corroborated(findings: Sequence[Finding]) -> list[Finding | None]:
+    """Fold a runtime finding that confirms a static one (same file and line, same claim) into
+    the static finding as a related location: one annotation per bug, the static one because it
+    says *why* (where the name is bound, the fix), with "confirmed at runtime" beside it.
+
+    Returns the findings in the same order, ``None`` where a runtime finding was folded."""
+    static_at: dict[tuple[str, int], list[int]] = {}
+    for index, finding in enumerate(findings):
+        if finding.line is not None and finding.check in ("input", "scope"):
+            static_at.setdefault((finding.path, finding.line), []).append(index)
+    out: list[Finding | None] = list(findings)
+    for index, runtime in enumerate(findings):
+        confirms = CONFIRMED_BY.get(runtime.code)
+        if confirms is None or runtime.line is None:
             continue
-        seen.add(ident)
-        out.append(finding)
+        for target in static_at.get((runtime.path, runtime.line), ()):
+            static = out[target]
+            if static is not None and confirms(static, runtime):
+                note = Location(runtime.path, runtime.line, runtime.col,
+                                f"confirmed at runtime ({runtime.code}): "
+                                f"{runtime.message.splitlines()[0]}")
+                out[target] = static.with_changes(related=(*static.related, note))
+                out[index] = None
+                break
     return out
 
 
 def merged(results: dict[str, CheckResult],
            read_lines: Callable[[str], list[str] | None] = _read_lines,
            ) -> tuple[list[Finding], dict[str, int]]:
-    """Every check's findings after ``# noqa``, de-duplicated and sorted, and how many each
-    check contributed (a duplicate counts for the check that ran first, so the per-check
-    counts add up to the total)."""
+    """Every check's findings after ``# noqa``, de-duplicated, runtime confirmations folded into
+    the static findings they confirm, sorted; and how many each check contributed (a duplicate
+    counts for the check that ran first, so the per-check counts add up to the total)."""
     first: dict[tuple[object, ...], tuple[Finding, str]] = {}
     for name, result in results.items():
         for finding in suppressed(result.findings, read_lines):
             first.setdefault(_identity(finding), (finding, name))
+    pairs = list(first.values())
+    folded = corroborated([finding for finding, _ in pairs])
     by_check = {name: 0 for name in results}
-    for _, name in first.values():
-        by_check[name] += 1
-    findings = sorted((finding for finding, _ in first.values()), key=Finding.sort_key)
-    return findings, by_check
+    kept: list[Finding] = []
+    for finding, (_, name) in zip(folded, pairs):
+        if finding is not None:
+            kept.append(finding)
+            by_check[name] += 1
+    return sorted(kept, key=Finding.sort_key), by_check
 
 
 def run_one(name: str, config: Config, paths: Sequence[str]) -> CheckResult:

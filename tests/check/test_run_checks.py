@@ -164,3 +164,66 @@ def test_smoke_facts_refine_scope_findings(tmp_path: Path, fake_checks,
     (tmp_path / "again").mkdir()
     without_smoke = check.run_checks(_repo(tmp_path / "again"), [], ["scope"])
     assert [f.line for f in without_smoke.findings] == [1, 3] and len(seen) == 1
+
+
+_STATIC_AND_RUNTIME = '''
+from premerge.findings import Finding
+path = root + "/a.py"
+'''
+
+
+def test_runtime_confirmation_folds_into_the_static_finding(tmp_path: Path,
+                                                            fake_checks) -> None:
+    fake_checks(
+        scope=_STATIC_AND_RUNTIME + "return CheckResult(findings=["
+              "Finding('PM101', 'helper is imported only in run()', path, 1, 5, name='helper'),"
+              "Finding('PM002', 'syntax error: bad', path, 1, 1)])",
+        smoke=_STATIC_AND_RUNTIME + "return CheckResult(findings=["
+              "Finding('PM313', 'calling f raises NameError: helper\\nmore', path, 1, 5, "
+              "name='helper'),"
+              "Finding('PM305', 'pkg.a cannot be imported: syntax error', path, 1, 1)])",
+    )
+    result = check.run_checks(_repo(tmp_path), [], ["scope", "smoke"])
+    assert [f.code for f in result.findings] == ["PM002", "PM101"]
+    syntax, unbound = result.findings
+    assert unbound.related[-1].message == \
+        "confirmed at runtime (PM313): calling f raises NameError: helper"
+    assert syntax.related[-1].message == \
+        "confirmed at runtime (PM305): pkg.a cannot be imported: syntax error"
+    assert result.by_check == {"scope": 2, "smoke": 0}
+
+
+def test_runtime_findings_that_confirm_nothing_stay(tmp_path: Path, fake_checks) -> None:
+    fake_checks(
+        scope=_STATIC_AND_RUNTIME + "return CheckResult(findings=["
+              "Finding('PM101', 'helper is imported only in run()', path, 1, 5, name='helper')])",
+        smoke=_STATIC_AND_RUNTIME + "return CheckResult(findings=["
+              "Finding('PM313', 'other name, same line', path, 1, 9, name='other'),"
+              "Finding('PM313', 'same name, other line', path, 2, 5, name='helper'),"
+              "Finding('PM307', 'not a confirmation', path, 1, 1)])",
+    )
+    result = check.run_checks(_repo(tmp_path), [], ["scope", "smoke"])
+    assert sorted(f.code for f in result.findings) == ["PM101", "PM307", "PM313", "PM313"]
+    assert all(not f.related for f in result.findings)
+    assert result.by_check == {"scope": 1, "smoke": 3}
+
+
+def test_real_checks_report_one_bug_once(make_repo, run_cli) -> None:
+    """scope finds the bug statically, smoke confirms it at runtime: one finding, with both."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/core.py": "def helper():\n    return 1\n",
+                      "pkg/feature.py": textwrap.dedent("""\
+                          class Orchestrator:
+                              def run(self):
+                                  from pkg.core import helper
+                                  return helper()
+
+                              def report(self):
+                                  return helper()
+                          """)})
+    result = run_cli("check", "--format", "json", "--no-cache", cwd=repo.path)
+    assert result.code == 1, result.err
+    findings = json.loads(result.out)["findings"]
+    assert [(f["code"], f["path"], f["line"]) for f in findings] == \
+        [("PM101", "pkg/feature.py", 7)]
+    messages = [r["message"] for r in findings[0]["related"]]
+    assert any(m.startswith("confirmed at runtime (PM313)") for m in messages), messages
