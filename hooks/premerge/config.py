@@ -213,6 +213,8 @@ class _Converter:
         line = node.start_mark.line + 1
         col = node.start_mark.column + 1
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if node.tag not in ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
+                raise self.fail(node, f"invalid value: unsupported tag {node.tag!r}")
             if id(node) in self.active:
                 raise self.fail(node, "an alias refers to a value that contains it (a "
                                       "recursive alias)")

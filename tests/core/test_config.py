@@ -99,3 +99,107 @@ def test_cli_reports_invalid_manifest_exit_2(run_cli, make_repo) -> None:
     result = run_cli("scope", cwd=repo.path)
     assert result.code == 2
     assert result.err.strip().startswith("premerge: error: premerge.yaml:3: unknown key")
+
+
+# --- hostile and unusual manifests: bounded, one line, never a hang or a traceback ----------
+
+BILLION_LAUGHS = (
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n"
+              for p, n in zip("abcdefgh", "bcdefghi"))
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (BILLION_LAUGHS, "expands to more than 100000 values"),
+    ("a: &a [*a]\n", "a recursive alias"),
+    ("scope: " + "[" * 5000 + "]" * 5000 + "\n", "nested"),
+    ("base: &base {exclude: [x]}\nscope:\n  <<: *base\n", "merge keys ('<<') are not supported"),
+    ("smoke:\n  python: !!python/object/apply:os.system ['echo pwned']\n", "invalid value"),
+    ("version: !!binary aGVsbG8=\n", "'version' must be a number"),
+    ("? [a, b]\n: 1\n", "keys must be strings"),
+    ("version: 1\n\tbad: tab\n", "invalid YAML"),
+])
+def test_hostile_manifests_are_bounded_errors(tmp_path: Path, text: str, expected: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ConfigError) as info:
+        parse(text, tmp_path)
+    assert time.perf_counter() - start < 10  # not a hang (generous: CI machines are slow)
+    message = str(info.value)
+    assert expected in message, message
+    assert message.startswith("premerge.yaml:") and "\n" not in message
+
+
+def test_aliases_within_bounds_still_work(tmp_path: Path) -> None:
+    config = parse("scope:\n  exclude: &ex ['build/**']\nsmoke:\n  exclude: *ex\n", tmp_path)
+    assert config.smoke.exclude == ["build/**"] == config.scope.exclude
+
+
+def test_huge_manifest_is_refused_before_parsing(tmp_path: Path) -> None:
+    (tmp_path / "premerge.yaml").write_text("# x\n" * 400_000)
+    with pytest.raises(ConfigError, match="over 1024 KiB"):
+        load_config(tmp_path)
+
+
+def test_manifest_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "premerge.yaml").mkdir()
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path)
+
+
+def test_explicit_missing_manifest(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such manifest file"):
+        load_config(tmp_path, tmp_path / "nope.yaml")
+
+
+def test_glob_under_a_symlinked_directory_leaving_the_repository(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "templates").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ConfigError, match=r"premerge.yaml:2: 'path': 'templates/\*.md' is a "
+                                          r"symlink that points outside"):
+        parse("required_files:\n  - path: templates/*.md\n", root)
+
+
+def test_symlink_inside_the_repository_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "CLAUDE.md").write_text("x")
+    (tmp_path / "CLAUDE.md").symlink_to("docs/CLAUDE.md")
+    assert parse("required_files: [CLAUDE.md]\n", tmp_path).required_files[0].path == "CLAUDE.md"
+
+
+def test_entry_columns_point_at_the_value(tmp_path: Path) -> None:
+    config = parse("required_files:\n  - CLAUDE.md\n  -   path: x.md\n", tmp_path)
+    assert [(e.line, e.col) for e in config.required_files] == [(2, 5), (3, 7)]
+
+
+def test_cached_parse_still_validates_the_disk(tmp_path: Path) -> None:
+    """The YAML node tree is cached by content; the checks against the disk are not."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "premerge.yaml").write_text("required_files:\n  - link.md\n")
+    assert load_config(root).required_files[0].path == "link.md"  # fills the cache
+    outside = tmp_path / "secret.md"
+    outside.write_text("x")
+    (root / "link.md").symlink_to(outside)
+    with pytest.raises(ConfigError, match="symlink that points outside"):
+        load_config(root)  # same text: the cached tree, validated again
+    (root / "link.md").unlink()
+    (root / "premerge.yaml").write_text("required_files:\n  - link.md\n  - link.md\n")
+    with pytest.raises(ConfigError, match="duplicate required_files entry"):
+        load_config(root, use_cache=False)
+
+
+def test_cached_and_fresh_parse_agree(tmp_path: Path) -> None:
+    text = ("version: 1\nrequired_files:\n  - CLAUDE.md\n  - path: t/*.md\n    min_count: 2\n"
+            "    worktrees: true\nsmoke:\n  timeout: 2.5\n  env: [LANG]\n")
+    (tmp_path / "premerge.yaml").write_text(text)
+    first = load_config(tmp_path)
+    second = load_config(tmp_path)  # from the cache
+    fresh = load_config(tmp_path, use_cache=False)
+    assert first.required_files == second.required_files == fresh.required_files
+    assert first.smoke == second.smoke == fresh.smoke and first.lines == second.lines
