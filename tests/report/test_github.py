@@ -112,3 +112,10 @@ def test_cli_github_format(make_repo, run_cli) -> None:
     result = run_cli("check", "--format", "github", "--checks", "scope,files", cwd=repo.path)
     assert result.code == 0, result.err
     assert all(_COMMAND.match(line) for line in result.out.splitlines())
+
+
+def test_pseudo_file_frames_are_shown_as_they_are(tmp_path: Path) -> None:
+    finding = SyntaxErrorInFile.at((tmp_path / "boom.py").as_posix(), 1, 1, reason="r",
+                                   related=[Location("<frozen importlib._bootstrap>", 241)])
+    _, _, message = _parse(render("github", [finding], _context(tmp_path)).strip())
+    assert message.splitlines()[1] == "  <frozen importlib._bootstrap>:241"

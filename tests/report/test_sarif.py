@@ -227,3 +227,14 @@ def test_the_schema_gate_rejects_broken_sarif(tmp_path: Path) -> None:
     data["runs"][0]["results"] = [{"ruleId": "PM001", "level": "fatal", "message": {}}]
     with pytest.raises(AssertionError, match="fatal"):
         assert_valid_sarif(data)
+
+
+def test_pseudo_file_frames_have_no_artifact(tmp_path: Path) -> None:
+    path = _write(tmp_path, "boom.py", "raise RuntimeError\n")
+    finding = SyntaxErrorInFile.at(path, 1, 1, reason="r", related=[
+        Location("<frozen importlib._bootstrap>", 241, None, "in _call_with_frames_removed()")])
+    (result,) = _sarif([finding], tmp_path)["runs"][0]["results"]
+    (related,) = result["relatedLocations"]
+    assert "physicalLocation" not in related
+    assert related["message"]["text"] == \
+        "<frozen importlib._bootstrap>:241: in _call_with_frames_removed()"

@@ -10,6 +10,7 @@ is the workspace on a runner.  Escaping follows the runner's own rules (actions/
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 
 from premerge.findings import Finding, Severity
 from premerge.report import ReportContext
@@ -26,8 +27,9 @@ def escape_property(text: str) -> str:
 
 
 def root_place(path: str, line: int | None, col: int | None, context: ReportContext) -> str:
-    """``path:line:col`` relative to the repository root (what GitHub and reviewers see)."""
-    where = context.root_path(path)
+    """``path:line:col`` relative to the repository root (what GitHub and reviewers see); a
+    pseudo-path such as ``<frozen importlib._bootstrap>`` stays as it is."""
+    where = context.root_path(path) if PurePosixPath(path).is_absolute() else path
     if line is not None:
         where += f":{line}"
         if col is not None:

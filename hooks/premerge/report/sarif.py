@@ -152,6 +152,12 @@ def _result(finding: Finding, context: ReportContext, rule_index: int,
 
 
 def _related(ident: int, loc: Location, context: ReportContext) -> dict[str, Any]:
+    if not Path(loc.path).is_absolute():
+        # a pseudo-file (``<frozen importlib._bootstrap>``, ``<string>``): no artifact to point
+        # at, so the place goes into the message
+        where = loc.path + (f":{loc.line}" if loc.line is not None else "")
+        return {"id": ident, "message": {"text": f"{where}: {loc.message}" if loc.message
+                                         else where}}
     related: dict[str, Any] = {
         "id": ident,
         "physicalLocation": _physical(loc.path, loc.line, loc.col, loc.end_line, loc.end_col,
