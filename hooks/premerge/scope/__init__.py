@@ -112,8 +112,11 @@ def analyze_file(path: str, raw: bytes, package: str | None) -> dict[str, Any]:
         return FileReport(path, [exc.finding]).to_dict()
     try:
         import ast
+        import warnings
 
-        tree = ast.parse(source.text, filename=path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a file's SyntaxWarnings are not ours to print
+            tree = ast.parse(source.text, filename=path)
         report = analyze_tree(tree, source.text, path, package,
                               is_init=path.endswith("/__init__.py"))
     except SyntaxError as exc:
