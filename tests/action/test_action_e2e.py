@@ -102,7 +102,7 @@ def _pull_request(make_repo) -> tuple[Repo, str, str]:
 def _runner(repo: Repo, action_dir: Path, installed: dict[str, str], tmp_path: Path,
             event_name: str, payload: dict[str, object]) -> SimulatedRunner:
     temp = tmp_path / "runner-temp"
-    temp.mkdir()
+    temp.mkdir(parents=True)
     event = temp / "event.json"
     event.write_text(json.dumps(payload), encoding="utf-8")
     cache = os.environ["PREMERGE_CACHE_DIR"]
@@ -146,6 +146,34 @@ def _consistent(run: ActionRun) -> dict[str, object]:
     return sarif
 
 
+def _codes(sarif: dict[str, object]) -> set[tuple[str, str, int | None]]:
+    """(code, root-relative file, line) of every result."""
+    out = set()
+    for result in sarif["runs"][0]["results"]:  # type: ignore[index]
+        physical = result["locations"][0]["physicalLocation"]
+        out.add((result["ruleId"], physical["artifactLocation"]["uri"],
+                 physical.get("region", {}).get("startLine")))
+    return out
+
+
+#: what the pull request adds, one finding per bug (smoke's runtime confirmations of PM101 and
+#: PM002 are folded into them as related locations)
+PR_FINDINGS = {
+    ("PM101", "pkg/feature.py", 7),  # helper imported only in run(), used in report()
+    ("PM002", "pkg/broken.py", 1),
+    ("PM307", "pkg/boom.py", 1),  # RuntimeError at import (smoke)
+    ("PM205", "premerge.yaml", 3),  # the required README.md is now empty (files)
+}
+
+
+def _fingerprint(sarif: dict[str, object], code: str, uri: str) -> str:
+    for result in sarif["runs"][0]["results"]:  # type: ignore[index]
+        if result["ruleId"] == code and \
+                result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == uri:
+            return str(result["partialFingerprints"]["premerge/v1"])
+    raise AssertionError(f"no {code} in {uri}")
+
+
 def test_pull_request_end_to_end(make_repo, action_dir: Path, installed: dict[str, str],
                                  tmp_path: Path) -> None:
     repo, base, head = _pull_request(make_repo)
@@ -160,12 +188,32 @@ def test_pull_request_end_to_end(make_repo, action_dir: Path, installed: dict[st
     sarif = _consistent(run)
     assert f"--changed --base {base}" in run.stderr
     assert "Checked what changed since the pull request's base commit" in run.summary
-    results = sarif["runs"][0]["results"]
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
-    assert "pkg/legacy.py" not in uris  # unchanged since the base: not this PR's business
+    # pkg/legacy.py has the same bug class but is unchanged since the base: not reported.
+    assert _codes(sarif) == PR_FINDINGS
+    assert run.returncode == 1 and run.outputs["findings"] == "4"
     assert "pkg/legacy.py" not in run.stdout
     assert sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == \
         repo.path.resolve().as_uri() + "/"
+
+    (unbound,) = [a for a in run.annotations if a.properties.get("title") == "PM101"]
+    assert unbound.properties["file"] == "pkg/feature.py"
+    assert (unbound.properties["line"], unbound.properties["col"]) == ("7", "16")
+    assert "'helper'" in unbound.message.splitlines()[0]
+    assert "pkg/feature.py:3:9: imported here, in Orchestrator.run()" in unbound.message
+    assert "confirmed at runtime (PM313)" in unbound.message
+    assert "| ❌ `PM101`" in run.summary and "`pkg/feature.py:7:16`" in run.summary
+    assert "| smoke | 1 |" in run.summary and "| scope | 2 |" in run.summary
+
+    # A follow-up commit moves the bug down: code scanning must see the same alert.
+    before = _fingerprint(sarif, "PM101", "pkg/feature.py")
+    feature = repo.path / "pkg" / "feature.py"
+    feature.write_text('"""The orchestrator."""\n\nimport os\n\n' + feature.read_text(),
+                       encoding="utf-8")
+    repo.commit("document the orchestrator")
+    again = _consistent(_runner(repo, action_dir, installed, tmp_path / "again",
+                                "pull_request", _pr_event(base, head)).run())
+    assert ("PM101", "pkg/feature.py", 11) in _codes(again)
+    assert _fingerprint(again, "PM101", "pkg/feature.py") == before
 
 
 def test_the_whole_repository_without_changed_only(make_repo, action_dir: Path,
@@ -174,8 +222,9 @@ def test_the_whole_repository_without_changed_only(make_repo, action_dir: Path,
     repo, base, head = _pull_request(make_repo)
     run = _runner(repo, action_dir, installed, tmp_path, "pull_request",
                   _pr_event(base, head)).run({"changed-only": "false", "fail-on": "never"})
-    _consistent_never(run)
+    sarif = _consistent_never(run)
     assert "--changed" not in run.stderr
+    assert _codes(sarif) == PR_FINDINGS | {("PM101", "pkg/legacy.py", 7)}
 
 
 def _consistent_never(run: ActionRun) -> dict[str, object]:
@@ -192,7 +241,10 @@ def test_pull_request_target_refuses_smoke(make_repo, action_dir: Path,
     repo, base, head = _pull_request(make_repo)
     run = _runner(repo, action_dir, installed, tmp_path, "pull_request_target",
                   _pr_event(base, head)).run()
-    _consistent(run)
+    sarif = _consistent(run)
+    # scope and files still ran; smoke did not (no PM307, no runtime confirmation)
+    assert _codes(sarif) == PR_FINDINGS - {("PM307", "pkg/boom.py", 1)}
+    assert "confirmed at runtime" not in run.stdout
     refusal = [a for a in run.annotations if a.kind == "warning"
                and a.properties.get("title") == "premerge"]
     assert len(refusal) == 1
