@@ -1,0 +1,630 @@
+"""Safe autofix for import-scoping findings: ``premerge scope --fix`` / ``--diff``.
+
+Fix shapes (one *group* = the findings one import statement causes):
+
+* **hoist** (PM101 imported in another function, PM106 bound only under ``__main__``): the
+  import moves to module level, after the leading imports, in its exact form (relative level,
+  ``as``), merged into an existing top-level ``from x import ...`` when there is one.  Refused
+  when the name clashes with a module-level binding or a builtin, when the import closes an
+  import cycle (:mod:`.fix_graph`), or when the original is deliberately lazy (under a
+  condition or ``try/except ImportError``, or a heavy optional dependency): then
+* **copy**: the import is copied to the top of each *using* function (after its docstring).
+* **untype** (PM104, a ``TYPE_CHECKING``-only import used at runtime): the import moves out of
+  the block; an emptied block goes, and so does the ``TYPE_CHECKING`` import when nothing
+  else uses it.  An import that would close a cycle is copied into the using function.
+
+Every other code has no fix: its message says what to do.
+
+Safety: each group's edit is applied to the text, which must compile; the file is analysed
+again and the group's findings must be gone with nothing new reported (findings compared by
+code and location-independent key), else the next shape is tried or the group is left alone.
+Groups are applied one after another, so a second run finds nothing left to change.  Bytes go
+back in the file's encoding, BOM and line endings; the write is atomic (temporary file beside
+it, same mode, ``os.replace``) and skipped when the file changed on disk since it was read.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import dataclasses
+import difflib
+import os
+import stat
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from premerge.check import CheckResult
+from premerge.config import Config
+from premerge.findings import Finding, Fix
+from premerge.scope.fix_text import (
+    Edit,
+    OverlappingEdits,
+    SourceText,
+    apply_edits,
+    bound_name,
+    function_insertion,
+    import_text,
+    merge_into_from,
+    module_import_anchor,
+    module_insertion,
+    rewritten_import,
+)
+from premerge.sources import SourceError, SourceFile, decode_source, read_bytes, relative_to
+
+#: Codes with a fix shape.
+FIXABLE = frozenset({"PM101", "PM104", "PM106"})
+#: Optional dependencies too heavy to import at module level on purpose: copy, never hoist.
+HEAVY_MODULES = frozenset({
+    "numpy", "pandas", "scipy", "matplotlib", "seaborn", "plotly", "bokeh", "sklearn",
+    "statsmodels", "sympy", "numba", "torch", "torchvision", "torchaudio", "tensorflow",
+    "keras", "jax", "jaxlib", "flax", "transformers", "datasets", "tokenizers", "spacy", "nltk",
+    "xgboost", "lightgbm", "catboost", "cv2", "skimage", "PIL", "pyarrow", "polars", "dask",
+    "pyspark", "ray", "IPython", "tkinter", "PyQt5", "PyQt6", "PySide2", "PySide6", "wx", "gi",
+    "boto3", "botocore", "google", "azure", "playwright", "selenium",
+})
+#: Modules that exist only for type checkers: a runtime import of them always fails.
+TYPING_ONLY_MODULES = frozenset({"_typeshed"})
+_CATCHES_IMPORT = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+_CONDITIONAL = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
+                *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+                *((ast.Match,) if hasattr(ast, "Match") else ()))
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: groups tried per file at most (each costs one analysis of the file)
+MAX_GROUPS = 200
+
+Identity = tuple[str, str]
+
+
+def identity(finding: Finding) -> Identity:
+    """What survives edits elsewhere in the file: the code and ``<scope>:<name>``."""
+    return (finding.code, finding.key or f"{finding.line}:{finding.name}")
+
+
+@dataclass
+class Step:
+    """One applied group: the description and the findings (as first seen) it resolved."""
+
+    description: str
+    resolved: list[Identity]
+
+
+@dataclass
+class FilePlan:
+    """What the fixer would do to one file, computed from the bytes it read."""
+
+    source: SourceFile
+    new_text: str
+    steps: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def changed(self) -> bool:
+        return self.new_text != self.source.text
+
+    def new_bytes(self) -> bytes:
+        """The new text in the file's own encoding (and BOM); raises UnicodeEncodeError."""
+        codec = "utf-8" if self.source.encoding == "utf-8-sig" else self.source.encoding
+        data = self.new_text.encode(codec)
+        return (b"\xef\xbb\xbf" + data) if self.source.bom else data
+
+
+# ---------------------------------------------------------------------------------------------
+# the hook-up: called by ``premerge.scope.run`` when --fix or --diff is given
+
+
+def apply_fixes(config: Config, result: CheckResult) -> None:
+    """Plan fixes for the files with fixable findings; with ``--diff`` put the unified diff in
+    ``result.facts["diff"]`` (and a fix description on each finding it resolves); with
+    ``--fix`` write the files and report what remains in them."""
+    from premerge.scope.fix_graph import CycleOracle
+    from premerge.scope.submodules import package_of
+
+    root = config.root.as_posix()
+    oracle = CycleOracle(config)
+    plans: list[FilePlan] = []
+    for path in sorted({f.path for f in result.findings if f.code in FIXABLE}):
+        try:
+            raw = read_bytes(path)
+            plan = plan_file(path, raw, package_of(path), oracle.closes_cycle)
+        except SourceError:
+            continue  # its PM0xx finding is already reported
+        except Exception as exc:  # a bug in the fixer must not stop the check
+            result.notes.append(f"{relative_to(path, root)}: not fixed (internal error: "
+                                f"{type(exc).__name__}: {exc})")
+            continue
+        result.notes.extend(plan.notes)
+        if plan.changed:
+            plans.append(plan)
+    if config.run.diff:
+        result.facts["diff"] = unified_diff(plans, root)
+        result.findings = _with_fix_descriptions(result.findings, plans)
+        return
+    written: list[str] = []
+    for plan in plans:
+        rel = relative_to(plan.path, root)
+        try:
+            data = plan.new_bytes()
+        except UnicodeEncodeError as exc:
+            result.notes.append(f"{rel}: not fixed: the fix cannot be written in "
+                                f"{plan.source.encoding} ({exc.reason})")
+            continue
+        try:
+            if write_atomic(plan.path, data, plan.source.raw):
+                written.append(plan.path)
+            else:
+                result.notes.append(f"{rel}: not fixed: the file changed on disk while "
+                                    "premerge ran")
+        except OSError as exc:
+            result.notes.append(f"{rel}: not fixed: {exc.strerror or exc}")
+    if written:
+        _reanalyse(config, result, written)
+        count = sum(len(step.resolved) for plan in plans if plan.path in written
+                    for step in plan.steps)
+        result.notes.append(f"fixed {count} finding{'s' if count != 1 else ''} in "
+                            f"{len(written)} file{'s' if len(written) != 1 else ''}")
+
+
+def _reanalyse(config: Config, result: CheckResult, written: list[str]) -> None:
+    """Replace the fixed files' findings with a fresh analysis of what was written."""
+    from premerge.scope import run
+
+    again = dataclasses.replace(config, run=dataclasses.replace(config.run, fix=False,
+                                                                diff=False))
+    fresh = run(again, written).findings
+    done = set(written)
+    result.findings = [f for f in result.findings if f.path not in done] + fresh
+
+
+def _with_fix_descriptions(findings: list[Finding], plans: list[FilePlan]) -> list[Finding]:
+    described: dict[tuple[str, Identity], str] = {}
+    for plan in plans:
+        for step in plan.steps:
+            for ident in step.resolved:
+                described.setdefault((plan.path, ident), step.description)
+    out = []
+    for finding in findings:
+        text = described.get((finding.path, identity(finding)))
+        out.append(finding.with_changes(fix=Fix(description=text)) if text else finding)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# planning one file
+
+
+def plan_file(path: str, raw: bytes, package: str | None,
+              closes_cycle: Callable[[str, ast.stmt], bool] = lambda path, stmt: True
+              ) -> FilePlan:
+    """Every safe fix for the file's bytes, applied group by group and verified each time.
+
+    ``closes_cycle(path, import_statement)`` says whether hoisting the statement would close
+    an import cycle (the default, "always", means: never hoist a first-party import... or any
+    other: pass :class:`.fix_graph.CycleOracle`'s answer for the real decision).
+    """
+    source = decode_source(path, raw)  # raises SourceError
+    plan = FilePlan(source=source, new_text=source.text)
+    try:
+        findings = _analyse(source.text, path, package)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return plan  # the scope check reports why; nothing to fix safely
+    first_seen = list(findings)
+    tried: set[Identity] = set()
+    for _ in range(MAX_GROUPS):
+        text = plan.new_text
+        tree = ast.parse(text, filename=path)
+        editor = _Editor(SourceText(text, source.newline), tree, path, closes_cycle)
+        group = editor.next_group(findings, tried)
+        if group is None:
+            break
+        tried.update(identity(f) for f in group.findings)
+        for shape in group.shapes:
+            attempt = shape()
+            if attempt is None:
+                continue
+            description, edits, targets = attempt
+            try:
+                candidate = apply_edits(text, edits)
+            except OverlappingEdits:
+                continue
+            after = _verified(candidate, path, package, findings, targets)
+            if after is None:
+                continue
+            plan.new_text, findings = candidate, after
+            resolved = {identity(f) for f in targets}
+            plan.steps.append(Step(description, [identity(f) for f in first_seen
+                                                 if identity(f) in resolved]))
+            break
+    return plan
+
+
+def _analyse(text: str, path: str, package: str | None) -> list[Finding]:
+    from premerge.scope.analyzer import analyze_tree
+
+    tree = ast.parse(text, filename=path)
+    return analyze_tree(tree, text, path, package,
+                        is_init=path.endswith("/__init__.py")).findings
+
+
+def _verified(text: str, path: str, package: str | None, before: list[Finding],
+              targets: list[Finding]) -> list[Finding] | None:
+    """The findings of the edited text when it compiles, the targets are gone and nothing
+    new appeared; else None."""
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+        after = _analyse(text, path, package)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    gone = {identity(f) for f in targets}
+    after_ids = Counter(identity(f) for f in after)
+    if any(ident in after_ids for ident in gone):
+        return None
+    allowed = Counter(identity(f) for f in before if identity(f) not in gone)
+    if after_ids - allowed:
+        return None
+    return after
+
+
+# ---------------------------------------------------------------------------------------------
+# fix shapes
+
+Attempt = tuple[str, list[Edit], list[Finding]]
+
+
+@dataclass
+class Group:
+    findings: list[Finding]
+    shapes: list[Callable[[], Attempt | None]]
+
+
+class _Editor:
+    """Fix shapes for one state of the text (rebuilt after every applied group)."""
+
+    def __init__(self, source: SourceText, tree: ast.Module, path: str,
+                 closes_cycle: Callable[[str, ast.stmt], bool]) -> None:
+        self.source = source
+        self.tree = tree
+        self.path = path
+        self.closes_cycle = closes_cycle
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.imports: dict[tuple[int, int], ast.Import | ast.ImportFrom] = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                self.parents[child] = node
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self.imports[(node.lineno, node.col_offset + 1)] = node
+
+    # -- choosing what to fix next ------------------------------------------------------------
+    def next_group(self, findings: Sequence[Finding], tried: set[Identity]) -> Group | None:
+        from premerge.check import noqa_codes
+
+        def open_(finding: Finding) -> bool:
+            if finding.code not in FIXABLE or identity(finding) in tried:
+                return False
+            codes = noqa_codes(self.source.line(finding.line or 0))
+            return codes is None or not ("*" in codes or finding.code in codes)
+
+        candidates = sorted((f for f in findings if open_(f)), key=Finding.sort_key)
+        for finding in candidates:
+            stmt = self._statement(finding)
+            if stmt is None:
+                tried.add(identity(finding))
+                continue
+            group = [f for f in candidates if self._statement(f) is stmt]
+            return Group(group, self._shapes(stmt, group))
+        return None
+
+    def _statement(self, finding: Finding) -> ast.Import | ast.ImportFrom | None:
+        """The import statement that binds the finding's name (``related[0]``)."""
+        if not finding.related or not finding.name:
+            return None
+        where = finding.related[0]
+        stmt = self.imports.get((where.line or 0, where.col or 0))
+        if stmt is None or not any(bound_name(a) == finding.name for a in stmt.names):
+            return None
+        return stmt
+
+    def _shapes(self, stmt: ast.Import | ast.ImportFrom, group: list[Finding]
+                ) -> list[Callable[[], Attempt | None]]:
+        names = {f.name for f in group if f.name}
+        aliases = [a for a in stmt.names if bound_name(a) in names]
+        if isinstance(stmt, ast.Import):
+            tops = {a.name.split(".")[0] for a in aliases}
+        else:
+            tops = {"" if stmt.level else (stmt.module or "").split(".")[0]}
+        if tops & TYPING_ONLY_MODULES:
+            return []
+        heavy = bool(tops & HEAVY_MODULES)
+
+        def copy() -> Attempt | None:
+            return self.copy_into_functions(stmt, aliases, group)
+
+        type_checking = self._type_checking_block(stmt)
+        if group[0].code == "PM104":
+            if type_checking is None or heavy or \
+                    self.closes_cycle(self.path, stmt):
+                return [copy]
+            return [lambda: self.move_out_of_type_checking(stmt, aliases, group,
+                                                           type_checking), copy]
+        if heavy or self._unsafe_to_hoist(stmt, names):
+            return [copy]
+        return [lambda: self.hoist(stmt, aliases, group), copy]
+
+    def _unsafe_to_hoist(self, stmt: ast.Import | ast.ImportFrom, names: set[str]) -> bool:
+        if names & (self._module_names(exclude=stmt) | set(dir(builtins))):
+            return True  # the name clashes with another module-level binding or a builtin
+        if self._deliberately_lazy(stmt):
+            return True
+        return self.closes_cycle(self.path, stmt)
+
+    def _deliberately_lazy(self, stmt: ast.stmt) -> bool:
+        """Under a condition, a loop, ``with`` or ``try`` (``except ImportError`` above all) in
+        its function, other than the ``__main__`` block itself."""
+        from premerge.scope.bindings import is_main_test
+
+        node: ast.AST = stmt
+        while node in self.parents:
+            parent = self.parents[node]
+            if isinstance(parent, (*_FUNCTIONS, ast.ClassDef, ast.Module, ast.Lambda)):
+                return False
+            if isinstance(parent, ast.If) and is_main_test(parent.test) and \
+                    isinstance(self.parents.get(parent), ast.Module):
+                node = parent
+                continue
+            if isinstance(parent, _CONDITIONAL):
+                return True
+            node = parent
+        return False
+
+    def _type_checking_block(self, stmt: ast.stmt) -> ast.If | None:
+        from premerge.scope.bindings import is_type_checking
+
+        parent = self.parents.get(stmt)
+        if isinstance(parent, ast.If) and is_type_checking(parent.test) and \
+                stmt in parent.body and isinstance(self.parents.get(parent), ast.Module):
+            return parent
+        return None
+
+    def _module_names(self, exclude: ast.stmt) -> set[str]:
+        """Names bound at module level (also via ``global`` in functions), but not by
+        ``exclude``."""
+        names: set[str] = set()
+        stack: list[ast.AST] = [s for s in self.tree.body if s is not exclude]
+        while stack:
+            node = stack.pop()
+            if node is exclude:
+                continue
+            if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+                names.add(node.name)
+                continue
+            if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                                 ast.GeneratorExp)):
+                continue
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update(bound_name(a) for a in node.names)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                names.add(node.id)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                names.add(node.name)
+            elif type(node).__name__ in ("MatchAs", "MatchStar") and getattr(node, "name", None):
+                names.add(node.name)  # type: ignore[attr-defined]
+            stack.extend(ast.iter_child_nodes(node))
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Global):
+                names.update(node.names)
+        return names
+
+    # -- the shapes ---------------------------------------------------------------------------
+    def hoist(self, stmt: ast.Import | ast.ImportFrom, aliases: list[ast.alias],
+              group: list[Finding]) -> Attempt | None:
+        edits: list[Edit] = []
+        merged = self._merge_target(stmt)
+        if merged is not None:
+            edit = merge_into_from(self.source, merged, aliases)
+            if edit is None:
+                return None
+            edits.append(edit)
+            description = (f"import {', '.join(a.asname or a.name for a in aliases)} at module "
+                           f"level, in `{import_text(merged, merged.names)}` "
+                           f"(line {merged.lineno})")
+        else:
+            text = import_text(stmt, aliases)
+            edits.append(module_insertion(self.source, self.tree, text))
+            description = f"import at module level: `{text}`"
+        removal = self._remove_from_original(stmt, aliases)
+        if removal is not None:
+            edits.append(removal)
+        return description, edits, group
+
+    def copy_into_functions(self, stmt: ast.Import | ast.ImportFrom, aliases: list[ast.alias],
+                            group: list[Finding]) -> Attempt | None:
+        by_function: dict[ast.AST, list[Finding]] = {}
+        for finding in group:
+            function = self._using_function(finding)
+            if function is not None:
+                by_function.setdefault(function, []).append(finding)
+        if not by_function:
+            return None
+        edits: list[Edit] = []
+        targets: list[Finding] = []
+        labels: list[str] = []
+        for function, found in by_function.items():
+            wanted = {f.name for f in found}
+            text = import_text(stmt, [a for a in aliases if bound_name(a) in wanted])
+            edit = function_insertion(self.source, function, text)  # type: ignore[arg-type]
+            if edit is None:
+                continue
+            edits.append(edit)
+            targets.extend(found)
+            labels.append(f"{function.name}()")  # type: ignore[attr-defined]
+        if not edits:
+            return None
+        return (f"import it where it is used, in {', '.join(labels)}: "
+                f"`{import_text(stmt, aliases)}`", edits, targets)
+
+    def move_out_of_type_checking(self, stmt: ast.Import | ast.ImportFrom,
+                                  aliases: list[ast.alias], group: list[Finding],
+                                  block: ast.If) -> Attempt | None:
+        edits: list[Edit] = []
+        merged = self._merge_target(stmt)
+        text = import_text(stmt, aliases)
+        if merged is not None:
+            edit = merge_into_from(self.source, merged, aliases)
+            if edit is None:
+                return None
+            edits.append(edit)
+        else:
+            edits.append(module_insertion(self.source, self.tree, text))
+        remaining = [a for a in stmt.names if a not in aliases]
+        if remaining:
+            edit = rewritten_import(self.source, stmt, remaining)
+            if edit is None:
+                return None
+            edits.append(edit)
+        elif len(block.body) > 1:
+            if not self.source.owns_lines(stmt):
+                return None
+            edits.append(self.source.delete_lines(stmt.lineno, stmt.end_lineno or stmt.lineno))
+        else:
+            if block.orelse or not self.source.owns_lines(block):
+                return None
+            edits.append(self.source.delete_lines(block.lineno, block.end_lineno or block.lineno))
+            flag = self._unused_flag_import(block)
+            if flag is not None:
+                edits.append(flag)
+        return f"move `{text}` out of `if TYPE_CHECKING:`", edits, group
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _merge_target(self, stmt: ast.Import | ast.ImportFrom) -> ast.ImportFrom | None:
+        """A top-level ``from <same module> import ...`` in the leading block to merge into."""
+        if not isinstance(stmt, ast.ImportFrom):
+            return None
+        _docstring, last = module_import_anchor(self.tree)
+        if last is None:
+            return None
+        for node in self.tree.body:
+            if node.lineno > last.lineno:
+                break
+            if (isinstance(node, ast.ImportFrom) and node is not stmt
+                    and node.module == stmt.module and node.level == stmt.level
+                    and node.module != "__future__"
+                    and not any(a.name == "*" for a in node.names)):
+                return node
+        return None
+
+    def _remove_from_original(self, stmt: ast.Import | ast.ImportFrom,
+                              aliases: list[ast.alias]) -> Edit | None:
+        """Drop the hoisted names from the original statement (now redundant), when that
+        leaves its block non-empty and loses no comment; else leave it as it is."""
+        remaining = [a for a in stmt.names if a not in aliases]
+        if remaining:
+            return rewritten_import(self.source, stmt, remaining)
+        parent = self.parents.get(stmt)
+        body = next((getattr(parent, f) for f in ("body", "orelse", "finalbody")
+                     if stmt in getattr(parent, f, ())), None)
+        if not body or len(body) < 2 or not self.source.owns_lines(stmt):
+            return None
+        return self.source.delete_lines(stmt.lineno, stmt.end_lineno or stmt.lineno)
+
+    def _unused_flag_import(self, block: ast.If) -> Edit | None:
+        """Remove the import of the ``TYPE_CHECKING`` test's name when the removed block was
+        its only use."""
+        test = block.test
+        flag = test.id if isinstance(test, ast.Name) else (
+            test.value.id if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)
+            else None)
+        if flag is None:
+            return None
+        inside = set(ast.walk(block))
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Name) and node.id == flag and node not in inside:
+                return None  # still used elsewhere
+        for node in self.tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                keep = [a for a in node.names if bound_name(a) != flag]
+                if len(keep) == len(node.names):
+                    continue
+                if keep:
+                    return rewritten_import(self.source, node, keep)
+                if not self.source.owns_lines(node):
+                    return None
+                return self.source.delete_lines(node.lineno, node.end_lineno or node.lineno)
+        return None
+
+    def _using_function(self, finding: Finding) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The innermost ``def`` whose *body* holds the finding's line."""
+        line = finding.line or 0
+        best: Any = None
+        for node in ast.walk(self.tree):
+            if isinstance(node, _FUNCTIONS) and node.body:
+                from premerge.scope.fix_text import first_line
+
+                if first_line(node.body[0]) <= line <= (node.end_lineno or node.lineno):
+                    if best is None or node.lineno > best.lineno:
+                        best = node
+        return best
+
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+
+def unified_diff(plans: Sequence[FilePlan], root: str) -> str:
+    """``git diff``-style unified diffs (``--- a/path`` / ``+++ b/path``, repository-relative),
+    with git's marker for a last line that has no line ending."""
+    out: list[str] = []
+    for plan in plans:
+        rel = relative_to(plan.path, root)
+        before = SourceText(plan.source.text).lines
+        after = SourceText(plan.new_text).lines
+        for line in difflib.unified_diff(before, after, f"a/{rel}", f"b/{rel}"):
+            if not line.endswith(("\n", "\r")):
+                line += "\n\\ No newline at end of file\n"
+            out.append(line)
+    return "".join(out)
+
+
+def write_atomic(path: str, data: bytes, expected: bytes) -> bool:
+    """Replace the file's bytes with ``data`` unless they are no longer ``expected``.
+
+    The new bytes go to a temporary file in the same directory (same mode), then
+    ``os.replace`` swaps it in, so a reader sees the old file or the new one, never half of
+    one.  A symlink is followed: its target is rewritten, the link stays.  Returns False
+    (writing nothing) when the file changed since it was read.
+    """
+    real = os.path.realpath(path)
+    if _read(real) != expected:
+        return False
+    mode = stat.S_IMODE(os.stat(real).st_mode)
+    directory, name = os.path.split(real)
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".premerge", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        if _read(real) != expected:  # last look, right before the swap
+            os.unlink(temporary)
+            return False
+        os.replace(temporary, real)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return True
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
