@@ -57,6 +57,10 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
         cache.put(key, report)
         reports.append(report)
     result.findings.extend(_finish(reports, config))
+    if config.run.fix or config.run.diff:
+        from premerge.scope.fix import apply_fixes  # --fix writes, --diff sets facts["diff"]
+
+        apply_fixes(config, result)
     return result
 
 
