@@ -17,6 +17,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from premerge.cache import Cache
 from premerge.check import CheckResult
@@ -28,15 +29,35 @@ from premerge.smoke.graph import ImportGraph, build_graph
 from premerge.smoke.static import FileFacts, analyze_source
 from premerge.sources import discover_python_files, matches_any, posix, relative_to
 
+if TYPE_CHECKING:
+    from premerge.smoke.runner import Runner
+
 #: Files never imported (they are programs by convention), silently.
 NEVER_IMPORT = frozenset({"setup.py"})
 
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
     root = posix(config.root)
+    modules = discover_modules(Path(root), config.smoke.include, config.smoke.exclude)
+    runner = None
+    if modules:
+        from premerge.smoke.execute import prepare  # noqa: PLC0415 - only when modules exist
+
+        runner = prepare(config, root)
+    try:
+        return _run(config, paths, root, modules, runner)
+    except BaseException:
+        if runner is not None:
+            from premerge.smoke.execute import discard  # noqa: PLC0415
+
+            discard(runner)
+        raise
+
+
+def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeModule],
+         runner: Runner | None) -> CheckResult:
     findings: list[Finding] = []
     notes: list[str] = []
-    modules = discover_modules(Path(root), config.smoke.include, config.smoke.exclude)
     facts = file_facts(modules, use_cache=config.run.use_cache)
     graph = build_graph(modules, facts)
     selected, problems = select_modules(modules, graph, root, paths, config)
@@ -51,11 +72,13 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
                                                    module=module.name, reason=skip[1]))
     result = CheckResult(findings=findings, files=len(selected), notes=notes)
     result.facts = {"modules": {}, "namespaces": {}}
-    if not to_run:
-        return result
-    from premerge.smoke.execute import execute  # noqa: PLC0415 - only when something runs
+    from premerge.smoke.execute import discard, execute  # noqa: PLC0415
 
-    execute(config, root, graph, facts, to_run, result)
+    if not to_run or runner is None:
+        if runner is not None:
+            discard(runner)
+        return result
+    execute(runner, config, root, graph, facts, to_run, result)
     return result
 
 

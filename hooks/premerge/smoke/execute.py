@@ -36,12 +36,12 @@ def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> li
                   and all(part.isidentifier() for part in n.split(".")) and n != "__main__")
 
 
-def execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, FileFacts],
-            modules: Sequence[SmokeModule], result: CheckResult) -> None:
-    interpreter = choose_interpreter(config)  # ConfigError when the named one is missing
+def prepare(config: Config, root: str) -> Runner:
+    """Choose the interpreter (ConfigError when a named one is missing), make the private
+    work directory and spawn the warm parent, which boots while premerge reads sources."""
+    interpreter = choose_interpreter(config)
     run = config.run
     jobs = run.jobs if run.jobs is not None else config.smoke.jobs
-    timeout = run.timeout or config.smoke.timeout
     workdir = make_workdir()
     progress = None
     if run.progress:
@@ -49,16 +49,29 @@ def execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, File
 
         progress = progress_printer()
     settings = Settings(
-        interpreter=interpreter, root=root, timeout=timeout,
+        interpreter=interpreter, root=root, timeout=run.timeout or config.smoke.timeout,
         jobs=max(1, jobs or os.cpu_count() or 1),
         env=child_environment(config.smoke.env, os.path.join(workdir, "home"),
                               os.path.join(workdir, "tmp")),
         workdir=workdir, memory=memory_limit(), progress=progress,
         warm=os.environ.get("PREMERGE_SMOKE_FRESH", "") not in ("1", "true"))
+    runner = Runner(settings)
+    runner.spawn()
+    return runner
+
+
+def discard(runner: Runner) -> None:
+    runner.close()
+    shutil.rmtree(runner.settings.workdir, ignore_errors=True)
+
+
+def execute(runner: Runner, config: Config, root: str, graph: ImportGraph,
+            facts: dict[str, FileFacts], modules: Sequence[SmokeModule],
+            result: CheckResult) -> None:
     try:
-        _execute(config, root, graph, facts, modules, result, Runner(settings))
+        _execute(config, root, graph, facts, modules, result, runner)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        discard(runner)
 
 
 def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, FileFacts],

@@ -243,12 +243,21 @@ class _Server:
         self.buffer = b""
         self.hello: dict[str, Any] = {}
 
-    def start(self, wait: float = 30.0) -> dict[str, Any]:
+    def spawn(self) -> None:
+        """Start the process; :meth:`start` waits for its hello (overlap the two)."""
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
                 [self.settings.interpreter.path, "-B", CHILD, "serve"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=err, env=self.settings.env,
                 cwd=self.settings.root, start_new_session=True)
+
+    def start(self, wait: float = 30.0) -> dict[str, Any]:
+        if self.proc is None:
+            try:
+                self.spawn()
+            except OSError as exc:
+                raise InterpreterProblem(f"{self.settings.interpreter.path} cannot be "
+                                         f"started: {exc}") from None
         messages = self.read(wait, until="hello")
         if not messages:
             self.close()
@@ -373,6 +382,19 @@ class Runner:
         self.executable = settings.interpreter.path
         self.preloaded = 0
         self._ids = iter(range(1, 1 << 30))
+        self._spawned: _Server | None = None
+
+    def spawn(self) -> None:
+        """Start the warm parent's process early (its interpreter boots while premerge reads
+        the sources); :meth:`start` picks it up."""
+        if not self.settings.warm:
+            return
+        server = _Server(self.settings)
+        try:
+            server.spawn()
+        except OSError:
+            return  # start() will say what is wrong
+        self._spawned = server
 
     # -- setup --------------------------------------------------------------------------------
     def start(self, preload: Sequence[str]) -> None:
@@ -380,7 +402,8 @@ class Runner:
         if not self.settings.warm:
             self._probe()
             return
-        server = _Server(self.settings)
+        server = self._spawned or _Server(self.settings)
+        self._spawned = None
         try:
             hello = server.start()
         except InterpreterProblem:
@@ -463,6 +486,9 @@ class Runner:
                                      f"needs {MIN_CHILD[0]}.{MIN_CHILD[1]} or newer")
 
     def close(self) -> None:
+        if self._spawned is not None:
+            self._spawned.close()
+            self._spawned = None
         if self.server is not None:
             self.server.send({"op": "exit"})
             self.server.close()

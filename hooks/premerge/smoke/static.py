@@ -118,9 +118,10 @@ def analyze_source(text: str, filename: str = "<unknown>") -> FileFacts:
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return FileFacts(parse_error=f"{type(exc).__name__}: {exc}")
     facts = FileFacts()
-    _ImportCollector(facts.imports).visit(tree)
+    nodes: list[ast.Import | ast.ImportFrom] = []
     try:
-        facts.script_effect = _ScriptEffects(tree).first_effect()
+        _collect_imports(tree.body, facts.imports, nodes, in_function=False, typing_only=False)
+        facts.script_effect = _ScriptEffects(tree, nodes).first_effect()
     except RecursionError:
         facts.script_effect = None
     return facts
@@ -136,39 +137,39 @@ def _is_type_checking(test: ast.expr) -> bool:
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
 
 
-class _ImportCollector(ast.NodeVisitor):
-    def __init__(self, out: list[ImportRef]) -> None:
-        self.out = out
-        self.depth = 0  # function nesting
-        self.type_checking = 0
+_BLOCKS = ("body", "orelse", "finalbody")
 
-    def _function(self, node: ast.AST) -> None:
-        self.depth += 1
-        self.generic_visit(node)
-        self.depth -= 1
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
-
-    def visit_If(self, node: ast.If) -> None:
-        if _is_type_checking(node.test):
-            self.type_checking += 1
-            for stmt in node.body:
-                self.visit(stmt)
-            self.type_checking -= 1
-            for stmt in node.orelse:
-                self.visit(stmt)
-            return
-        self.generic_visit(node)
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self.out.append(ImportRef(node.lineno, node.col_offset + 1, alias.name, 0, [],
-                                      self.depth == 0, self.type_checking == 0))
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        self.out.append(ImportRef(node.lineno, node.col_offset + 1, node.module or "",
-                                  node.level or 0, [a.name for a in node.names],
-                                  self.depth == 0, self.type_checking == 0))
+def _collect_imports(body: list[ast.stmt], out: list[ImportRef],
+                     nodes: list[ast.Import | ast.ImportFrom], in_function: bool,
+                     typing_only: bool) -> None:
+    """Import statements, walking statements only (imports are never expressions)."""
+    for stmt in body:
+        if isinstance(stmt, ast.Import):
+            nodes.append(stmt)
+            for alias in stmt.names:
+                out.append(ImportRef(stmt.lineno, stmt.col_offset + 1, alias.name, 0, [],
+                                     not in_function, not typing_only))
+            continue
+        if isinstance(stmt, ast.ImportFrom):
+            nodes.append(stmt)
+            out.append(ImportRef(stmt.lineno, stmt.col_offset + 1, stmt.module or "",
+                                 stmt.level or 0, [a.name for a in stmt.names],
+                                 not in_function, not typing_only))
+            continue
+        inner = in_function or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if isinstance(stmt, ast.If) and _is_type_checking(stmt.test):
+            _collect_imports(stmt.body, out, nodes, inner, True)
+            _collect_imports(stmt.orelse, out, nodes, inner, typing_only)
+            continue
+        for name in _BLOCKS:
+            block = getattr(stmt, name, None)
+            if isinstance(block, list):
+                _collect_imports(block, out, nodes, inner, typing_only)
+        for handler in getattr(stmt, "handlers", None) or ():
+            _collect_imports(handler.body, out, nodes, inner, typing_only)
+        for case in getattr(stmt, "cases", None) or ():
+            _collect_imports(case.body, out, nodes, inner, typing_only)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,11 +190,11 @@ def is_main_guard(test: ast.expr) -> bool:
 class _ScriptEffects:
     """Finds the first effect of code that runs at import time (guards and defs excluded)."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, imports: list[ast.Import | ast.ImportFrom]) -> None:
         self.tree = tree
         self.aliases: dict[str, str] = {}
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        for node in ast.walk(tree):
+        for node in imports:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
