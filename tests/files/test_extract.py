@@ -137,6 +137,11 @@ def test_usages_write_check_guarded() -> None:
     # a name bound twice is unknown: which value reaches the read depends on the run
     'from pathlib import Path\nimport sys\nBASE = Path(__file__).parent\nif sys.argv:\n'
     '    BASE = Path(sys.argv[1])\n(BASE / "x.md").read_text()\n',
+    # rebinding through `global` or `nonlocal` makes the value depend on what ran first
+    'from pathlib import Path\nBASE = None\ndef setup():\n    global BASE\n'
+    '    BASE = Path(__file__).parent\ndef read():\n    return (BASE / "x.md").read_text()\n',
+    'from pathlib import Path\ndef outer():\n    d = Path(__file__).parent\n    def inner():\n'
+    '        nonlocal d\n        d = d / "y"\n    return (d / "z.md").read_text()\n',
     # a path variable never used is not a reference; neither is the module's own directory
     'from pathlib import Path\ndef f():\n    unused = Path(__file__).parent / "x.md"\n',
     'from pathlib import Path\nimport sys\nsys.path.insert(0, str(Path(__file__).parent))\n',

@@ -36,12 +36,13 @@ CODE_SUFFIXES = (".py", ".pyi", ".pyw")
 
 #: Cheap pre-filter on a file's bytes, independent of the repository's state so that what
 #: is cached for a content stays true: an anchor (``__file__``, a package resource API), a file
-#: API called with a literal, or a name assigned a file-like literal.  Only such files are
-#: parsed.
+#: API called with a literal, or a file-like literal assigned to a name.  Only such files are
+#: parsed.  (Each pattern starts with a fixed character, so the scan stays linear.)
+_ANCHOR_WORDS = (b"__file__", b"get_data", b"resource_", b"importlib")
 _ANCHOR_HINT = (
-    rb"__file__|get_data|resource_|importlib"
-    rb"|(?:open|Path|join|copy\w*|exists|isfile|isdir|listdir|scandir|move|rename)\(\s*[rRbBuU]?[\"']"
-    rb"|^[ \t]*[A-Za-z_]\w*\s*(?::[^=\n]*)?=\s*[\"'][^\"'\n]*\.[A-Za-z0-9]{1,8}[\"']")
+    rb"(?:open|Path|join|copy\w{0,8}|exists|isfile|isdir|listdir|scandir|move|rename)"
+    rb"\([ \t]{0,8}[rRbBuU]?[\"']"
+    rb"|=[ \t]{0,8}[\"'][^\"'\n]{0,200}\.[A-Za-z0-9]{1,8}[\"']")
 
 _PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath",
                            "pathlib.PurePosixPath", "pathlib.WindowsPath",
@@ -211,9 +212,6 @@ class _Scope:
             self.values.pop(name, None)
 
 
-_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
-                ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
 
 class _Binder(ast.NodeVisitor):
     """First pass: every scope with its bindings; which scope each node lives in."""
@@ -221,6 +219,13 @@ class _Binder(ast.NodeVisitor):
     def __init__(self, module: ast.Module) -> None:
         self.module_scope = _Scope(module, None)
         self.scope_of: dict[ast.AST, _Scope] = {module: self.module_scope}
+        # what the collector starts from, recorded on this one traversal
+        self.parent: dict[ast.AST, ast.AST | None] = {}
+        self.node_scope: dict[ast.AST, _Scope] = {}
+        self.file_names: list[ast.Name] = []
+        self.loads: dict[str, list[ast.Name]] = {}
+        self.calls: list[ast.Call] = []
+        self._current: ast.AST | None = module
         self.imports: dict[str, str | None] = {}
         self.scope = self.module_scope
         self.generic_visit(module)
@@ -247,14 +252,26 @@ class _Binder(ast.NodeVisitor):
     def _enter(self, node: ast.AST, is_class: bool = False) -> _Scope:
         scope = _Scope(node, self.scope, is_class=is_class)
         self.scope_of[node] = scope
-        body = getattr(node, "body", [])
-        for stmt in body if isinstance(body, list) else []:
-            for inner in _walk_same_scope(stmt):
-                if isinstance(inner, ast.Global):
-                    scope.globals.update(inner.names)
-                elif isinstance(inner, ast.Nonlocal):
-                    scope.nonlocals.update(inner.names)
         return scope
+
+    # Python requires `global x` before any use or assignment of x in the function, so
+    # recording the declaration when the traversal reaches it is early enough.
+    def visit_Global(self, node: ast.Global) -> None:
+        self.scope.globals.update(node.names)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        self.scope.nonlocals.update(node.names)
+        # the enclosing function's variable can now change behind its back: unknown there
+        outer = self.scope.parent
+        while outer is not None and outer.parent is not None:
+            if not outer.is_class:
+                for name in node.names:
+                    outer.bind(name)
+                    outer.bind(name)
+            outer = outer.parent
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        """Nothing inside (and not NodeVisitor's slow compatibility shim)."""
 
     def _visit_body(self, scope: _Scope, nodes: Iterable[ast.AST]) -> None:
         saved, self.scope = self.scope, scope
@@ -390,6 +407,32 @@ class _Binder(ast.NodeVisitor):
         else:
             self.imports[local] = full
 
+    def visit(self, node: ast.AST) -> None:
+        parent = self._current
+        self.parent[node] = parent
+        kind = type(node)
+        if kind is ast.Name:
+            if isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
+                self.node_scope[node] = self.scope
+                name = node.id  # type: ignore[attr-defined]
+                if name == "__file__":
+                    self.file_names.append(node)  # type: ignore[arg-type]
+                self.loads.setdefault(name, []).append(node)  # type: ignore[arg-type]
+            return
+        if kind is ast.Call:
+            self.node_scope[node] = self.scope
+            self.calls.append(node)  # type: ignore[arg-type]
+        self._current = node
+        method = self._dispatch.get(kind)
+        if method is None:
+            method = getattr(type(self), "visit_" + type(node).__name__, None) or \
+                type(self).generic_visit
+            self._dispatch[type(node)] = method
+        method(self, node)
+        self._current = parent
+
+    _dispatch: dict[type, Any] = {}
+
     def generic_visit(self, node: ast.AST) -> None:
         # match statements bind names too (MatchAs, MatchStar, MatchMapping rest)
         if isinstance(node, getattr(ast, "MatchAs", ())) and node.name:  # type: ignore[attr-defined]
@@ -398,18 +441,31 @@ class _Binder(ast.NodeVisitor):
             self._bind(node.name)  # type: ignore[attr-defined]
         elif isinstance(node, getattr(ast, "MatchMapping", ())) and node.rest:  # type: ignore[attr-defined]
             self._bind(node.rest)  # type: ignore[attr-defined]
-        super().generic_visit(node)
+        for child in _children(node):
+            self.visit(child)
 
 
-def _walk_same_scope(node: ast.AST) -> Iterator[ast.AST]:
-    """``ast.walk`` that does not enter nested functions, lambdas, classes or comprehensions."""
-    todo = [node]
-    while todo:
-        current = todo.pop()
-        yield current
-        for child in ast.iter_child_nodes(current):
-            if not isinstance(child, _SCOPE_NODES):
-                todo.append(child)
+_LEAF_TYPES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` without contexts and operators (nodes with nothing inside),
+    as a list: the traversals here visit hundreds of thousands of nodes."""
+    kind = type(node)
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in node._fields if f not in (
+            "ctx", "op", "ops"))
+    out: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ast.AST) and
+                       not isinstance(v, _LEAF_TYPES))
+        elif isinstance(value, ast.AST) and not isinstance(value, _LEAF_TYPES):
+            out.append(value)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,6 +480,8 @@ class _Evaluator:
         self.module_parts = tuple(relpath.split("/"))
         self.is_package = self.module_parts[-1] == "__init__.py"
         self._active: set[tuple[int, str]] = set()
+        #: value expressions of variables that other path expressions build on
+        self.base_uses: set[int] = set()
         file_bound = binder.module_scope.bindings.get("__file__", 0)
         self.file_value = (PathValue("file", self.module_parts) if not file_bound else None)
 
@@ -505,6 +563,8 @@ class _Evaluator:
             if found is None:
                 return None
             owner, value = found
+            if depth:
+                self.base_uses.add(id(value))  # part of a longer path: a directory base
             key = (id(owner), node.id)
             if key in self._active:
                 return None
@@ -660,39 +720,79 @@ class _Collector:
         #: sites assigned to module or class attributes: other modules may use them
         self.exported: set[int] = set()
         self.scope = self.binder.module_scope
-        self.visit(tree)
+        self._collect()
 
-    # traversal ---------------------------------------------------------------------------
+    # from seeds, not a second traversal ---------------------------------------------------
 
-    def visit(self, node: ast.AST) -> None:
-        scope = self.binder.scope_of.get(node)
-        saved = self.scope
-        if scope is not None:
-            self.scope = scope
-        self.stack.append(node)
-        try:
-            if isinstance(node, ast.expr) and self._expression(node):
-                return
-            if isinstance(node, ast.Call):
-                self._literal_call(node)
-            for child in ast.iter_child_nodes(node):
-                self.visit(child)
-        finally:
-            self.stack.pop()
-            self.scope = saved
+    def _collect(self) -> None:
+        """Every path expression contains ``__file__``, a path-building call, or a variable
+        holding a path: start from those (recorded by the binder) and climb to the largest
+        expression that is still a path; a variable assigned one seeds its own uses."""
+        binder = self.binder
+        todo: list[ast.expr] = list(binder.file_names)
+        for call in binder.calls:
+            self._focus(call)
+            if self._package_resource(call):
+                continue
+            self._literal_call(call)
+            name = self.eval.qualname(call.func, self.scope)
+            if name in _PATH_CLASSES or name in _PACKAGE_DIR_FUNCS or name == "os.path.join":
+                todo.append(call)
+        done: set[int] = set()
+        while todo:
+            seed = todo.pop()
+            self._focus(seed)
+            top = self._maximal(seed)
+            if top is None or id(top) in done:
+                continue
+            done.add(id(top))
+            self._focus(top, binder.node_scope.get(seed))
+            variable = self._expression(top)
+            if variable is not None:  # a path variable: its uses are seeds too
+                owner, name = variable
+                for use in binder.loads.get(name, ()):
+                    found = self.eval.variable(name, binder.node_scope[use])
+                    if found is not None and found[0] is owner and found[1] is top:
+                        todo.append(use)
 
-    def _expression(self, node: ast.expr) -> bool:
-        """Record ``node`` when it is a path expression; True means: do not descend."""
-        if isinstance(node, ast.Call):
-            special = self._package_resource(node)
-            if special:
-                return False
-        if isinstance(node, ast.Constant) or (isinstance(node, (ast.Name, ast.Attribute))
-                                              and not isinstance(node.ctx, ast.Load)):
-            return False
+    def _focus(self, node: ast.AST, scope: _Scope | None = None) -> None:
+        """Make ``node`` the current position: its ancestors as the stack, its scope."""
+        chain: list[ast.AST] = []
+        current: ast.AST | None = node
+        while current is not None:
+            chain.append(current)
+            current = self.binder.parent.get(current)
+        chain.reverse()
+        self.stack = chain
+        self.scope = scope or self.binder.node_scope.get(node) or self.binder.module_scope
+
+    def _maximal(self, node: ast.expr) -> ast.expr | None:
+        """The largest expression above ``node`` that still evaluates to a path.  Between two
+        path expressions there is at most one other node (``x.resolve`` before its call,
+        ``{x}`` inside an f-string), so two in a row end the climb."""
+        if self.eval.path(node, self.scope) is None:
+            return None
+        top: ast.expr = node
+        current: ast.AST = node
+        gap = 0
+        while True:
+            parent = self.binder.parent.get(current)
+            if not isinstance(parent, ast.expr):
+                return top
+            if self.eval.path(parent, self.scope) is not None:
+                top, gap = parent, 0
+            else:
+                gap += 1
+                if gap >= 2:
+                    return top
+            current = parent
+
+    def _expression(self, node: ast.expr) -> tuple[_Scope, str] | None:
+        """Record the path expression ``node`` (the top of the stack).  Returns the variable
+        it is assigned to, when it is the value of a single-assignment variable."""
         value = self.eval.path(node, self.scope)
         if value is None:
-            return False
+            return None
         usage = self._usage(node)
         inner = _unwrap(node, self.eval, self.scope)
         if isinstance(inner, ast.Name):
@@ -702,11 +802,27 @@ class _Collector:
                 site_value = self.eval.path(site, found[0])
                 if site_value is not None and usage != "assigned":
                     self._record(site, site_value, usage)
-            return True
+            if usage == "assigned":
+                return self._assigned_variable(node)
+            return None
         self._record(node, value, usage)
-        if usage == "assigned" and (self.scope.is_class or self.scope.parent is None):
+        if usage != "assigned":
+            return None
+        if self.scope.is_class or self.scope.parent is None:
             self.exported.add(id(node))
-        return True
+        return self._assigned_variable(node)
+
+    def _assigned_variable(self, node: ast.expr) -> tuple[_Scope, str] | None:
+        parent = self.binder.parent.get(node)
+        targets = parent.targets if isinstance(parent, ast.Assign) else (
+            [parent.target] if isinstance(parent, ast.AnnAssign) else [])
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            return None
+        name = targets[0].id
+        found = self.eval.variable(name, self.scope)
+        if found is None or found[1] is not node:
+            return None
+        return found[0], name
 
     def _record(self, node: ast.expr, value: PathValue, usage: str) -> None:
         if not value.named:
@@ -826,7 +942,7 @@ class _Collector:
         refs: list[Reference] = []
         for key, (node, value) in self.sites.items():
             usages = self.usages.get(key, set())
-            if not usages and key in self.exported:
+            if not usages and key in self.exported and key not in self.eval.base_uses:
                 usages = {OTHER}  # a module constant other modules may read: a resource
             if not usages:
                 continue  # a local variable used only as a base of other paths, or never
@@ -941,12 +1057,13 @@ class ScanResult:
 
 @lru_cache(maxsize=1)
 def _anchor_hint() -> re.Pattern[bytes]:
-    return re.compile(_ANCHOR_HINT, re.MULTILINE)  # compiled only by runs that read files
+    return re.compile(_ANCHOR_HINT)  # compiled only by runs that read files
 
 
 def might_reference(raw: bytes) -> bool:
     """The cheap test before parsing (see ``_ANCHOR_HINT``)."""
-    return _anchor_hint().search(raw) is not None
+    return any(word in raw for word in _ANCHOR_WORDS) or \
+        _anchor_hint().search(raw) is not None
 
 
 def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = None,
