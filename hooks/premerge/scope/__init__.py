@@ -9,6 +9,7 @@ finding; an unexpected failure on one file is PM009 for that file; the others go
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -27,6 +28,7 @@ CHUNK_SIZE = 8
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
     from premerge.cache import Cache
+    from premerge.findings import Finding
     from premerge.sources import SourceError, discover_python_files, read_bytes, relative_to
 
     root = config.root.as_posix()
@@ -36,7 +38,6 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
         files = [f for f in files if relative_to(f, root) in changed]
     result = CheckResult(findings=list(problems), files=len(files))
     cache = Cache("scope", enabled=config.run.use_cache, salt=_salt())
-    reports: list[dict[str, Any]] = []
     todo: list[tuple[str, bytes, str | None, str]] = []
     for path in files:
         try:
@@ -46,17 +47,28 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
             continue
         if not raw.strip():
             continue  # an empty file has nothing to check (and imports fine)
-        package = _package(path)
-        key = cache.key(raw, path, package or "")
-        hit = cache.get(key)
-        if isinstance(hit, dict) and "findings" in hit:
-            reports.append(hit)
-        else:
-            todo.append((path, raw, package, key))
-    for (_path, _raw, _pkg, key), report in zip(todo, _analyze_all(todo, config)):
-        cache.put(key, report)
-        reports.append(report)
-    result.findings.extend(_finish(reports, config))
+        package = package_of(path)
+        todo.append((path, raw, package, cache.key(raw, path, package or "")))
+
+    # The whole run's answer, when no file changed and nothing the cross-file part read did.
+    run_key = cache.key(b"", "run", root, *(key for *_rest, key in todo)) if cache.enabled else ""
+    bundle = cache.get(run_key) if run_key else None
+    if isinstance(bundle, dict) and _fresh(bundle.get("deps", {})):
+        result.findings.extend(Finding.from_dict(f) for f in bundle["findings"])
+    else:
+        reports: list[dict[str, Any]] = []
+        missing: list[tuple[str, bytes, str | None, str]] = []
+        for item in todo:
+            hit = cache.get(item[3])
+            if isinstance(hit, dict) and "findings" in hit:
+                reports.append(hit)
+            else:
+                missing.append(item)
+        reports.extend(_analyze_all(missing, config, cache))
+        findings, deps = _finish(reports, config)
+        result.findings.extend(findings)
+        if run_key:
+            cache.put(run_key, {"findings": [f.to_dict() for f in findings], "deps": deps})
     if config.run.fix or config.run.diff:
         from premerge.scope.fix import apply_fixes  # --fix writes, --diff sets facts["diff"]
 
@@ -64,14 +76,38 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
     return result
 
 
-def _package(path: str) -> str | None:
-    from premerge.scope.submodules import package_of
+def package_of(path: str) -> str | None:
+    """The dotted package a file belongs to (directories with ``__init__.py``), or None."""
+    return _package_of_directory(os.path.dirname(path))
 
-    return package_of(path)
+
+@functools.lru_cache(maxsize=4096)
+def _package_of_directory(directory: str) -> str | None:
+    if not os.path.isfile(os.path.join(directory, "__init__.py")):
+        return None
+    parent = os.path.dirname(directory)
+    outer = _package_of_directory(parent) if parent != directory else None
+    name = os.path.basename(directory)
+    return f"{outer}.{name}" if outer else name
 
 
-def _finish(reports: list[dict[str, Any]], config: Config) -> list[Any]:
-    """Per-file findings plus the cross-file ones (never cached: other files decide them)."""
+def _fresh(deps: dict[str, list[int]]) -> bool:
+    """Whether every file and directory the cross-file answers read is as it was."""
+    for path, (mtime, size) in deps.items():
+        try:
+            stat = os.stat(path)
+        except OSError:
+            if mtime != -1:
+                return False
+            continue
+        if stat.st_mtime_ns != mtime or stat.st_size != size:
+            return False
+    return True
+
+
+def _finish(reports: list[dict[str, Any]], config: Config
+            ) -> tuple[list[Any], dict[str, list[int]]]:
+    """Per-file findings plus the cross-file ones, and what the latter depended on."""
     from premerge.findings import Finding
 
     findings: list[Finding] = []
@@ -86,7 +122,7 @@ def _finish(reports: list[dict[str, Any]], config: Config) -> list[Any]:
                 index = ModuleIndex(search_path_for(config.root.as_posix()),
                                     use_cache=config.run.use_cache)
             findings.extend(resolve(FileReport.from_dict(data), index))
-    return findings
+    return findings, (index.dependencies() if index is not None else {})
 
 
 def _salt() -> str:
@@ -137,14 +173,25 @@ def analyze_file(path: str, raw: bytes, package: str | None) -> dict[str, Any]:
     return report.to_dict()
 
 
-def _analyze_chunk(chunk: list[tuple[str, bytes, str | None]]) -> list[dict[str, Any]]:
-    return [analyze_file(path, raw, package) for path, raw, package in chunk]
+def _analyze_chunk(chunk: list[tuple[str, bytes, str | None, str]],
+                   cache: Any = None) -> list[dict[str, Any]]:
+    out = []
+    for path, raw, package, key in chunk:
+        report = analyze_file(path, raw, package)
+        if cache is not None:
+            cache.put(key, report)
+        out.append(report)
+    return out
 
 
-def _chunks(items: list[tuple[str, bytes, str | None]], size: int
-            ) -> Iterator[list[tuple[str, bytes, str | None]]]:
+def _chunks(items: list[Any], size: int, cache: Any) -> Iterator[tuple[list[Any], Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start:start + size], cache
+
+
+def _analyze_chunk_with(args: tuple[list[tuple[str, bytes, str | None, str]], Any]
+                        ) -> list[dict[str, Any]]:
+    return _analyze_chunk(*args)
 
 
 def _jobs(config: Config, count: int) -> int:
@@ -154,26 +201,27 @@ def _jobs(config: Config, count: int) -> int:
     return min(wanted, max(1, count // CHUNK_SIZE))
 
 
-def _analyze_all(todo: list[tuple[str, bytes, str | None, str]],
-                 config: Config) -> list[dict[str, Any]]:
-    items = [(path, raw, package) for path, raw, package, _key in todo]
-    if not items:
+def _analyze_all(todo: list[tuple[str, bytes, str | None, str]], config: Config,
+                 cache: Any) -> list[dict[str, Any]]:
+    """Analyse files (each also written to the per-file cache, by whoever analysed it)."""
+    if not todo:
         return []
-    jobs = _jobs(config, len(items))
+    jobs = _jobs(config, len(todo))
+    writer = cache if cache.enabled else None
     # Analysis builds many short-lived objects; the collector's full passes over them cost more
     # than they free (measured: ~25% of a stdlib run), so collect less often while we run.
     previous = gc.get_threshold()
     gc.set_threshold(50_000, 50, 100)
     try:
         if jobs == 1:
-            return _analyze_chunk(items)
-        return _analyze_parallel(items, jobs)
+            return _analyze_chunk(todo, writer)
+        return _analyze_parallel(todo, jobs, writer)
     finally:
         gc.set_threshold(*previous)
 
 
-def _analyze_parallel(items: list[tuple[str, bytes, str | None]],
-                      jobs: int) -> list[dict[str, Any]]:
+def _analyze_parallel(items: list[tuple[str, bytes, str | None, str]], jobs: int,
+                      cache: Any) -> list[dict[str, Any]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -186,10 +234,11 @@ def _analyze_parallel(items: list[tuple[str, bytes, str | None]],
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             results: list[dict[str, Any]] = []
-            for chunk_result in pool.map(_analyze_chunk, _chunks(ordered, CHUNK_SIZE)):
+            for chunk_result in pool.map(_analyze_chunk_with,
+                                         _chunks(ordered, CHUNK_SIZE, cache)):
                 results.extend(chunk_result)
     except (BrokenProcessPool, OSError):
-        results = _analyze_chunk(ordered)  # a pool that cannot start: do it here
+        results = _analyze_chunk(ordered, cache)  # a pool that cannot start: do it here
     out: list[dict[str, Any]] = [{}] * len(items)
     for position, index in enumerate(order):
         out[index] = results[position]

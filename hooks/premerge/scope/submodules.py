@@ -14,7 +14,6 @@ lists are cached on disk by content (``Cache("scope-modules")``).
 from __future__ import annotations
 
 import ast
-import functools
 import os
 import re
 import sys
@@ -23,6 +22,7 @@ from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
 from pathlib import Path
 
 from premerge.cache import Cache
+from premerge.scope import package_of  # noqa: F401 - re-exported (scope.fix imports it here)
 from premerge.findings import Finding
 from premerge.scope.analyzer import FileReport
 from premerge.scope.bindings import resolve_relative
@@ -63,6 +63,8 @@ class ModuleIndex:
         self._closures: dict[frozenset[str], set[str] | None] = {}
         self._submodules: dict[tuple[str, str], bool] = {}
         self._scanned: dict[str, set[str]] = {}
+        #: every file read and directory listed or searched: the answers' dependencies
+        self._touched: set[str] = set(self.search_path)
         self._listings: dict[str, set[str]] = {}
         self.cache = Cache("scope-modules", enabled=use_cache)
 
@@ -82,13 +84,28 @@ class ModuleIndex:
         except (ImportError, ValueError, OSError, SyntaxError):
             spec = None
         if spec is not None:
+            if spec.origin and spec.has_location:
+                self._touched.add(os.path.dirname(spec.origin))
             locations = spec.submodule_search_locations
+            if locations is not None:
+                self._touched.update(locations)
             info = _ModuleInfo(dotted, spec.origin if spec.has_location else None,
                                list(locations) if locations is not None else None)
         elif not parent and dotted in sys.builtin_module_names:
             info = _ModuleInfo(dotted, None, None)
         self._specs[dotted] = info
         return info
+
+    def dependencies(self) -> dict[str, list[int]]:
+        """(mtime_ns, size) of everything the answers depended on; -1 for what was absent."""
+        out: dict[str, list[int]] = {}
+        for path in sorted(self._touched):
+            try:
+                stat = os.stat(path)
+                out[path] = [stat.st_mtime_ns, stat.st_size]
+            except OSError:
+                out[path] = [-1, -1]
+        return out
 
     def is_submodule(self, package: str, attr: str) -> bool:
         key = (package, attr)
@@ -110,6 +127,7 @@ class ModuleIndex:
         """Module names in a package directory (files, packages, extensions), listed once."""
         names = self._listings.get(directory)
         if names is None:
+            self._touched.add(directory)
             names = set()
             try:
                 entries = os.listdir(directory)
@@ -145,6 +163,7 @@ class ModuleIndex:
         return result
 
     def _read_facts(self, dotted: str, info: _ModuleInfo) -> tuple[set[str], set[str], bool]:
+        self._touched.add(info.origin)  # type: ignore[arg-type]
         try:
             raw = Path(info.origin).read_bytes()  # type: ignore[arg-type]
         except OSError:
@@ -174,6 +193,7 @@ class ModuleIndex:
         info = self.find(dotted)
         if info is not None and info.origin and info.origin.endswith(".py"):
             package = dotted if info.is_package else dotted.rpartition(".")[0]
+            self._touched.add(info.origin)
             try:
                 text = Path(info.origin).read_bytes().decode("utf-8", "replace")
             except OSError:
@@ -295,21 +315,6 @@ def search_path_for(root: str) -> list[str]:
         if entry and os.path.isdir(entry) and entry not in out:
             out.append(entry)
     return out
-
-
-def package_of(path: str) -> str | None:
-    """The dotted package a file belongs to (directories with ``__init__.py``), or None."""
-    return _package_of_directory(os.path.dirname(path))
-
-
-@functools.lru_cache(maxsize=4096)
-def _package_of_directory(directory: str) -> str | None:
-    if not os.path.isfile(os.path.join(directory, "__init__.py")):
-        return None
-    parent = os.path.dirname(directory)
-    outer = _package_of_directory(parent) if parent != directory else None
-    name = os.path.basename(directory)
-    return f"{outer}.{name}" if outer else name
 
 
 def resolve(report: FileReport, index: ModuleIndex) -> list[Finding]:

@@ -1,0 +1,116 @@
+"""``python scripts/bench.py scope``: premerge scope vs pyflakes (and ruff) on the stdlib.
+
+The corpus is a copy of the running interpreter's standard library (``Lib/**/*.py``), without
+test packages (``test/``, ``tests/``, ``idle_test/``: deliberately broken code is not what users
+run) and without ``site-packages``.  One run prints, side by side: pyflakes, ruff (when
+installed; it is a compiled linter, shown for scale only), premerge cold (a fresh, empty cache
+directory), premerge warm (the cache primed), and the same for one large file.
+
+Targets from the issue: cold <= 0.5x pyflakes, warm <= 0.05x, one file <= 0.75x.
+Options: ``--repeat N`` (best of N, default 3), ``--keep DIR`` (build the corpus there and keep it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchlib import premerge_cmd, print_table, time_command
+
+EXCLUDED_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
+#: the large single file: the biggest real module (pydoc_data/topics.py is one string literal)
+LARGE_FILE = "_pydecimal.py"
+
+
+def build_corpus(target: Path) -> int:
+    """Copy the stdlib's Python files into ``target``; returns how many."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    count = 0
+    for current, dirnames, filenames in os.walk(stdlib):
+        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS)
+        for name in filenames:
+            if not name.endswith(".py"):
+                continue
+            source = Path(current) / name
+            destination = target / source.relative_to(stdlib)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+            count += 1
+    return count
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.py scope")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", metavar="DIR")
+    args = parser.parse_args(argv)
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="premerge-bench-"))
+    corpus = work / "stdlib"
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    corpus.mkdir(parents=True)
+    files = build_corpus(corpus)
+    large = corpus / LARGE_FILE
+    if not large.exists():
+        large = max(corpus.rglob("*.py"), key=lambda p: p.stat().st_size)
+    cache = work / "cache"
+    # Installed tools run from byte-code; this sandbox sets PYTHONDONTWRITEBYTECODE, which would
+    # make every run recompile premerge's source (~0.15 s).  Give every tool the same byte-code
+    # cache outside the checkout and prime it, so each is timed as users run it.
+    bytecode = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(work / "pycache")}
+    env = {"PREMERGE_CACHE_DIR": str(cache), **bytecode}
+
+    def fresh_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    scope = [*premerge_cmd("scope", "--fail-on", "never")]
+    pyflakes = [sys.executable, "-m", "pyflakes"]
+    ruff = shutil.which("ruff")
+    ruff_cmd = [ruff, "check", "--select", "F821,F822,F401", "--no-cache", "--quiet",
+                "--exit-zero"] if ruff else None
+    repeat = args.repeat
+
+    for prime in ([*pyflakes, large.name], [*scope, "--no-cache", large.name]):
+        subprocess.run(prime, cwd=corpus, env={**os.environ, **env}, capture_output=True,
+                       check=False)
+    print(f"corpus: {files} files from {sysconfig.get_paths()['stdlib']} "
+          f"(Python {sys.version.split()[0]}), large file: {large.name} "
+          f"({large.stat().st_size // 1024} KiB), {os.cpu_count()} CPUs")
+    rows: list[tuple[str, float]] = [
+        ("pyflakes", time_command([*pyflakes, "."], repeat, cwd=corpus, env=bytecode))]
+    if ruff_cmd:
+        rows.append(("ruff (F821,F822,F401)", time_command([*ruff_cmd, "."], repeat, cwd=corpus)))
+    rows.append(("premerge scope, cold", time_command([*scope, "."], repeat, cwd=corpus,
+                                                      env=env, before=fresh_cache)))
+    subprocess.run([*scope, "."], cwd=corpus, env={**os.environ, **env},
+                   capture_output=True, check=False)
+    rows.append(("premerge scope, warm", time_command([*scope, "."], repeat, cwd=corpus,
+                                                      env=env)))
+    print_table("whole corpus", rows, "pyflakes",
+                {"premerge scope, cold": "<= 0.50x", "premerge scope, warm": "<= 0.05x"})
+
+    one = [("pyflakes", time_command([*pyflakes, large.name], repeat * 2, cwd=corpus,
+                                     env=bytecode))]
+    if ruff_cmd:
+        one.append(("ruff (F821,F822,F401)",
+                    time_command([*ruff_cmd, large.name], repeat * 2, cwd=corpus)))
+    one.append(("premerge scope, cold", time_command([*scope, large.name], repeat * 2,
+                                                     cwd=corpus, env=env, before=fresh_cache)))
+    print_table(f"one large file ({large.name})", one, "pyflakes",
+                {"premerge scope, cold": "<= 0.75x"})
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    raise SystemExit(main())
