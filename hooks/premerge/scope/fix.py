@@ -125,7 +125,11 @@ def apply_fixes(config: Config, result: CheckResult) -> None:
     ``result.facts["diff"]`` (and a fix description on each finding it resolves); with
     ``--fix`` write the files and report what remains in them."""
     from premerge.scope.fix_graph import CycleOracle
-    from premerge.scope.submodules import package_of
+
+    try:
+        from premerge.scope import package_of  # type: ignore[attr-defined]
+    except ImportError:  # older layout: it lived beside the module index
+        from premerge.scope.submodules import package_of
 
     root = config.root.as_posix()
     oracle = CycleOracle(config)
@@ -229,20 +233,40 @@ def plan_file(path: str, raw: bytes, package: str | None,
             attempt = shape()
             if attempt is None:
                 continue
-            description, edits, targets = attempt
             try:
-                candidate = apply_edits(text, edits)
+                candidate = apply_edits(text, attempt.edits)
             except OverlappingEdits:
                 continue
-            after = _verified(candidate, path, package, findings, targets)
+            after = _verified(candidate, path, package, findings, attempt.targets)
             if after is None:
                 continue
             plan.new_text, findings = candidate, after
-            resolved = {identity(f) for f in targets}
-            plan.steps.append(Step(description, [identity(f) for f in first_seen
-                                                 if identity(f) in resolved]))
+            resolved = {identity(f) for f in attempt.targets}
+            plan.steps.append(Step(attempt.description, [identity(f) for f in first_seen
+                                                         if identity(f) in resolved]))
+            if attempt.unused_flag:
+                findings = _drop_unused_import(plan, path, package, findings,
+                                               attempt.unused_flag)
             break
     return plan
+
+
+def _drop_unused_import(plan: FilePlan, path: str, package: str | None,
+                        findings: list[Finding], name: str) -> list[Finding]:
+    """After an emptied ``if TYPE_CHECKING:`` block went: its flag's import too, when nothing
+    else uses the name (a separate edit on the new text, verified like any other)."""
+    tree = ast.parse(plan.new_text, filename=path)
+    editor = _Editor(SourceText(plan.new_text, plan.source.newline), tree, path,
+                     lambda _path, _stmt: True)
+    edit = editor.unused_import(name)
+    if edit is None:
+        return findings
+    candidate = apply_edits(plan.new_text, [edit])
+    after = _verified(candidate, path, package, findings, [])
+    if after is None:
+        return findings
+    plan.new_text = candidate
+    return after
 
 
 def _analyse(text: str, path: str, package: str | None) -> list[Finding]:
@@ -275,7 +299,15 @@ def _verified(text: str, path: str, package: str | None, before: list[Finding],
 # ---------------------------------------------------------------------------------------------
 # fix shapes
 
-Attempt = tuple[str, list[Edit], list[Finding]]
+@dataclass
+class Attempt:
+    """One shape's edits for a group, and the findings they resolve."""
+
+    description: str
+    edits: list[Edit]
+    targets: list[Finding]
+    #: a name whose import may be unused once this is applied (the TYPE_CHECKING flag)
+    unused_flag: str | None = None
 
 
 @dataclass
@@ -441,7 +473,7 @@ class _Editor:
         removal = self._remove_from_original(stmt, aliases)
         if removal is not None:
             edits.append(removal)
-        return description, edits, group
+        return Attempt(description, edits, group)
 
     def copy_into_functions(self, stmt: ast.Import | ast.ImportFrom, aliases: list[ast.alias],
                             group: list[Finding]) -> Attempt | None:
@@ -466,8 +498,8 @@ class _Editor:
             labels.append(f"{function.name}()")  # type: ignore[attr-defined]
         if not edits:
             return None
-        return (f"import it where it is used, in {', '.join(labels)}: "
-                f"`{import_text(stmt, aliases)}`", edits, targets)
+        return Attempt(f"import it where it is used, in {', '.join(labels)}: "
+                       f"`{import_text(stmt, aliases)}`", edits, targets)
 
     def move_out_of_type_checking(self, stmt: ast.Import | ast.ImportFrom,
                                   aliases: list[ast.alias], group: list[Finding],
@@ -483,6 +515,7 @@ class _Editor:
         else:
             edits.append(module_insertion(self.source, self.tree, text))
         remaining = [a for a in stmt.names if a not in aliases]
+        flag = None
         if remaining:
             edit = rewritten_import(self.source, stmt, remaining)
             if edit is None:
@@ -496,10 +529,11 @@ class _Editor:
             if block.orelse or not self.source.owns_lines(block):
                 return None
             edits.append(self.source.delete_lines(block.lineno, block.end_lineno or block.lineno))
-            flag = self._unused_flag_import(block)
-            if flag is not None:
-                edits.append(flag)
-        return f"move `{text}` out of `if TYPE_CHECKING:`", edits, group
+            test = block.test
+            flag = test.id if isinstance(test, ast.Name) else (
+                test.value.id if isinstance(test, ast.Attribute)
+                and isinstance(test.value, ast.Name) else None)
+        return Attempt(f"move `{text}` out of `if TYPE_CHECKING:`", edits, group, flag)
 
     # -- helpers ------------------------------------------------------------------------------
     def _merge_target(self, stmt: ast.Import | ast.ImportFrom) -> ast.ImportFrom | None:
@@ -533,22 +567,14 @@ class _Editor:
             return None
         return self.source.delete_lines(stmt.lineno, stmt.end_lineno or stmt.lineno)
 
-    def _unused_flag_import(self, block: ast.If) -> Edit | None:
-        """Remove the import of the ``TYPE_CHECKING`` test's name when the removed block was
-        its only use."""
-        test = block.test
-        flag = test.id if isinstance(test, ast.Name) else (
-            test.value.id if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)
-            else None)
-        if flag is None:
-            return None
-        inside = set(ast.walk(block))
+    def unused_import(self, name: str) -> Edit | None:
+        """Remove the top-level import binding ``name`` when nothing loads the name."""
         for node in ast.walk(self.tree):
-            if isinstance(node, ast.Name) and node.id == flag and node not in inside:
-                return None  # still used elsewhere
+            if isinstance(node, ast.Name) and node.id == name:
+                return None  # still used
         for node in self.tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                keep = [a for a in node.names if bound_name(a) != flag]
+                keep = [a for a in node.names if bound_name(a) != name]
                 if len(keep) == len(node.names):
                     continue
                 if keep:

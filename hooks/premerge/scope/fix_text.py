@@ -119,7 +119,11 @@ class SourceText:
 
     def delete_lines(self, first: int, last: int) -> Edit:
         """Delete whole lines ``first``..``last``; at the end of a file without a final line
-        ending, the line ending before them goes instead, so the file still lacks one."""
+        ending, the line ending before them goes instead, so the file still lacks one.  When
+        blank lines surround them, one of those goes too (no widening gap)."""
+        if first > 1 and self.is_blank(first - 1) and last < len(self.lines) and \
+                self.is_blank(last + 1):
+            first -= 1
         start, end = self.line_start(first), self.line_start(last + 1)
         if not self.has_newline(last) and first > 1:
             previous = self.lines[first - 2]
