@@ -42,6 +42,13 @@ def refs(source: str, relpath: str = "pkg/mod.py") -> list[tuple[str, str, tuple
      "pkg/x.json"),
     ('import importlib.resources\n(importlib.resources.files("pkg") / "x.json").read_bytes()\n',
      "pkg/x.json"),
+    ('from importlib import resources\n'
+     '(resources.files("pkg.vendor") / "tlds.txt").read_text()\n', "pkg/vendor/tlds.txt"),
+    ('try:\n    from importlib.resources import files\nexcept ImportError:\n'
+     '    from importlib_resources import files\n'
+     'files(__package__).joinpath("schemas.json").read_text()\n', "pkg/schemas.json"),
+    ('import pkg_resources\npkg_resources.resource_string(__name__, "launcher manifest.xml")\n',
+     "pkg/launcher manifest.xml"),
 ])
 def test_file_derived_paths(source: str, target: str) -> None:
     found = refs(source)

@@ -172,7 +172,8 @@ def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry]) -> str:
             for relpath, line, code in entry.references[:5]:
                 out.append(f"  # {_comment(f'{relpath}:{line}: {code}')}")
             if len(entry.references) > 5:
-                out.append(f"  # ... and {len(entry.references) - 5} more references")
+                more = len(entry.references) - 5
+                out.append(f"  # ... and {more} more reference{'s' if more != 1 else ''}")
             for note in entry.notes:
                 out.append(f"  # note: {_comment(note)}")
             out.append(f"  - path: {_q(entry.path)}")

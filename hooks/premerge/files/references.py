@@ -88,7 +88,8 @@ _PACKAGE_RESOURCE_FUNCS = {
     "importlib.resources.path": OTHER,
     "importlib.resources.is_resource": CHECK,
 }
-_PACKAGE_DIR_FUNCS = frozenset({"importlib.resources.files", "importlib_resources.files"})
+_PACKAGE_DIR_FUNCS = frozenset({"importlib.resources.files"})
+_BACKPORTS = (("importlib_resources", "importlib.resources"), ("pathlib2", "pathlib"))
 #: Exceptions that make a read inside ``try`` optional.
 _MISSING_FILE_ERRORS = frozenset({"FileNotFoundError", "OSError", "IOError",
                                   "EnvironmentError", "Exception", "BaseException",
@@ -402,6 +403,10 @@ class _Binder(ast.NodeVisitor):
             self._import(local, full)
 
     def _import(self, local: str, full: str | None) -> None:
+        if full is not None:  # backports are the same API (a try/except ImportError pair)
+            for backport, canonical in _BACKPORTS:
+                if full == backport or full.startswith(backport + "."):
+                    full = canonical + full[len(backport):]
         if local in self.imports and self.imports[local] != full:
             self.imports[local] = None  # imported as two different things: unknown
         else:
@@ -547,9 +552,11 @@ class _Evaluator:
             return None
         wanted = tuple(text.split("."))
         dirs = self.module_parts[:-1]
+        # the package's top name is one of this module's enclosing directories (the nearest):
+        # "pkg.data" from pkg/sub/mod.py is pkg/data
         for end in range(len(dirs), 0, -1):
-            if dirs[max(0, end - len(wanted)):end] == wanted:
-                return PathValue("file", dirs[:end])
+            if dirs[end - 1] == wanted[0]:  # the subpackage names count as named parts
+                return PathValue("file", (*dirs[:end], *wanted[1:]), len(wanted) - 1)
         return None
 
     def path(self, node: ast.expr, scope: _Scope, depth: int = 0) -> PathValue | None:
