@@ -476,7 +476,7 @@ def _redirect(spec):
 
 
 def _reset_signals():
-    for name in ("SIGCHLD", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"):
+    for name in ("SIGCHLD", "SIGTERM", "SIGHUP", "SIGUSR2"):
         number = getattr(signal, name, None)
         if number is not None:
             try:
@@ -633,9 +633,9 @@ def run_child(spec):
         _redirect(spec)
         fault = open(spec["fault"], "w")
         faulthandler.enable(file=fault, all_threads=True)
-        if spec.get("timeout"):
-            timeout = float(spec["timeout"])
-            faulthandler.dump_traceback_later(max(timeout * 0.9, timeout - 1.0), file=fault)
+        if hasattr(faulthandler, "register"):
+            # on timeout premerge sends SIGUSR1 first: where the import hangs, then SIGKILL
+            faulthandler.register(signal.SIGUSR1, file=fault, all_threads=True)
         _apply_limits(spec)
         os.environ["TMPDIR"] = spec["tmpdir"]
         tempfile.tempdir = None
@@ -656,10 +656,6 @@ def run_child(spec):
         os.rename(spec["result"] + ".tmp", spec["result"])
     except BaseException:  # noqa: BLE001
         status = 70
-    try:
-        faulthandler.cancel_dump_traceback_later()
-    except Exception:  # noqa: BLE001
-        pass
     os._exit(status)
 
 
@@ -742,6 +738,48 @@ def preload(names, repo):
     return ok, failed, tainted
 
 
+_PRECOMPILED = {}  # loader path -> (mtime_ns, size, code object)
+
+
+def precompile(paths):
+    """Compile first-party sources once in the warm parent, exactly as the import system
+    would (same bytes, same path string, ``dont_inherit``, default optimisation), so children
+    do not each recompile a shared dependency.  A child gets the code object only while the
+    file's mtime and size are unchanged -- the validation a .pyc gets."""
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            with open(path, "rb") as handle:
+                data = handle.read()
+            code = compile(data, path, "exec", dont_inherit=True)
+        except Exception:  # noqa: BLE001 - a broken file compiles (and fails) in the child
+            continue
+        _PRECOMPILED[path] = (stat.st_mtime_ns, stat.st_size, code)
+    if not _PRECOMPILED:
+        return 0
+    from importlib.machinery import SourceFileLoader
+
+    if getattr(SourceFileLoader.get_code, "_premerge", False):
+        return len(_PRECOMPILED)
+    original = SourceFileLoader.get_code
+
+    def get_code(self, fullname):
+        entry = _PRECOMPILED.get(getattr(self, "path", None))
+        if entry is not None:
+            try:
+                stat = os.stat(self.path)
+            except OSError:
+                stat = None
+            if stat is not None and (stat.st_mtime_ns, stat.st_size) == entry[:2]:
+                return entry[2]
+        return original(self, fullname)
+
+    get_code._premerge = True
+    get_code.__wrapped__ = original
+    SourceFileLoader.get_code = get_code
+    return len(_PRECOMPILED)
+
+
 def hello():
     return {"op": "hello", "protocol": PROTOCOL, "version": list(sys.version_info[:3]),
             "implementation": sys.implementation.name, "executable": sys.executable,
@@ -795,8 +833,9 @@ def serve():
                     _State.preloaded_tops = frozenset(tops - own_tops)
                     _State.base_path = [p for p in sys.path if p and _real(p) != _real(here)]
                     _mark_clean(message["repo"])
+                    compiled = precompile(message.get("compile", [])) if not tainted else 0
                     _send(proto_out, {"op": "preloaded", "ok": ok, "failed": failed,
-                                      "tainted": tainted,
+                                      "tainted": tainted, "compiled": compiled,
                                       "modules": len(sys.modules)})
                 elif op == "run":
                     if not _State.clean:
@@ -812,6 +851,13 @@ def serve():
                     for pid, job in list(children.items()):
                         if job == message["id"]:
                             _kill_group(pid)
+                elif op == "signal":
+                    for pid, job in list(children.items()):
+                        if job == message["id"]:
+                            try:
+                                os.kill(pid, message.get("signal", signal.SIGUSR1))
+                            except OSError:
+                                pass
                 elif op == "exit":
                     return 0
             _reap(children, proto_out)

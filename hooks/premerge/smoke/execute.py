@@ -36,6 +36,15 @@ def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> li
                   and all(part.isidentifier() for part in n.split(".")) and n != "__main__")
 
 
+def shared_sources(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
+    """First-party files more than one child will import (dependencies and package
+    ``__init__``s): the warm parent compiles them once."""
+    wanted = {mod.path for mod in modules}
+    return sorted(path for path, mod in graph.modules.items()
+                  if (graph.reverse.get(path) or mod.is_package_init)
+                  and (path in wanted or graph.reverse.get(path)))
+
+
 def prepare(config: Config, root: str) -> Runner:
     """Choose the interpreter (ConfigError when a named one is missing), make the private
     work directory and spawn the warm parent, which boots while premerge reads sources."""
@@ -79,7 +88,7 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
     before = snapshot(root, [cache_dir] if cache_dir else [])
     try:
-        runner.start(preload_candidates(graph, modules))
+        runner.start(preload_candidates(graph, modules), shared_sources(graph, modules))
     except InterpreterProblem as exc:
         result.findings.append(m.InterpreterUnusable.at(
             str(config.manifest_path if config.manifest else root), reason=str(exc)))

@@ -41,6 +41,8 @@ DEFAULT_MEMORY_MB = 4096
 #: Files a child may write are capped (its stdout/stderr captures included).
 FILE_SIZE_LIMIT = 64 * 1024 * 1024
 OUTPUT_TAIL = 4000
+#: seconds between asking a timed-out child for its traceback and killing its process group
+TRACEBACK_GRACE = 0.3
 
 #: Environment variables that never reach imported code unless named exactly in smoke.env.
 _SECRET = re.compile(r"(TOKEN|SECRET|_KEY$|^KEY$|PASSWORD|PASSWD|CREDENTIAL|^AWS_|^ACTIONS_|"
@@ -221,6 +223,7 @@ class _Job:
     proc: subprocess.Popen[bytes] | None = None
     timed_out: bool = False
     started: int = 0
+    kill_at: float = 0.0  # after a timeout: SIGUSR1 sent (traceback), SIGKILL at this time
 
 
 @dataclass
@@ -324,8 +327,10 @@ class _Server:
                 if any(m.get("op") == until for m in messages):
                     return collected
 
-    def preload(self, names: Sequence[str], wait: float) -> dict[str, Any] | None:
-        if not self.send({"op": "preload", "modules": list(names), "repo": self.settings.root}):
+    def preload(self, names: Sequence[str], wait: float, compile_paths: Sequence[str] = ()
+                ) -> dict[str, Any] | None:
+        if not self.send({"op": "preload", "modules": list(names), "repo": self.settings.root,
+                          "compile": list(compile_paths)}):
             return None
         messages = self.read(wait, until="preloaded")
         return messages[-1] if messages else None
@@ -397,7 +402,7 @@ class Runner:
         self._spawned = server
 
     # -- setup --------------------------------------------------------------------------------
-    def start(self, preload: Sequence[str]) -> None:
+    def start(self, preload: Sequence[str], compile_paths: Sequence[str] = ()) -> None:
         """Start the warm parent and preload; on any problem fall back to fresh processes."""
         if not self.settings.warm:
             self._probe()
@@ -422,16 +427,17 @@ class Runner:
             self.notes.append(f"smoke: one process per module ({reason})")
             return
         self.server = server
-        self._preload(list(preload))
+        self._preload(list(preload), list(compile_paths))
 
-    def _preload(self, names: list[str]) -> None:
+    def _preload(self, names: list[str], compile_paths: list[str]) -> None:
         """Preload, restarting the warm parent without modules that touch first-party code."""
         wait = max(self.settings.timeout * 3, 60.0)
         for _attempt in range(3):
-            assert self.server is not None
-            if not names:
+            if self.server is None:
                 return
-            reply = self.server.preload(names, wait)
+            if not names and not compile_paths:
+                return
+            reply = self.server.preload(names, wait, compile_paths)
             if reply is None:
                 self.notes.append("smoke: preloading third-party modules failed or hung; "
                                   "the warm parent holds only the standard library")
@@ -446,6 +452,8 @@ class Runner:
             names = [n for n in reply.get("ok", []) if n not in tainted]
             self._restart()
         self._restart()
+        if self.server is not None and compile_paths:
+            self.server.preload([], wait, compile_paths)
 
     def _restart(self) -> None:
         if self.server is not None:
@@ -532,7 +540,7 @@ class Runner:
                     self._launch(job)
                     running[job.ident] = job
                 now = time.monotonic()
-                deadlines = [j.deadline for j in running.values()]
+                deadlines = [j.kill_at if j.timed_out else j.deadline for j in running.values()]
                 wait = max(0.0, min(deadlines) - now) if deadlines else 0.05
                 if any(j.mode == "fresh" for j in running.values()):
                     wait = min(wait, 0.01)
@@ -591,6 +599,10 @@ class Runner:
                 for job in running.values():
                     if not job.timed_out and now >= job.deadline:
                         job.timed_out = True
+                        job.kill_at = now + TRACEBACK_GRACE
+                        self._interrupt(job)
+                    elif job.timed_out and job.kill_at and now >= job.kill_at:
+                        job.kill_at = now + 3600.0
                         self._kill(job)
         finally:
             selector.close()
@@ -614,6 +626,16 @@ class Runner:
                 stdout=subprocess.DEVNULL, stderr=err, env=self.settings.env,
                 cwd=job.module.import_root, start_new_session=True)
         job.pid = job.proc.pid
+
+    def _interrupt(self, job: _Job) -> None:
+        """Ask the child for its traceback (faulthandler on SIGUSR1) before killing it."""
+        if job.mode == "warm" and self.server is not None:
+            self.server.send({"op": "signal", "id": job.ident, "signal": int(signal.SIGUSR1)})
+        elif job.proc is not None and job.proc.poll() is None:
+            try:
+                os.kill(job.proc.pid, signal.SIGUSR1)
+            except OSError:
+                pass
 
     def _kill(self, job: _Job) -> None:
         if job.mode == "warm" and self.server is not None:
