@@ -247,3 +247,17 @@ def test_check_paths_limit_the_scan(make_repo, run_cli) -> None:
 
     names = [(f["path"], f["name"]) for f in json.loads(result.out)["findings"]]
     assert names == [("other.py", "CLAUDE.md")]
+
+
+def test_changed_limits_the_reference_scan_not_the_manifest(make_repo, run_cli) -> None:
+    repo = make_repo({"premerge.yaml": "required_files:\n  - CLAUDE.md\n",
+                      "CLAUDE.md": "x\n", "settings.json": "{}\n",
+                      "old.py": "open('settings.json').read()\n"})  # on main already
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("new.py", "open('settings.json').read()\n")
+    repo.commit("feature")
+    code, findings = files_json(run_cli, repo.path, "--changed", "--base", "main")
+    assert [(f["path"], f["code"]) for f in findings] == [("new.py", "PM207")]
+    (repo.path / "CLAUDE.md").unlink()  # manifest entries are always checked in full
+    code, findings = files_json(run_cli, repo.path, "--changed", "--base", "main")
+    assert sorted(f["code"] for f in findings) == ["PM201", "PM207"]

@@ -119,7 +119,7 @@ def check_references(config: Config, facts: RepoFacts, scanned: ScanResult) -> l
             bool(facts.tracked_below(target))
         if ref.anchor == "cwd":
             # a literal name is only known to be a repository path when it names a file
-            if is_file and target in facts.resource_files and report_undeclared \
+            if is_file and report_undeclared \
                     and not declared.covers(target):
                 findings.append(_undeclared(facts, src, ref))
             continue

@@ -84,11 +84,6 @@ class RepoFacts:
     def tracked_sorted(self) -> list[str]:
         return sorted(self.tracked)
 
-    @cached_property
-    def resource_files(self) -> frozenset[str]:
-        """Tracked files that are not Python code: what a literal name in code may mean."""
-        return frozenset(p for p in self.tracked if not is_code(p))
-
     def tracked_below(self, directory: str) -> list[str]:
         """Tracked files inside ``directory`` (root-relative)."""
         if not directory:
