@@ -78,32 +78,35 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--exit-zero"] if ruff else None
     repeat = args.repeat
 
-    for prime in ([*pyflakes, large.name], [*scope, "--no-cache", large.name]):
-        subprocess.run(prime, cwd=corpus, env={**os.environ, **env}, capture_output=True,
+    # Tools run from beside the corpus, never inside it: `python -m` puts the working directory
+    # first on sys.path, and the corpus would shadow the real standard library.
+    target, single = corpus.name, str(large.relative_to(work))
+    for prime in ([*pyflakes, single], [*scope, "--no-cache", single]):
+        subprocess.run(prime, cwd=work, env={**os.environ, **env}, capture_output=True,
                        check=False)
     print(f"corpus: {files} files from {sysconfig.get_paths()['stdlib']} "
           f"(Python {sys.version.split()[0]}), large file: {large.name} "
           f"({large.stat().st_size // 1024} KiB), {os.cpu_count()} CPUs")
     rows: list[tuple[str, float]] = [
-        ("pyflakes", time_command([*pyflakes, "."], repeat, cwd=corpus, env=bytecode))]
+        ("pyflakes", time_command([*pyflakes, target], repeat, cwd=work, env=bytecode))]
     if ruff_cmd:
-        rows.append(("ruff (F821,F822,F401)", time_command([*ruff_cmd, "."], repeat, cwd=corpus)))
-    rows.append(("premerge scope, cold", time_command([*scope, "."], repeat, cwd=corpus,
+        rows.append(("ruff (F821,F822,F401)", time_command([*ruff_cmd, target], repeat, cwd=work)))
+    rows.append(("premerge scope, cold", time_command([*scope, target], repeat, cwd=work,
                                                       env=env, before=fresh_cache)))
-    subprocess.run([*scope, "."], cwd=corpus, env={**os.environ, **env},
+    subprocess.run([*scope, target], cwd=work, env={**os.environ, **env},
                    capture_output=True, check=False)
-    rows.append(("premerge scope, warm", time_command([*scope, "."], repeat, cwd=corpus,
+    rows.append(("premerge scope, warm", time_command([*scope, target], repeat, cwd=work,
                                                       env=env)))
     print_table("whole corpus", rows, "pyflakes",
                 {"premerge scope, cold": "<= 0.50x", "premerge scope, warm": "<= 0.05x"})
 
-    one = [("pyflakes", time_command([*pyflakes, large.name], repeat * 2, cwd=corpus,
+    one = [("pyflakes", time_command([*pyflakes, single], repeat * 2, cwd=work,
                                      env=bytecode))]
     if ruff_cmd:
         one.append(("ruff (F821,F822,F401)",
-                    time_command([*ruff_cmd, large.name], repeat * 2, cwd=corpus)))
-    one.append(("premerge scope, cold", time_command([*scope, large.name], repeat * 2,
-                                                     cwd=corpus, env=env, before=fresh_cache)))
+                    time_command([*ruff_cmd, single], repeat * 2, cwd=work)))
+    one.append(("premerge scope, cold", time_command([*scope, single], repeat * 2,
+                                                     cwd=work, env=env, before=fresh_cache)))
     print_table(f"one large file ({large.name})", one, "pyflakes",
                 {"premerge scope, cold": "<= 0.75x"})
     if not args.keep:

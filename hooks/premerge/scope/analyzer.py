@@ -34,7 +34,6 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from premerge.findings import Finding, Location
@@ -112,17 +111,20 @@ _CONTEXT_WHY = {
 }
 
 
-@dataclass
 class SubmoduleUse:
     """``pkg.sub...`` used as an attribute chain on an imported package (PM109 candidate)."""
 
-    module: str          # the module the base name is bound to, e.g. "importlib"
-    attrs: list[str]     # the attribute chain after it, e.g. ["util", "find_spec"]
-    line: int
-    col: int
-    end_line: int | None
-    end_col: int | None
-    scope: str
+    __slots__ = ("module", "attrs", "line", "col", "end_line", "end_col", "scope")
+
+    def __init__(self, module: str, attrs: list[str], line: int, col: int,
+                 end_line: int | None, end_col: int | None, scope: str) -> None:
+        self.module = module      # the module the base name is bound to, e.g. "importlib"
+        self.attrs = attrs        # the attribute chain after it, e.g. ["util", "find_spec"]
+        self.line = line
+        self.col = col
+        self.end_line = end_line
+        self.end_col = end_col
+        self.scope = scope
 
     def to_dict(self) -> dict[str, Any]:
         return {"module": self.module, "attrs": self.attrs, "line": self.line, "col": self.col,
@@ -133,17 +135,20 @@ class SubmoduleUse:
         return cls(**data)
 
 
-@dataclass
 class FileReport:
-    """One file's results; JSON-serialisable for the cache."""
+    """One file's results; JSON-serialisable for the cache.  (Plain classes, not dataclasses:
+    building dataclasses costs start-up time every one-file run pays.)"""
 
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    submodule_uses: list[SubmoduleUse] = field(default_factory=list)
-    #: every module this file imports (absolute dotted names and their parents)
-    imported_modules: list[str] = field(default_factory=list)
-    #: (name, line, col) listed in __all__ but not bound at module level
-    missing_exports: list[tuple[str, int, int]] = field(default_factory=list)
+    __slots__ = ("path", "findings", "submodule_uses", "imported_modules", "missing_exports")
+
+    def __init__(self, path: str, findings: list[Finding] | None = None) -> None:
+        self.path = path
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.submodule_uses: list[SubmoduleUse] = []
+        #: every module this file imports (absolute dotted names and their parents)
+        self.imported_modules: list[str] = []
+        #: (name, line, col) listed in __all__ but not bound at module level
+        self.missing_exports: list[tuple[str, int, int]] = []
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "findings": [f.to_dict() for f in self.findings],
@@ -153,11 +158,11 @@ class FileReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileReport:
-        return cls(path=data["path"],
-                   findings=[Finding.from_dict(f) for f in data["findings"]],
-                   submodule_uses=[SubmoduleUse.from_dict(u) for u in data["submodule_uses"]],
-                   imported_modules=list(data["imported_modules"]),
-                   missing_exports=[(n, ln, c) for n, ln, c in data["missing_exports"]])
+        report = cls(data["path"], [Finding.from_dict(f) for f in data["findings"]])
+        report.submodule_uses = [SubmoduleUse.from_dict(u) for u in data["submodule_uses"]]
+        report.imported_modules = list(data["imported_modules"])
+        report.missing_exports = [(n, ln, c) for n, ln, c in data["missing_exports"]]
+        return report
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +303,7 @@ class Analyzer:
             done += 1
             self.function_body(entry)
         self._finish_unresolved()
-        report = FileReport(path=self.path, findings=self.findings)
+        report = FileReport(self.path, self.findings)
         report.submodule_uses = list(self.submodule_uses.values())
         report.imported_modules = sorted(self._imported_modules())
         report.missing_exports = self._missing_exports()
@@ -588,7 +593,7 @@ class Analyzer:
         self.attr_guard -= guards_attr
         body_exit = self.state
         changed = [n for n, v in handler_entry.bits.items() if entry.bits.get(n, UNBOUND) != v]
-        imported_in_body = self._imported_names(node.body)
+        imported_in_body = self.facts.try_imports.get(node, ())
         exits: list[State | None] = []
         for handler, caught in zip(node.handlers, names):
             if handler.type is not None:
@@ -840,6 +845,25 @@ class Analyzer:
         if kind is ast.NamedExpr:
             self.expr(node.value)  # type: ignore[attr-defined]
             self.walrus_store(node.target.id)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Dict:
+            for key in node.keys:  # type: ignore[attr-defined]
+                if key is not None:
+                    self.expr(key)
+            for value in node.values:  # type: ignore[attr-defined]
+                self.expr(value)
+            return
+        if kind is ast.UnaryOp or kind is ast.Starred or kind is ast.FormattedValue or \
+                kind is ast.Await or kind is ast.YieldFrom:
+            inner = node.operand if kind is ast.UnaryOp else node.value  # type: ignore[attr-defined]
+            self.expr(inner)
+            if kind is ast.FormattedValue and node.format_spec is not None:  # type: ignore[attr-defined]
+                self.expr(node.format_spec)  # type: ignore[attr-defined]
+            return
+        if kind is ast.JoinedStr:
+            for value in node.values:  # type: ignore[attr-defined]
+                if type(value) is not ast.Constant:
+                    self.expr(value)
             return
         for name in node._fields:
             value = getattr(node, name, None)
@@ -1270,22 +1294,6 @@ class Analyzer:
             if len(modules) == 1 and None not in modules and bindings_total == len(imports):
                 out[name] = modules.pop()  # type: ignore[assignment]
         return out
-
-    def _imported_names(self, body: list[ast.stmt]) -> set[str]:
-        names: set[str] = set()
-        for stmt in body:
-            for sub in ast.walk(stmt):
-                kind = type(sub)
-                if kind is ast.Import:
-                    for alias in sub.names:  # type: ignore[attr-defined]
-                        names.add(alias.asname or alias.name.split(".", 1)[0])
-                elif kind is ast.ImportFrom:
-                    for alias in sub.names:  # type: ignore[attr-defined]
-                        names.add(alias.asname or alias.name)
-                elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                              ast.Lambda):
-                    continue
-        return names
 
     def _imported_modules(self) -> set[str]:
         out: set[str] = set()

@@ -254,7 +254,7 @@ class FileFacts:
     """What the statement pass learns about the whole file."""
 
     __slots__ = ("module", "scopes", "imports", "bound_anywhere", "star_imports", "future_annotations",
-                 "has_walrus", "dynamic_reasons", "all_node", "package")
+                 "has_walrus", "dynamic_reasons", "all_node", "package", "try_imports")
 
     def __init__(self) -> None:
         self.module: ModuleScope = ModuleScope(None, "<module>", None)
@@ -271,6 +271,8 @@ class FileFacts:
         #: why the module's namespace cannot be known statically (PM005), first reason first
         self.dynamic_reasons: list[str] = []
         self.all_node: ast.AST | None = None
+        #: try statement -> names its body imports (statement level, this scope)
+        self.try_imports: dict[ast.AST, set[str]] = {}
         self.package: str | None = None
 
 
@@ -282,6 +284,8 @@ class StatementScanner:
         self.context = ""
         self.in_tc = False
         self.in_main = False
+        #: names imported in each try body being scanned (innermost last)
+        self.try_imports: list[set[str]] = []
 
     def scan_module(self, tree: ast.Module) -> None:
         body = tree.body
@@ -299,6 +303,8 @@ class StatementScanner:
         self.facts.bound_anywhere.add(binding.name)
         if isinstance(binding, Importation):
             self.facts.imports.setdefault(binding.name, []).append(binding)
+            for names in self.try_imports:
+                names.add(binding.name)
 
     def bind_targets(self, scope: Scope, target: ast.AST, stmt: ast.AST) -> None:
         for name in target_names(target):
@@ -407,7 +413,11 @@ class StatementScanner:
                     self.bind_targets(scope, item.optional_vars, node)
             self.nested(node.body, scope, "with")
         elif kind is ast.Try or kind is getattr(ast, "TryStar", ast.Try):
+            imported: set[str] = set()
+            self.try_imports.append(imported)
             self.nested(node.body, scope, "try")
+            self.try_imports.pop()
+            self.facts.try_imports[node] = imported
             for handler in node.handlers:
                 if handler.name:
                     self.bind(scope, Assignment(handler.name, handler, scope, "try",
@@ -442,10 +452,10 @@ class StatementScanner:
         scope = FunctionScope(node, node.name, parent)
         self.facts.scopes[node] = scope
         add_arguments(scope, node.args, self.facts)
-        saved = (self.context, self.in_main)
-        self.context, self.in_main = "", False
+        saved = (self.context, self.in_main, self.try_imports)
+        self.context, self.in_main, self.try_imports = "", False, []
         self.block(node.body, scope)
-        self.context, self.in_main = saved
+        self.context, self.in_main, self.try_imports = saved
         finish_function(scope)
 
 
