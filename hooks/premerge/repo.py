@@ -37,6 +37,8 @@ def untracked_query(pathspecs: Sequence[str] = ()) -> tuple[str, ...]:
 #: One ``ls-files --stage -z`` record: mode, blob id, stage, tab, path.
 _INDEX_RECORD = re.compile(r"[0-7]+ ([0-9a-f]+) [0-3]\t([^\0]*)\0")
 
+_GITLINK_RECORD = re.compile(r"(160000) [0-9a-f]+ [0-3]\t([^\0]*)\0")
+
 #: Blob ids of empty content (SHA-1 and SHA-256 repositories).
 EMPTY_BLOBS = frozenset({"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
                          "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"})
@@ -148,8 +150,20 @@ class Repository:
         hexlen = first.find(" ", 7) - 7  # "MODE BLOB STAGE\tPATH", MODE is 6 octal digits
         if hexlen in (40, 64) and first[6] == " " and first[hexlen + 9] == "\t":
             start, cut = 7 + hexlen, 10 + hexlen  # fixed widths: slicing beats a regex 5x
+            self.gitlinks = frozenset(rec[cut:] for rec in records if rec.startswith("160000"))
             return {rec[cut:]: rec[7:start] for rec in records if rec}
+        self.gitlinks = frozenset(path for mode, path in _GITLINK_RECORD.findall(out))
         return {path: blob for blob, path in _INDEX_RECORD.findall(out)}
+
+    #: submodule paths (gitlinks in the index); set when :attr:`index` is read
+    gitlinks: frozenset[str] = frozenset()
+
+    def in_submodule(self, relpath: str) -> bool:
+        """Whether the path lies inside a submodule: its files are the submodule's to track."""
+        if not self.gitlinks:
+            return False
+        parts = relpath.split("/")
+        return any("/".join(parts[:i]) in self.gitlinks for i in range(1, len(parts) + 1))
 
     @cached_property
     def worktree_changes(self) -> tuple[frozenset[str], frozenset[str]]:

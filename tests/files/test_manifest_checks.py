@@ -216,3 +216,21 @@ def test_subprocess_run_matches_in_process(make_repo) -> None:
     assert proc.returncode == 1
     assert proc.stdout == "premerge.yaml:3:5: PM201 required file 'CLAUDE.md' is missing\n"
     assert "Traceback" not in proc.stderr
+
+
+def test_files_inside_a_submodule_are_the_submodules_to_track(make_repo, run_cli) -> None:
+    library = make_repo({"CLAUDE.md": "# shared briefing\n", "data.json": "{}\n"},
+                        name="library")
+    repo = make_repo({"premerge.yaml": "required_files:\n  - vendor/lib/CLAUDE.md\n"
+                                       "  - vendor/lib/*.json\n",
+                      "app.py": "from pathlib import Path\n"
+                                "print((Path(__file__).parent / 'vendor' / 'lib' / 'data.json')"
+                                ".read_text())\n"})
+    repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q",
+             str(library.path), "vendor/lib")
+    repo.commit("add the submodule")
+    code, findings = files_json(run_cli, repo.path)
+    assert (code, findings) == (0, [])  # not PM203 / PM208: the submodule tracks them
+    (repo.path / "vendor" / "lib" / "CLAUDE.md").unlink()
+    code, findings = files_json(run_cli, repo.path)
+    assert codes(findings) == ["PM201"]  # missing is still missing

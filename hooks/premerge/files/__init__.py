@@ -112,8 +112,8 @@ def check_references(config: Config, facts: RepoFacts, scanned: ScanResult) -> l
         target = ref.target
         if not target or is_code(target) or ref.writes:
             continue
-        if exclude and matches_any(target, exclude):
-            continue
+        if exclude and matches_any(target, exclude) or facts.in_submodule(target):
+            continue  # excluded, or a submodule's file: not this repository's to judge
         is_file = target in facts.tracked and not ref.dynamic
         is_dir = not is_file and (ref.dynamic or target not in facts.tracked) and \
             bool(facts.tracked_below(target))

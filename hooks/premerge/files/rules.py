@@ -94,6 +94,11 @@ class RepoFacts:
         end = bisect.bisect_left(files, prefix + "\U0010ffff")
         return files[start:end]
 
+    def in_submodule(self, relpath: str) -> bool:
+        """Inside a git submodule: the superproject's index cannot say whether it is tracked."""
+        return self.repo is not None and (self.tracked is not None) and \
+            self.repo.in_submodule(relpath)
+
     def is_resource_dir(self, directory: str) -> bool:
         """A tracked directory holding at least one file that is not Python code."""
         return any(not is_code(p) for p in self.tracked_below(directory))
@@ -165,8 +170,13 @@ class RepoFacts:
         deleted = self._changes[1]
         found = {p for p in self.tracked_below(static_prefix(pattern))
                  if regex.match(p) and p not in deleted}
-        found.update(p for p in self._untracked_under(static_prefix(pattern))
-                     if regex.match(p))
+        prefix = static_prefix(pattern)
+        found.update(p for p in self._untracked_under(prefix) if regex.match(p))
+        links = self.repo.gitlinks
+        if links and any(not prefix or link == prefix or link.startswith(prefix + "/")
+                         or prefix.startswith(link + "/") for link in links):
+            # the superproject's index does not list a submodule's files: ask the disk
+            found.update(p for p in self.disk_glob(pattern) if self.in_submodule(p))
         return sorted(found)
 
     @cached_property
@@ -333,7 +343,8 @@ def check_entries(config: Config, facts: RepoFacts,
                 detail = " (it is a directory of tracked files?)"
             findings.append(at(MissingFile, path, detail=detail))
         for match in matches:
-            if entry.tracked and facts.in_git and match not in facts.tracked:
+            if entry.tracked and facts.in_git and match not in facts.tracked and \
+                    not facts.in_submodule(match):
                 untracked.append((entry, match))
             if not entry.allow_empty and facts.is_empty(match):
                 findings.append(at(EmptyFile, match))
