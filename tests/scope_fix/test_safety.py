@@ -108,43 +108,50 @@ def test_noqa_suppressed_finding_is_not_fixed(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_fix_that_would_report_something_new_is_not_applied(tmp_path: Path) -> None:
-    """The only place to hoist to is below a module-level use: the re-analysis would report
-    it as used before its import, so nothing is written and the finding stays."""
-    path = write_module(tmp_path, """
-        import os
-        print(json.dumps(os.sep))
-        import sys
+DELETED_LATER = """\
+print(json.dumps(1))
 
-        def helper():
-            import json
-            return json, sys
-        """)
-    before = path.read_bytes()
+
+def setup():
+    import json
+    return json
+
+
+def dump(obj):
+    return json.dumps(obj)
+
+
+def make():
+    from collections import OrderedDict
+    return OrderedDict()
+
+
+def fresh():
+    return OrderedDict()
+
+
+del json
+"""
+
+
+def test_hoist_that_would_report_something_new_is_refused(tmp_path: Path) -> None:
+    """``del json`` at the end: a module-level ``import json`` would leave ``dump()`` using a
+    deleted name (a new PM103), so neither hoist placement is applied; the import is copied
+    into ``dump()`` and the module-level uses stay reported.  The unrelated OrderedDict fix
+    in the same file is applied."""
+    path = tmp_path / "mod.py"
+    path.write_text(DELETED_LATER, encoding="utf-8")
     result = scope_run(tmp_path, path, fix=True)
-    assert path.read_bytes() == before
-    assert codes(result) == ["PM101"]
-    assert last_error(run_python("import mod", tmp_path)) == "NameError"
+    fixed = path.read_text(encoding="utf-8")
+    assert "def dump(obj):\n    import json\n    return json.dumps(obj)" in fixed
+    assert fixed.startswith("from collections import OrderedDict\n\nprint(json.dumps(1))")
+    assert fixed.count("import json") == 2  # setup()'s own and dump()'s copy: no hoist
+    assert [(f.code, f.line) for f in result.findings] == [("PM101", 3), ("PM101", 24)]
 
-
-def test_only_the_verified_fixes_of_a_file_are_applied(tmp_path: Path) -> None:
-    path = write_module(tmp_path, """
-        import os
-        print(json.dumps(os.sep))
-        import sys
-
-        def helper():
-            import json
-            from collections import OrderedDict
-            return json, sys, OrderedDict
-
-        def make():
-            return OrderedDict()
-        """)
-    result = scope_run(tmp_path, path, fix=True)
-    assert codes(result) == ["PM101"] and result.findings[0].name == "json"
-    assert "import sys\nfrom collections import OrderedDict\n" in path.read_text(
-        encoding="utf-8")
+    naive = tmp_path / "naive" / "mod.py"
+    naive.parent.mkdir()
+    naive.write_text("import json\n" + DELETED_LATER, encoding="utf-8")
+    assert "PM103" in codes(scope_run(naive.parent, naive))  # why the hoist was refused
 
 
 def test_bad_input_gets_no_fix_and_no_traceback(tmp_path: Path) -> None:

@@ -387,7 +387,9 @@ class _Editor:
                                                            type_checking), copy]
         if heavy or self._unsafe_to_hoist(stmt, names):
             return [copy]
-        return [lambda: self.hoist(stmt, aliases, group), copy]
+        first_use = min(f.line or 1 for f in group)
+        return [lambda: self.hoist(stmt, aliases, group),
+                lambda: self.hoist(stmt, aliases, group, before_line=first_use), copy]
 
     def _unsafe_to_hoist(self, stmt: ast.Import | ast.ImportFrom, names: set[str]) -> bool:
         if names & (self._module_names(exclude=stmt) | set(dir(builtins))):
@@ -441,7 +443,7 @@ class _Editor:
                 continue
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names.update(bound_name(a) for a in node.names)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 names.add(node.name)
@@ -455,9 +457,11 @@ class _Editor:
 
     # -- the shapes ---------------------------------------------------------------------------
     def hoist(self, stmt: ast.Import | ast.ImportFrom, aliases: list[ast.alias],
-              group: list[Finding]) -> Attempt | None:
+              group: list[Finding], before_line: int | None = None) -> Attempt | None:
+        """Module level, after the leading imports; with ``before_line`` (module code above
+        the last of them uses the name) after the last import above that line."""
         edits: list[Edit] = []
-        merged = self._merge_target(stmt)
+        merged = self._merge_target(stmt, before_line)
         if merged is not None:
             edit = merge_into_from(self.source, merged, aliases)
             if edit is None:
@@ -468,7 +472,7 @@ class _Editor:
                            f"(line {merged.lineno})")
         else:
             text = import_text(stmt, aliases)
-            edits.append(module_insertion(self.source, self.tree, text))
+            edits.append(module_insertion(self.source, self.tree, text, before_line))
             description = f"import at module level: `{text}`"
         removal = self._remove_from_original(stmt, aliases)
         if removal is not None:
@@ -536,11 +540,12 @@ class _Editor:
         return Attempt(f"move `{text}` out of `if TYPE_CHECKING:`", edits, group, flag)
 
     # -- helpers ------------------------------------------------------------------------------
-    def _merge_target(self, stmt: ast.Import | ast.ImportFrom) -> ast.ImportFrom | None:
+    def _merge_target(self, stmt: ast.Import | ast.ImportFrom,
+                      before_line: int | None = None) -> ast.ImportFrom | None:
         """A top-level ``from <same module> import ...`` in the leading block to merge into."""
         if not isinstance(stmt, ast.ImportFrom):
             return None
-        _docstring, last = module_import_anchor(self.tree)
+        _docstring, last = module_import_anchor(self.tree, before_line)
         if last is None:
             return None
         for node in self.tree.body:

@@ -234,8 +234,9 @@ def first_line(stmt: ast.stmt) -> int:
     return min(lines)
 
 
-def module_import_anchor(tree: ast.Module) -> tuple[ast.stmt | None, ast.stmt | None]:
-    """(docstring, last top-level import of the leading block).
+def module_import_anchor(tree: ast.Module, before_line: int | None = None
+                         ) -> tuple[ast.stmt | None, ast.stmt | None]:
+    """(docstring, last top-level import of the leading block [ending before ``before_line``]).
 
     The leading block is everything before the first ``def``/``class`` or the ``__main__``
     block: module-level setup between imports (``sys.path`` edits, an ``if TYPE_CHECKING:``
@@ -251,15 +252,19 @@ def module_import_anchor(tree: ast.Module) -> tuple[ast.stmt | None, ast.stmt | 
             break
         if isinstance(stmt, ast.If) and is_main_test(stmt.test):
             break
+        if before_line is not None and (stmt.end_lineno or stmt.lineno) >= before_line:
+            break
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             last_import = stmt
     return docstring, last_import
 
 
-def module_insertion(source: SourceText, tree: ast.Module, body: str) -> Edit:
+def module_insertion(source: SourceText, tree: ast.Module, body: str,
+                     before_line: int | None = None) -> Edit:
     """Insert the statement(s) ``body`` at module level after the existing top-level imports
-    (after the docstring and ``from __future__`` imports, which are imports too)."""
-    docstring, last_import = module_import_anchor(tree)
+    (after the docstring and ``from __future__`` imports, which are imports too); with
+    ``before_line``, after the last of them that ends above that line."""
+    docstring, last_import = module_import_anchor(tree, before_line)
     if last_import is not None:
         return source.insert_after_line(last_import.end_lineno or last_import.lineno, body)
     if docstring is not None:
