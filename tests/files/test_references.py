@@ -165,6 +165,21 @@ def test_literal_names_count_only_when_tracked(make_repo, run_cli) -> None:
         ("PM207", 3, "settings.json")]
 
 
+def test_literal_names_without_a_read_may_be_about_the_users_cwd(make_repo, run_cli) -> None:
+    repo = make_repo({
+        "premerge.yaml": "required_files: []\n",
+        "pyproject.toml": "[project]\n",
+        "tool.py": "import os\nfrom pathlib import Path\n"
+                   "def detect():\n    return os.path.exists('pyproject.toml')\n"
+                   "DEFAULT = Path('pyproject.toml')\n",
+    })
+    assert run_cli("files", cwd=repo.path).code == 0
+    repo.write("tool.py", "def load():\n    return open('pyproject.toml').read()\n")
+    repo.commit("now it reads it")
+    code, findings = files_json(run_cli, repo.path)
+    assert [f["name"] for f in findings] == ["pyproject.toml"]
+
+
 def test_directory_read_by_computed_name(make_repo, run_cli) -> None:
     source = ("from pathlib import Path\nTEMPLATES = Path(__file__).parent / 'templates'\n"
               "def role(name):\n    return (TEMPLATES / f'{name}.md').read_text()\n")

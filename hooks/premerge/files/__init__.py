@@ -118,8 +118,11 @@ def check_references(config: Config, facts: RepoFacts, scanned: ScanResult) -> l
         is_dir = not is_file and (ref.dynamic or target not in facts.tracked) and \
             bool(facts.tracked_below(target))
         if ref.anchor == "cwd":
-            # a literal name is only known to be a repository path when it names a file
-            if is_file and report_undeclared \
+            # a literal name relative to the working directory is only known to mean this
+            # repository's file when it names a tracked file the code opens or copies; a bare
+            # existence check or a Path() handed elsewhere may well be about the user's cwd
+            if is_file and report_undeclared and (READ in ref.usages or
+                                                  GUARDED_READ in ref.usages) \
                     and not declared.covers(target):
                 findings.append(_undeclared(facts, src, ref))
             continue
