@@ -276,3 +276,26 @@ def test_changed_limits_the_reference_scan_not_the_manifest(make_repo, run_cli) 
     (repo.path / "CLAUDE.md").unlink()  # manifest entries are always checked in full
     code, findings = files_json(run_cli, repo.path, "--changed", "--base", "main")
     assert sorted(f["code"] for f in findings) == ["PM201", "PM207"]
+
+
+def test_path_handed_to_unknown_code_may_be_created_there(make_repo, run_cli) -> None:
+    source = textwrap.dedent('''\
+        import logging
+        from pathlib import Path
+        from urllib.request import urlretrieve
+
+        MODEL = Path(__file__).parent / "model.bin"
+        NOTES = Path(__file__).parent / "notes.md"
+
+
+        def load():
+            urlretrieve("https://example.invalid/model.bin", MODEL)   # creates it
+            logging.info("reading %s", NOTES)                          # only shows it
+            print(f"notes at {NOTES}")
+            return MODEL.read_bytes(), NOTES.read_text()
+    ''')
+    repo = make_repo({"premerge.yaml": "required_files: []\n", "app.py": source})
+    code, findings = files_json(run_cli, repo.path)
+    # model.bin may be created by urlretrieve; notes.md is only printed, then read: broken
+    assert [(f["code"], f["name"], f["line"]) for f in findings] == [
+        ("PM208", "notes.md", 6)]

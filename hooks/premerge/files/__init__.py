@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from premerge.check import CheckResult
 from premerge.config import Config
 from premerge.files.messages import BrokenReference, UndeclaredReference
-from premerge.files.references import (CHECK, GUARDED_READ, READ, Reference, ScanResult, is_code,
-                                       scan)
+from premerge.files.references import (CHECK, GUARDED_READ, OTHER, READ, Reference, ScanResult,
+                                       is_code, scan)
 from premerge.files.rules import (Declarations, RepoFacts, check_entries,
                                   check_manifest_tracked, normalize)
 from premerge.findings import Finding
@@ -100,7 +100,9 @@ def check_references(config: Config, facts: RepoFacts, scanned: ScanResult) -> l
     written: set[str] = set()
     optional: set[str] = set()
     for _src, ref in scanned.items():
-        if ref.writes:
+        # written, or handed to code premerge cannot see (a downloader, an extractor, a
+        # database): the program may create it, so its absence is not a broken path
+        if ref.writes or OTHER in ref.usages:
             written.add(ref.target)
         if ref.optional:
             optional.add(ref.target)

@@ -30,6 +30,8 @@ from premerge.cache import Cache
 
 #: Usages of a referenced path, as recorded on a :class:`Reference`.
 READ, GUARDED_READ, CHECK, WRITE, OTHER = "read", "guarded-read", "check", "write", "other"
+#: printed, logged, formatted or compared: names the path without touching the file
+MENTION = "mention"
 
 #: Files that are code, not resources: importing them is the smoke check's business.
 CODE_SUFFIXES = (".py", ".pyi", ".pyw")
@@ -906,6 +908,12 @@ class _Collector:
         parent = stack[index - 1] if index > 0 else None
         grand = stack[index - 2] if index > 1 else None
         usage = OTHER
+        if isinstance(parent, (ast.FormattedValue, ast.Compare)) or (
+                isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod)):
+            return MENTION
+        if isinstance(parent, ast.Call) and child in parent.args and _mentions(
+                parent, self.eval, self.scope):
+            return MENTION
         if isinstance(parent, ast.Attribute) and parent.value is child:
             if isinstance(grand, ast.Call) and grand.func is parent:
                 usage = _method_usage(parent.attr, grand, self.eval, self.scope)
@@ -977,6 +985,17 @@ def _unwrap(node: ast.expr, evaluator: _Evaluator, scope: _Scope) -> ast.expr:
             node = node.func.value
             continue
         return node
+
+
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
+                          "log", "format", "echo", "secho"})
+
+
+def _mentions(call: ast.Call, evaluator: _Evaluator, scope: _Scope) -> bool:
+    """print(), logging and str.format() only show a path: they neither read nor create it."""
+    if evaluator.qualname(call.func, scope) == "builtins.print":
+        return True
+    return isinstance(call.func, ast.Attribute) and call.func.attr in _LOG_METHODS
 
 
 def _open_mode(call: ast.Call, position: int, evaluator: _Evaluator, scope: _Scope) -> str:
