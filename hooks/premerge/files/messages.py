@@ -93,8 +93,9 @@ class BrokenReference(Rule):
     help = ("The code reads a path built from __file__ (or the repository root) that is not in "
             "the repository: it does not exist, or exists only here without being committed. "
             "The read fails at run time, in a clean clone or in CI. Paths the code checks "
-            "first (`.exists()`, a try/except OSError), writes itself, or that .gitignore "
-            "ignores are treated as optional or runtime data and not reported.")
+            "first (`.exists()`, a try/except OSError), writes or creates itself, hands to "
+            "code premerge cannot see (which may create them), or that .gitignore ignores are "
+            "treated as optional or runtime data and not reported.")
     example = 'Path(__file__).parent.joinpath("templates", "role.md").read_text()  # no such file'
 
 
