@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -145,7 +146,8 @@ def event_base(event_name: str, event: Mapping[str, object]) -> tuple[str, str]:
 
 
 def _git_has_commit(workspace: Path, ref: str) -> bool:
-    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options",
+                           f"{ref}^{{commit}}"],
                           cwd=workspace, capture_output=True, text=True, check=False,
                           stdin=subprocess.DEVNULL)
     return proc.returncode == 0
@@ -188,6 +190,8 @@ def plan(inputs: Inputs, env: Mapping[str, str], python: str = sys.executable) -
             warnings.append(f"no base to compare with on the {event_name} event: checking "
                             "everything")
             changed = False
+    if changed and base.startswith("-"):
+        raise ActionError(f"{origin} {base!r} is not a commit or ref (it starts with '-')")
     if changed and not _git_has_commit(workspace, base):
         raise ActionError(
             f"{origin} {base} is not in this clone, so premerge cannot tell what changed: "
@@ -207,8 +211,9 @@ def plan(inputs: Inputs, env: Mapping[str, str], python: str = sys.executable) -
     if inputs.python and "smoke" in checks:
         command += ["--python", inputs.python]
     if changed:
-        command += ["--changed", "--base", base]
-        summary.append(f"Checked what changed since {origin} (`{base[:12]}`).")
+        command += ["--changed", f"--base={base}"]
+        shown = base[:12] if re.fullmatch(r"[0-9a-f]{40}", base) else base
+        summary.append(f"Checked what changed since {origin} (`{shown.replace('`', '')}`).")
     if inputs.paths:
         command += ["--", *inputs.paths]
     return Plan(command=command, checks=checks, sarif_file=sarif, base=base if changed else "",

@@ -186,7 +186,7 @@ def test_pull_request_end_to_end(make_repo, action_dir: Path, installed: dict[st
     run = _runner(repo, action_dir, installed, tmp_path, "pull_request",
                   _pr_event(base, head)).run()
     sarif = _consistent(run)
-    assert f"--changed --base {base}" in run.stderr
+    assert f"--changed --base={base}" in run.stderr
     assert "Checked what changed since the pull request's base commit" in run.summary
     # pkg/legacy.py has the same bug class but is unchanged since the base: not reported.
     assert _codes(sarif) == PR_FINDINGS

@@ -78,8 +78,9 @@ def test_plan_on_a_pull_request_uses_the_base_commit(make_repo, tmp_path: Path) 
            "RUNNER_TEMP": str(tmp_path)}
     plan = action.plan(action.read_inputs({"INPUT_PATHS": "a.py"}), env, python="py")
     assert plan.command[:4] == ["py", "-m", "premerge", "check"]
-    assert plan.command[plan.command.index("--changed"):] == ["--changed", "--base", base, "--",
-                                                              "a.py"]
+    assert plan.command[plan.command.index("--changed"):] == ["--changed", f"--base={base}",
+                                                              "--", "a.py"]
+    assert f"(`{base[:12]}`)" in plan.summary_lines[-1]
     assert plan.sarif_file == tmp_path / "premerge" / "premerge.sarif"
     assert plan.command[plan.command.index("--format") + 1] == "github"
 
@@ -151,3 +152,18 @@ def test_main_reports_a_bad_input_as_an_error_annotation(tmp_path: Path, capsys)
     assert action.main([], env=env) == 2
     assert capsys.readouterr().out.startswith("::error title=premerge::input fail-on")
     assert "did not run" in (tmp_path / "summary").read_text(encoding="utf-8")
+
+
+def test_a_base_ref_cannot_smuggle_an_option(make_repo) -> None:
+    repo = make_repo({"a.py": "x = 1\n"})
+    env = {"GITHUB_WORKSPACE": str(repo.path), "GITHUB_EVENT_NAME": "pull_request"}
+    with pytest.raises(action.ActionError, match="starts with '-'"):
+        action.plan(action.read_inputs({"INPUT_BASE_REF": "--output=/tmp/x"}), env)
+
+
+def test_a_base_ref_by_name(make_repo) -> None:
+    repo = make_repo({"a.py": "x = 1\n"})
+    env = {"GITHUB_WORKSPACE": str(repo.path), "GITHUB_EVENT_NAME": "pull_request"}
+    plan = action.plan(action.read_inputs({"INPUT_BASE_REF": "main"}), env)
+    assert "--base=main" in plan.command
+    assert plan.summary_lines == ["Checked what changed since the base-ref input (`main`)."]
