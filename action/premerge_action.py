@@ -203,13 +203,14 @@ def plan(inputs: Inputs, env: Mapping[str, str], python: str = sys.executable) -
     if not sarif.is_absolute():
         sarif = workspace / sarif
     command = [python, "-m", "premerge", "check", "--checks", ",".join(checks),
-               "--format", "github", "--sarif", str(sarif), "--fail-on", inputs.fail_on]
-    if env.get("GITHUB_STEP_SUMMARY"):
-        command += ["--summary", env["GITHUB_STEP_SUMMARY"]]
+               "--format", "github", f"--sarif={sarif}", "--fail-on", inputs.fail_on]
+    # NAME=VALUE forms: a value starting with '-' stays a value
     if inputs.config:
-        command += ["--config", inputs.config]
+        command.append(f"--config={inputs.config}")
     if inputs.python and "smoke" in checks:
-        command += ["--python", inputs.python]
+        command.append(f"--python={inputs.python}")
+    if env.get("GITHUB_STEP_SUMMARY"):
+        command.append(f"--summary={env['GITHUB_STEP_SUMMARY']}")
     if changed:
         command += ["--changed", f"--base={base}"]
         shown = base[:12] if re.fullmatch(r"[0-9a-f]{40}", base) else base

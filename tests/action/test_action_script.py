@@ -167,3 +167,13 @@ def test_a_base_ref_by_name(make_repo) -> None:
     plan = action.plan(action.read_inputs({"INPUT_BASE_REF": "main"}), env)
     assert "--base=main" in plan.command
     assert plan.summary_lines == ["Checked what changed since the base-ref input (`main`)."]
+
+
+def test_values_that_look_like_options_stay_values(make_repo) -> None:
+    repo = make_repo({"a.py": "x = 1\n"})
+    env = {"GITHUB_WORKSPACE": str(repo.path), "GITHUB_EVENT_NAME": "push",
+           "GITHUB_STEP_SUMMARY": "/s.md"}
+    plan = action.plan(action.read_inputs({"INPUT_CONFIG": "-c.yaml", "INPUT_PYTHON": "-py",
+                                           "INPUT_PATHS": "-weird.py"}), env)
+    assert {"--config=-c.yaml", "--python=-py", "--summary=/s.md"} <= set(plan.command)
+    assert plan.command[-2:] == ["--", "-weird.py"]
