@@ -1102,8 +1102,6 @@ def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = N
     the per-file cache keyed on their bytes.  Unreadable and unparsable files are skipped (the
     scope check reports them).
     """
-    from premerge.sources import MAX_SOURCE_BYTES, SourceError, decode_source  # noqa: PLC0415
-
     cache = Cache("files-refs", enabled=use_cache)
     index_key = cache.key(root.encode("utf-8", "surrogateescape"), "blob-index")
     stored = (cache.get(index_key) if blobs else None) or {}
@@ -1132,8 +1130,7 @@ def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = N
                     fresh_refs[relpath] = hit
                     result.by_file[relpath] = refs
                     continue
-        refs = _scan_file(root, relpath, cache, result, MAX_SOURCE_BYTES, SourceError,
-                          decode_source)
+        refs = _scan_file(root, relpath, cache, result)
         if refs is None:
             continue
         if blob:
@@ -1144,8 +1141,9 @@ def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = N
                 fresh_none.append(f"{blob} {relpath}")
         if refs:
             result.by_file[relpath] = refs
-    if blobs and (changed or len(fresh_none) + len(fresh_refs) != len(stored_none) - (
-            "" in stored_none) + len(stored_refs)):
+    stored_none.discard("")
+    if blobs and (changed or len(fresh_none) != len(stored_none)
+                  or len(fresh_refs) != len(stored_refs)):  # new, changed or removed files
         cache.put(index_key, {"none": "\n".join(fresh_none), "refs": fresh_refs})
     return result
 
@@ -1157,8 +1155,13 @@ def _decode(items: Any) -> list[Reference] | None:
         return None
 
 
-def _scan_file(root: str, relpath: str, cache: Cache, result: ScanResult, limit: int,
-               source_error: type[Exception], decode: Any) -> list[Reference] | None:
+def _scan_file(root: str, relpath: str, cache: Cache, result: ScanResult
+               ) -> list[Reference] | None:
+    """One file's references: read, pre-filter, per-file cache, parse.  None: unreadable."""
+    # lazily: a warm run served from the blob index never reads a source
+    from premerge.sources import MAX_SOURCE_BYTES as limit  # noqa: PLC0415
+    from premerge.sources import SourceError, decode_source  # noqa: PLC0415
+
     full = os.path.join(root, relpath)
     try:
         with open(full, "rb") as handle:
@@ -1175,8 +1178,8 @@ def _scan_file(root: str, relpath: str, cache: Cache, result: ScanResult, limit:
         if refs is not None:
             return refs
     try:
-        refs = extract(decode(full, raw).text, relpath)
-    except (source_error, SyntaxError, ValueError, RecursionError, MemoryError):
+        refs = extract(decode_source(full, raw).text, relpath)
+    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
         result.unreadable.append(relpath)
         return None
     result.parsed += 1
