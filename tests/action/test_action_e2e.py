@@ -84,6 +84,10 @@ def installed(action_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     runner = SimulatedRunner(action_dir, workspace, temp, "push", event)
     run = runner.run(only=("install",))
     (step,) = run.steps
+    offline = ("No matching distribution", "Could not find a version", "NewConnectionError")
+    if step.returncode != 0 and any(sign in step.stderr for sign in offline):
+        pytest.skip("the install step needs PyPI (or a local wheel index) for GitPython and "
+                    f"PyYAML: {step.stderr.strip().splitlines()[-1]}")
     assert step.returncode == 0, step.stdout + step.stderr
     python = step.outputs["python"]
     assert Path(python).is_file() and Path(python).parent.parent == temp / "premerge-venv"
