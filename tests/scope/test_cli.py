@@ -126,6 +126,30 @@ def test_cache_serves_and_invalidates(tmp_path: Path) -> None:
     assert scope_findings(tmp_path, use_cache=True) == []
 
 
+def test_large_run_index_serves_and_invalidates(tmp_path: Path) -> None:
+    count = scope_check.INDEX_MIN_FILES + 6
+    for index in range(count):
+        (tmp_path / f"m{index:03}.py").write_text("ok = 1\n")
+    assert scope_findings(tmp_path, use_cache=True) == []
+    (tmp_path / "m005.py").write_text(BRANCH_BUG)
+    assert [f.code for f in scope_findings(tmp_path, use_cache=True)] == ["PM102"]
+    assert [f.code for f in scope_findings(tmp_path, use_cache=True)] == ["PM102"]  # warm
+    (tmp_path / "m005.py").write_text("ok = 2\n")
+    assert scope_findings(tmp_path, use_cache=True) == []
+
+
+def test_cross_file_answer_follows_other_files(tmp_path: Path) -> None:
+    """The cached whole-run answer is dropped when a file the submodule check read changes."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub.py").write_text("X = 1\n")
+    (tmp_path / "user.py").write_text("import pkg\n\ndef f():\n    return pkg.sub.X\n")
+    user = tmp_path / "user.py"
+    assert [f.code for f in scope_findings(tmp_path, user, use_cache=True)] == ["PM109"]
+    (tmp_path / "pkg" / "__init__.py").write_text("from . import sub\n")
+    assert scope_findings(tmp_path, user, use_cache=True) == []
+
+
 def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sources = [BRANCH_BUG, OPTIONAL_BUG, "x = (\n", "def f():\n    return g()\n", "ok = 1\n"]
     for index in range(40):
