@@ -216,14 +216,14 @@ def plan_file(path: str, raw: bytes, package: str | None,
     source = decode_source(path, raw)  # raises SourceError
     plan = FilePlan(source=source, new_text=source.text)
     try:
-        findings = _analyse(source.text, path, package)
+        tree = ast.parse(source.text, filename=path)
+        findings = _analyse(tree, source.text, path, package)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return plan  # the scope check reports why; nothing to fix safely
     first_seen = list(findings)
     tried: set[Identity] = set()
     for _ in range(MAX_GROUPS):
         text = plan.new_text
-        tree = ast.parse(text, filename=path)
         editor = _Editor(SourceText(text, source.newline), tree, path, closes_cycle)
         group = editor.next_group(findings, tried)
         if group is None:
@@ -237,53 +237,53 @@ def plan_file(path: str, raw: bytes, package: str | None,
                 candidate = apply_edits(text, attempt.edits)
             except OverlappingEdits:
                 continue
-            after = _verified(candidate, path, package, findings, attempt.targets)
-            if after is None:
+            verified = _verified(candidate, path, package, findings, attempt.targets)
+            if verified is None:
                 continue
-            plan.new_text, findings = candidate, after
+            plan.new_text, (findings, tree) = candidate, verified
             resolved = {identity(f) for f in attempt.targets}
             plan.steps.append(Step(attempt.description, [identity(f) for f in first_seen
                                                          if identity(f) in resolved]))
             if attempt.unused_flag:
-                findings = _drop_unused_import(plan, path, package, findings,
-                                               attempt.unused_flag)
+                findings, tree = _drop_unused_import(plan, path, package, findings, tree,
+                                                     attempt.unused_flag)
             break
     return plan
 
 
 def _drop_unused_import(plan: FilePlan, path: str, package: str | None,
-                        findings: list[Finding], name: str) -> list[Finding]:
+                        findings: list[Finding], tree: ast.Module, name: str
+                        ) -> tuple[list[Finding], ast.Module]:
     """After an emptied ``if TYPE_CHECKING:`` block went: its flag's import too, when nothing
     else uses the name (a separate edit on the new text, verified like any other)."""
-    tree = ast.parse(plan.new_text, filename=path)
     editor = _Editor(SourceText(plan.new_text, plan.source.newline), tree, path,
                      lambda _path, _stmt: True)
     edit = editor.unused_import(name)
     if edit is None:
-        return findings
+        return findings, tree
     candidate = apply_edits(plan.new_text, [edit])
-    after = _verified(candidate, path, package, findings, [])
-    if after is None:
-        return findings
+    verified = _verified(candidate, path, package, findings, [])
+    if verified is None:
+        return findings, tree
     plan.new_text = candidate
-    return after
+    return verified
 
 
-def _analyse(text: str, path: str, package: str | None) -> list[Finding]:
+def _analyse(tree: ast.Module, text: str, path: str, package: str | None) -> list[Finding]:
     from premerge.scope.analyzer import analyze_tree
 
-    tree = ast.parse(text, filename=path)
     return analyze_tree(tree, text, path, package,
                         is_init=path.endswith("/__init__.py")).findings
 
 
 def _verified(text: str, path: str, package: str | None, before: list[Finding],
-              targets: list[Finding]) -> list[Finding] | None:
-    """The findings of the edited text when it compiles, the targets are gone and nothing
-    new appeared; else None."""
+              targets: list[Finding]) -> tuple[list[Finding], ast.Module] | None:
+    """The findings (and tree) of the edited text when it compiles, the targets are gone and
+    nothing new appeared; else None.  One parse serves the compiler and the analysis."""
     try:
-        compile(text, path, "exec", dont_inherit=True)
-        after = _analyse(text, path, package)
+        tree = ast.parse(text, filename=path)
+        compile(tree, path, "exec", dont_inherit=True)  # what parsing alone lets through
+        after = _analyse(tree, text, path, package)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     gone = {identity(f) for f in targets}
@@ -293,7 +293,7 @@ def _verified(text: str, path: str, package: str | None, before: list[Finding],
     allowed = Counter(identity(f) for f in before if identity(f) not in gone)
     if after_ids - allowed:
         return None
-    return after
+    return after, tree
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,13 +325,18 @@ class _Editor:
         self.tree = tree
         self.path = path
         self.closes_cycle = closes_cycle
-        self.parents: dict[ast.AST, ast.AST] = {}
-        self.imports: dict[tuple[int, int], ast.Import | ast.ImportFrom] = {}
-        for node in ast.walk(tree):
-            for child in ast.iter_child_nodes(node):
-                self.parents[child] = node
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self.imports[(node.lineno, node.col_offset + 1)] = node
+        self._parents: dict[ast.AST, ast.AST] | None = None
+        self.imports: dict[tuple[int, int], ast.Import | ast.ImportFrom] = {
+            (node.lineno, node.col_offset + 1): node for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom))}
+
+    @property
+    def parents(self) -> dict[ast.AST, ast.AST]:
+        """Child -> parent, built on first need (most files never need it)."""
+        if self._parents is None:
+            self._parents = {child: node for node in ast.walk(self.tree)
+                             for child in ast.iter_child_nodes(node)}
+        return self._parents
 
     # -- choosing what to fix next ------------------------------------------------------------
     def next_group(self, findings: Sequence[Finding], tried: set[Identity]) -> Group | None:
