@@ -5,6 +5,7 @@
     python scripts/bench.py files     # a 10,000-file repository with a 20-entry manifest
     python scripts/bench.py smoke     # a generated 150+ module project vs naive imports
     python scripts/bench.py check     # check --changed vs the full run; reporters on 10k findings
+    python scripts/bench.py scope_fix # scope --fix/--diff on a mutated stdlib (imports moved)
     python scripts/bench.py all
 
 Each benchmark lives in ``scripts/bench_<name>.py`` with ``main(argv) -> int``; shared timing
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-BENCHES = ("scope", "files", "smoke", "check")
+BENCHES = ("scope", "files", "smoke", "check", "scope_fix")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
