@@ -151,7 +151,14 @@ def _finish(reports: list[dict[str, Any]], config: Config
             if index is None:
                 index = ModuleIndex(search_path_for(config.root.as_posix()),
                                     use_cache=config.run.use_cache)
-            findings.extend(resolve(FileReport.from_dict(data), index))
+            try:
+                findings.extend(resolve(FileReport.from_dict(data), index))
+            except Exception as exc:  # one file's cross-file answer must not stop the rest
+                from premerge.input_rules import InternalError
+
+                findings.append(InternalError.at(
+                    data["path"], 1, 1, reason=f"resolving submodules: {type(exc).__name__}: "
+                                               f"{exc}"))
     return findings, (index.dependencies() if index is not None else {})
 
 

@@ -237,7 +237,7 @@ class Analyzer:
         for scope in facts.scopes.values():
             if isinstance(scope, FunctionScope) and scope.globals:
                 self.global_assigned |= scope.globals & set(scope.bindings)
-        self.module_names = set(module.bindings) | self.global_assigned
+        self.module_names = set(module.bindings) | self.global_assigned | facts.type_params
         if is_init:
             self.module_names.add("__path__")
         main_bound = {n for n, bs in module.bindings.items() if any(b.in_main for b in bs)}
@@ -1081,6 +1081,9 @@ class Analyzer:
             return  # module and class code fall back to builtins
         if name not in self.facts.imports and not bits & MAIN:
             return  # only imports (and __main__-only names) are this check's business
+        if bits & OPTIONAL and self.facts.star_imports and \
+                not bits & (TYPE_CHECKING | MAIN | DELETED):
+            return  # the optional import overrides what a star import bound (ntpath's islink)
         scope = self.module if cross else frame.scope
         bindings = scope.bindings.get(name, [])
         where = self._qualname(self.frame)

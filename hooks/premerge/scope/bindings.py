@@ -254,7 +254,8 @@ class FileFacts:
     """What the statement pass learns about the whole file."""
 
     __slots__ = ("module", "scopes", "imports", "bound_anywhere", "star_imports", "future_annotations",
-                 "has_walrus", "dynamic_reasons", "all_node", "package", "try_imports")
+                 "has_walrus", "dynamic_reasons", "all_node", "package", "try_imports",
+                 "type_params")
 
     def __init__(self) -> None:
         self.module: ModuleScope = ModuleScope(None, "<module>", None)
@@ -273,6 +274,9 @@ class FileFacts:
         self.all_node: ast.AST | None = None
         #: try statement -> names its body imports (statement level, this scope)
         self.try_imports: dict[ast.AST, set[str]] = {}
+        #: PEP 695 type parameters (``def f[T]``, ``class C[T]``, ``type A[T] = ...``): bound
+        #: in their own annotation scope, visible to the definition; treated as always bound
+        self.type_params: set[str] = set()
         self.package: str | None = None
 
 
@@ -332,6 +336,9 @@ class StatementScanner:
     def stmt(self, node: ast.stmt, scope: Scope) -> None:  # noqa: C901 - a flat dispatch
         kind = type(node)
         facts = self.facts
+        params = getattr(node, "type_params", None)
+        if params:
+            facts.type_params.update(p.name for p in params)
         if facts.has_walrus and kind not in (ast.FunctionDef, ast.AsyncFunctionDef,
                                                ast.ClassDef):
             for field in ("value", "test", "iter", "subject", "items"):

@@ -81,8 +81,8 @@ class ModuleIndex:
                 spec = PathFinder.find_spec(dotted, path) if path else None
             else:
                 spec = PathFinder.find_spec(dotted, self.search_path)
-        except (ImportError, ValueError, OSError, SyntaxError):
-            spec = None
+        except Exception:  # finders raise odd things (KeyError for namespace packages whose
+            spec = None     # parent is not in sys.modules): unknown means silent
         if spec is not None:
             if spec.origin and spec.has_location:
                 self._touched.add(os.path.dirname(spec.origin))
