@@ -7,6 +7,7 @@ verdict of the analyzer is confirmed by Python itself.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -617,3 +618,37 @@ def test_globals_write_is_silent_with_one_note(tmp_path: Path) -> None:
         """)
     assert [f.code for f in scope_findings(tmp_path, path)] == ["PM005"]
     assert last_error(execute(tmp_path, "import mod; mod.f()")) is None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 syntax needs Python 3.12")
+def test_pep695_type_parameters_are_bound(tmp_path: Path) -> None:
+    path = write_module(tmp_path, """
+        type Pair[T] = tuple[T, T]
+
+        def first[T](items: list[T]) -> T:
+            return items[0]
+
+        class Box[T]:
+            def get(self) -> T:
+                return self.value
+        """)
+    assert scope_findings(tmp_path, path) == []
+    assert last_error(execute(tmp_path, "import mod; mod.first([1])")) is None
+
+
+def test_optional_import_overriding_a_star_import_is_silent(tmp_path: Path) -> None:
+    """ntpath: ``from genericpath import *`` binds ``islink``; the optional C version may
+    replace it.  Uses are fine either way."""
+    path = write_module(tmp_path, """
+        from os.path import *
+
+        try:
+            from no_such_module_premerge import islink
+        except ImportError:
+            pass
+
+        def check(path):
+            return islink(path)
+        """)
+    assert [f.code for f in scope_findings(tmp_path, path) if f.code.startswith("PM1")] == []
+    assert last_error(execute(tmp_path, "import mod; mod.check('.')")) is None
