@@ -107,12 +107,17 @@ class Config:
 # YAML with line numbers
 
 
-@dataclass
 class _Node:
-    value: Any
-    line: int  # 1-based line of the value
-    key_line: int | None = None  # 1-based line of the key that maps to it
-    col: int | None = None  # 1-based column of the value
+    """A YAML value with its place: 1-based line (and column) of the value, line of its key."""
+
+    __slots__ = ("value", "line", "key_line", "col")
+
+    def __init__(self, value: Any, line: int, key_line: int | None = None,
+                 col: int | None = None) -> None:
+        self.value = value
+        self.line = line
+        self.key_line = key_line
+        self.col = col
 
     def to_json(self) -> list[Any]:
         value = self.value

@@ -22,9 +22,8 @@ import ast
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from premerge.cache import Cache
 
@@ -99,8 +98,7 @@ _MISSING_FILE_ERRORS = frozenset({"FileNotFoundError", "OSError", "IOError",
 _GLOB_CHARS = frozenset("*?[")
 
 
-@dataclass(frozen=True)
-class PathValue:
+class PathValue(NamedTuple):
     """A path the code builds, as far as it is known statically.
 
     ``parts`` is the known prefix relative to the repository root (``anchor == "file"``) or to
@@ -155,8 +153,7 @@ class PathValue:
         return "/".join(self.parts)
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """One place where code reaches for a repository path."""
 
     target: str  # root-relative POSIX path ("" is the root itself)
@@ -197,15 +194,19 @@ class Reference:
 # scopes and bindings (pyflakes-style: explicit scope objects, one binding count per name)
 
 
-@dataclass(eq=False)
 class _Scope:
-    node: ast.AST
-    parent: _Scope | None
-    is_class: bool = False
-    bindings: dict[str, int] = field(default_factory=dict)
-    values: dict[str, ast.expr] = field(default_factory=dict)
-    globals: set[str] = field(default_factory=set)
-    nonlocals: set[str] = field(default_factory=set)
+    """A module, class, function, lambda or comprehension scope and its bindings."""
+
+    __slots__ = ("node", "parent", "is_class", "bindings", "values", "globals", "nonlocals")
+
+    def __init__(self, node: ast.AST, parent: _Scope | None, is_class: bool = False) -> None:
+        self.node = node
+        self.parent = parent
+        self.is_class = is_class
+        self.bindings: dict[str, int] = {}
+        self.values: dict[str, ast.expr] = {}
+        self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()
 
     def bind(self, name: str, value: ast.expr | None = None) -> None:
         self.bindings[name] = self.bindings.get(name, 0) + 1
@@ -1066,14 +1067,14 @@ def is_code(target: str) -> bool:
     return target.endswith(CODE_SUFFIXES)
 
 
-@dataclass
 class ScanResult:
     """References per scanned file (root-relative POSIX path -> references)."""
 
-    by_file: dict[str, list[Reference]] = field(default_factory=dict)
-    files: int = 0
-    parsed: int = 0
-    unreadable: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.by_file: dict[str, list[Reference]] = {}
+        self.files = 0
+        self.parsed = 0
+        self.unreadable: list[str] = []
 
     def items(self) -> Iterator[tuple[str, Reference]]:
         for path, refs in sorted(self.by_file.items()):

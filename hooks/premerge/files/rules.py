@@ -12,7 +12,6 @@ import bisect
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -45,20 +44,16 @@ def glob_matches(pattern: str, relpath: str) -> bool:
     return _anchored(pattern).match(relpath) is not None
 
 
-@dataclass
 class RepoFacts:
     """What the disk and git say about the repository, computed lazily and once."""
 
-    config: Config
-    repo: Repository | None = None
-    _ignore: dict[str, tuple[str, int, str] | None] = field(default_factory=dict)
-    _untracked_all: list[str] = field(default_factory=list)
-    _untracked_all_loaded: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.config.in_git and self.repo is None:
-            self.repo = Repository(self.config.root)
+    def __init__(self, config: Config, repo: Repository | None = None) -> None:
+        self.config = config
+        self.repo = repo if repo is not None or not config.in_git else Repository(config.root)
+        self.notes: list[str] = []
+        self._ignore: dict[str, tuple[str, int, str] | None] = {}
+        self._untracked_all: list[str] = []
+        self._untracked_all_loaded = False
 
     @property
     def root(self) -> Path:
@@ -256,11 +251,11 @@ class RepoFacts:
 # declarations
 
 
-@dataclass
 class Declarations:
     """Which repository paths the manifest declares."""
 
-    entries: Sequence[RequiredFile]
+    def __init__(self, entries: Sequence[RequiredFile]) -> None:
+        self.entries = entries
 
     @cached_property
     def _normalized(self) -> list[tuple[str, bool]]:
