@@ -652,3 +652,25 @@ def test_optional_import_overriding_a_star_import_is_silent(tmp_path: Path) -> N
         """)
     assert [f.code for f in scope_findings(tmp_path, path) if f.code.startswith("PM1")] == []
     assert last_error(execute(tmp_path, "import mod; mod.check('.')")) is None
+
+
+def test_names_injected_into_builtins_by_a_checked_file_are_bound(tmp_path: Path) -> None:
+    """IPython's tests use ``_ip``, which its test setup puts into ``builtins``."""
+    write_module(tmp_path, "import builtins\n\nbuiltins._ip = 'shell'\n", "setup_ip.py")
+    user = write_module(tmp_path, "def test():\n    return _ip\n", "user.py")
+    assert [f.code for f in scope_findings(tmp_path, user)] == ["PM111"]   # alone: unknown
+    assert scope_findings(tmp_path) == []                                  # with the injector
+    assert last_error(execute(tmp_path, "import setup_ip, user; user.test()")) is None
+
+
+def test_python2_compatibility_branches_are_silent(tmp_path: Path) -> None:
+    path = write_module(tmp_path, """
+        import sys
+
+        if sys.version_info[0] == 2:
+            string_types = (basestring,)
+        else:
+            string_types = (str,)
+        """)
+    assert scope_findings(tmp_path, path) == []
+    assert last_error(execute(tmp_path, "import mod")) is None

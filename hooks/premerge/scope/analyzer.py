@@ -83,6 +83,10 @@ PORTABLE_BUILTINS = frozenset({
     "PythonFinalizationError", "_IncompleteInputError", "WindowsError", "unicode", "long",
     "copyright", "credits", "license", "exit", "quit", "help", "__build_class__", "__import__",
     "__debug__", "reveal_type", "reveal_locals",
+    # Python 2 builtins: compatibility code names them on paths Python 3 never takes
+    # (`if PY2:` ... `basestring`); reporting those would be noise, not bugs
+    "basestring", "file", "xrange", "raw_input", "reduce", "execfile", "unichr", "buffer",
+    "cmp", "apply", "intern", "coerce", "reload", "StandardError",
 })
 #: Module dunders Python provides, and those of class bodies and methods.
 MODULE_DUNDERS = frozenset({
@@ -139,7 +143,8 @@ class FileReport:
     """One file's results; JSON-serialisable for the cache.  (Plain classes, not dataclasses:
     building dataclasses costs start-up time every one-file run pays.)"""
 
-    __slots__ = ("path", "findings", "submodule_uses", "imported_modules", "missing_exports")
+    __slots__ = ("path", "findings", "submodule_uses", "imported_modules", "missing_exports",
+                 "injected_builtins")
 
     def __init__(self, path: str, findings: list[Finding] | None = None) -> None:
         self.path = path
@@ -149,12 +154,15 @@ class FileReport:
         self.imported_modules: list[str] = []
         #: (name, line, col) listed in __all__ but not bound at module level
         self.missing_exports: list[tuple[str, int, int]] = []
+        #: names this file adds to ``builtins`` (``builtins._ip = ...``): bound for every file
+        self.injected_builtins: list[str] = []
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "findings": [f.to_dict() for f in self.findings],
                 "submodule_uses": [u.to_dict() for u in self.submodule_uses],
                 "imported_modules": self.imported_modules,
-                "missing_exports": [list(x) for x in self.missing_exports]}
+                "missing_exports": [list(x) for x in self.missing_exports],
+                "injected_builtins": self.injected_builtins}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileReport:
@@ -162,6 +170,7 @@ class FileReport:
         report.submodule_uses = [SubmoduleUse.from_dict(u) for u in data["submodule_uses"]]
         report.imported_modules = list(data["imported_modules"])
         report.missing_exports = [(n, ln, c) for n, ln, c in data["missing_exports"]]
+        report.injected_builtins = list(data.get("injected_builtins", ()))
         return report
 
 
@@ -260,6 +269,7 @@ class Analyzer:
         self.deftime = ""
         self.dynamic: list[str] = list(facts.dynamic_reasons)
         self.expr_bound: set[str] = set()
+        self.injected_builtins: set[str] = set()
         self.optional_handler: dict[str, int] = {}
         self.deleted_at: dict[tuple[int, str], int] = {}
         self.module_getattr = "__getattr__" in module.bindings
@@ -307,6 +317,7 @@ class Analyzer:
         report.submodule_uses = list(self.submodule_uses.values())
         report.imported_modules = sorted(self._imported_modules())
         report.missing_exports = self._missing_exports()
+        report.injected_builtins = sorted(self.injected_builtins)
         return report
 
     def _close_block(self, state: State | None) -> None:
@@ -772,6 +783,8 @@ class Analyzer:
             self.expr(target.slice)  # type: ignore[attr-defined]
         elif kind is ast.Attribute:
             value = target.value  # type: ignore[attr-defined]
+            if type(value) is ast.Name and self.module_imports.get(value.id) == "builtins":
+                self.injected_builtins.add(target.attr)  # type: ignore[attr-defined]
             if _is_module_dict(value):
                 self.dynamic.append(f"a write to the module namespace at line {target.lineno}")  # type: ignore[attr-defined]
             self.expr(value)
