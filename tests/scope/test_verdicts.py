@@ -674,3 +674,30 @@ def test_python2_compatibility_branches_are_silent(tmp_path: Path) -> None:
         """)
     assert scope_findings(tmp_path, path) == []
     assert last_error(execute(tmp_path, "import mod")) is None
+
+
+@pytest.mark.parametrize("source, path", [
+    ("""
+        def test_numpy():
+            try:
+                from no_such_module_premerge import array
+            except ImportError:
+                skip("numpy is not installed")
+            return array
+        def skip(reason):
+            raise RuntimeError(reason)
+        """, "import mod\ntry:\n    mod.test_numpy()\nexcept RuntimeError:\n    pass"),
+    ("""
+        def render(obj, fmt):
+            if fmt == "json":
+                import json
+            prefix = "x"
+            if fmt == "json":
+                return prefix + json.dumps(obj)
+            return repr(obj)
+        """, "import mod; mod.render(1, 'repr'); mod.render(1, 'json')"),
+])
+def test_correlated_guards_are_silent(tmp_path: Path, source: str, path: str) -> None:
+    module = write_module(tmp_path, source)
+    assert [f.code for f in scope_findings(tmp_path, module)] == []
+    assert last_error(execute(tmp_path, path)) is None

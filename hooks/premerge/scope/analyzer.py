@@ -101,7 +101,9 @@ _CATCHES_NAME = {"NameError", "UnboundLocalError", "Exception", "BaseException"}
 _CATCHES_IMPORT = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 _CATCHES_ATTRIBUTE = {"AttributeError", "Exception", "BaseException"}
 _EXIT_CALLS = {("sys", "exit"), ("os", "_exit"), ("os", "abort"), (None, "exit"),
-               (None, "quit")}
+               (None, "quit"), (None, "skip"), (None, "fail")}
+#: methods that never return (pytest.skip/fail/xfail/exit, unittest's self.skipTest/fail)
+_EXIT_METHODS = {"skip", "fail", "xfail", "skipTest", "exit", "_exit", "abort"}
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _CONTEXT_WHY = {
     "if": "only inside an if/elif branch",
@@ -378,10 +380,13 @@ class Analyzer:
         if type(value) is ast.Call:
             func = value.func
             if type(func) is ast.Name and (None, func.id) in _EXIT_CALLS:
-                if func.id not in self.module_names:
+                # exit()/quit() unless the module defines its own; skip()/fail() as imported
+                # from pytest or a test helper
+                if func.id in ("skip", "fail") or func.id not in self.module_names:
                     self.state = None
-            elif (type(func) is ast.Attribute and type(func.value) is ast.Name
-                  and (func.value.id, func.attr) in _EXIT_CALLS):
+            elif type(func) is ast.Attribute and (
+                    func.attr in _EXIT_METHODS or (type(func.value) is ast.Name
+                                                   and (func.value.id, func.attr) in _EXIT_CALLS)):
                 self.state = None
 
     def s_assign(self, node: ast.Assign) -> None:
@@ -536,6 +541,10 @@ class Analyzer:
             if (op is ast.Is or op is ast.IsNot) and type(left) is ast.Name and \
                     type(right) is ast.Constant and right.value is None:
                 return [(("none", left.id), truth if op is ast.Is else not truth)]
+            if (op is ast.Eq or op is ast.NotEq) and type(left) is ast.Name and \
+                    type(right) is ast.Constant:
+                # `format == "numpy"`: keyed by the name, so rebinding it forgets the fact
+                return [((f"eq:{right.value!r}", left.id), truth if op is ast.Eq else not truth)]
         if self.frame.kind != "function" and self.frame.kind != "lambda":
             return [(("test", ast.dump(test)), truth)]
         return []
