@@ -249,6 +249,38 @@ BUGGY = [
         def load():
             return 1
         """, "from mod import *", ("PM110",), "AttributeError"),
+    Case("pm104-module-annotation", """
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from decimal import Decimal
+
+        RATE: Decimal = 1
+        """, "import mod", ("PM104",), "NameError"),
+    Case("pm102-class-body-branch", """
+        import sys
+
+        class Settings:
+            if sys.platform == "no-such-platform":
+                import json
+            DUMP = json.dumps
+        """, "import mod", ("PM102",), "NameError"),
+    Case("pm102-except-handler-only", """
+        def load(text):
+            try:
+                value = int(text)
+            except ValueError:
+                import json
+            return json.loads(text)
+        """, "import mod; mod.load('1')", ("PM102",), "UnboundLocalError"),
+    Case("handler-only-path-is-bound", """
+        def load(text):
+            try:
+                return int(text)
+            except ValueError:
+                import json
+            return json.loads(text)
+        """, "import mod; mod.load('1'); mod.load('[1]')"),
     Case("pm111-missing-import", """
         def now():
             return datetime.now()
@@ -256,6 +288,51 @@ BUGGY = [
 ]
 
 CLEAN = [
+    Case("none-flag-early-return", """
+        def run(items):
+            workers = len(items)
+            try:
+                from no_such_module_premerge import Pool
+            except ImportError:
+                workers = None
+            if workers is None:
+                return list(items)
+            return Pool(workers)
+        """, "import mod; mod.run([1])"),
+    Case("class-level-guard-for-methods", """
+        try:
+            import no_such_module_premerge
+        except ImportError:
+            _have_it = False
+        else:
+            _have_it = True
+
+        class Popen:
+            if _have_it:
+                def handle(self):
+                    return no_such_module_premerge.x
+            else:
+                def handle(self):
+                    return None
+        """, "import mod; mod.Popen().handle()"),
+    Case("not-type-checking-runs", """
+        from typing import TYPE_CHECKING
+
+        if not TYPE_CHECKING:
+            import json
+
+        def dump():
+            return json.dumps(1)
+        """, "import mod; mod.dump()"),
+    Case("existence-test-guard", """
+        try:
+            from no_such_module_premerge import helper
+        except ImportError:
+            pass
+
+        if "helper" in globals():
+            VALUE = helper()
+        """, "import mod"),
     Case("closure-sees-outer-import", """
         def outer():
             import json
