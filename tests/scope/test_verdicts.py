@@ -778,3 +778,27 @@ def test_correlated_guards_are_silent(tmp_path: Path, source: str, path: str) ->
     module = write_module(tmp_path, source)
     assert [f.code for f in scope_findings(tmp_path, module)] == []
     assert last_error(execute(tmp_path, path)) is None
+
+
+def test_star_import_of_a_readable_module_is_resolved(tmp_path: Path) -> None:
+    """``from helpers import *`` of a plain source module: its names are known statically, so a
+    name it does not define is still a missing import (and no PM005 note is needed)."""
+    write_module(tmp_path, "def known():\n    return 1\n", "helpers.py")
+    user = write_module(tmp_path, """
+        from helpers import *
+
+        def both():
+            return known(), unknown()
+        """, "user.py")
+    findings = scope_findings(tmp_path, user)
+    assert [(f.code, f.name) for f in findings] == [("PM111", "unknown")]
+    proc = execute(tmp_path, "import user; user.both()")
+    assert last_error(proc) == "NameError" and "unknown" in proc.stderr
+
+
+def test_package_init_relative_import_binds_the_submodule(tmp_path: Path) -> None:
+    write_module(tmp_path / "pkg", "from .runners import run\n__all__ = ['runners', 'run']\n"
+                 "def again():\n    return runners.run()\n", "__init__.py")
+    write_module(tmp_path / "pkg", "def run():\n    return 1\n", "runners.py")
+    assert scope_findings(tmp_path, tmp_path / "pkg" / "__init__.py") == []
+    assert last_error(execute(tmp_path, "import pkg; pkg.again()")) is None

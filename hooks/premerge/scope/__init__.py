@@ -149,7 +149,8 @@ def _finish(reports: list[dict[str, Any]], config: Config
             data = {**data, "findings": [f for f in data["findings"] if not (
                 f["code"] == "PM111" and f.get("name") in injected)]}
         findings.extend(Finding.from_dict(f) for f in data["findings"])
-        if data.get("submodule_uses") or data.get("missing_exports"):
+        if data.get("submodule_uses") or data.get("missing_exports") or \
+                data.get("star_modules"):
             from premerge.scope.analyzer import FileReport
             from premerge.scope.submodules import ModuleIndex, resolve, search_path_for
 

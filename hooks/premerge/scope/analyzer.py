@@ -146,7 +146,7 @@ class FileReport:
     building dataclasses costs start-up time every one-file run pays.)"""
 
     __slots__ = ("path", "findings", "submodule_uses", "imported_modules", "missing_exports",
-                 "injected_builtins")
+                 "injected_builtins", "star_modules", "star_pending", "star_note")
 
     def __init__(self, path: str, findings: list[Finding] | None = None) -> None:
         self.path = path
@@ -158,13 +158,21 @@ class FileReport:
         self.missing_exports: list[tuple[str, int, int]] = []
         #: names this file adds to ``builtins`` (``builtins._ip = ...``): bound for every file
         self.injected_builtins: list[str] = []
+        #: modules star-imported (all absolute); ``star_pending`` are the PM1xx findings that
+        #: stand for names none of them defines; ``star_note`` the PM005 when one is unknowable
+        self.star_modules: list[str] = []
+        self.star_pending: list[Finding] = []
+        self.star_note: Finding | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "findings": [f.to_dict() for f in self.findings],
                 "submodule_uses": [u.to_dict() for u in self.submodule_uses],
                 "imported_modules": self.imported_modules,
                 "missing_exports": [list(x) for x in self.missing_exports],
-                "injected_builtins": self.injected_builtins}
+                "injected_builtins": self.injected_builtins,
+                "star_modules": self.star_modules,
+                "star_pending": [f.to_dict() for f in self.star_pending],
+                "star_note": self.star_note.to_dict() if self.star_note else None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileReport:
@@ -173,6 +181,10 @@ class FileReport:
         report.imported_modules = list(data["imported_modules"])
         report.missing_exports = [(n, ln, c) for n, ln, c in data["missing_exports"]]
         report.injected_builtins = list(data.get("injected_builtins", ()))
+        report.star_modules = list(data.get("star_modules", ()))
+        report.star_pending = [Finding.from_dict(f) for f in data.get("star_pending", ())]
+        note = data.get("star_note")
+        report.star_note = Finding.from_dict(note) if note else None
         return report
 
 
@@ -240,6 +252,7 @@ class Analyzer:
         facts = FileFacts()
         facts.package = package
         facts.has_walrus = ":=" in text
+        facts.is_init = is_init
         StatementScanner(facts).scan_module(tree)
         self.facts = facts
         module = facts.module
@@ -272,6 +285,10 @@ class Analyzer:
         self.dynamic: list[str] = list(facts.dynamic_reasons)
         self.expr_bound: set[str] = set()
         self.injected_builtins: set[str] = set()
+        #: star-imported modules, and the findings that stand if none of them defines the name
+        self.star_modules: list[str] = []
+        self.star_pending: list[Finding] = []
+        self.star_note: Finding | None = None
         self.optional_handler: dict[str, int] = {}
         self.deleted_at: dict[tuple[int, str], int] = {}
         self.module_getattr = "__getattr__" in module.bindings
@@ -320,6 +337,10 @@ class Analyzer:
         report.imported_modules = sorted(self._imported_modules())
         report.missing_exports = self._missing_exports()
         report.injected_builtins = sorted(self.injected_builtins)
+        if self.star_modules:
+            report.star_modules = self.star_modules
+            report.star_pending = self.star_pending
+            report.star_note = self.star_note
         return report
 
     def _close_block(self, state: State | None) -> None:
@@ -1168,10 +1189,23 @@ class Analyzer:
             found = re.search(r"line (\d+)", reason)
             names = sorted({name for name, _node, _frame in self.unresolved})
             shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-            self.findings.append(NotChecked.at(
-                self.path, int(found.group(1)) if found else 1, 1, key="dynamic",
-                reason=f"{reason} may define {shown}"))
+            note = NotChecked.at(self.path, int(found.group(1)) if found else 1, 1,
+                                 key="dynamic", reason=f"{reason} may define {shown}")
+            stars = [base for base, _level, _node in self.facts.star_imports]
+            if len(stars) == len(self.dynamic) and stars and all(stars):
+                # only star imports of modules we may find: the cross-file step reads what
+                # they export and reports the names none of them defines (else: this note)
+                self.star_modules = stars  # type: ignore[assignment]
+                self.star_note = note
+                saved, self.findings = self.findings, []
+                self._report_unresolved()
+                self.star_pending, self.findings = self.findings, saved
+                return
+            self.findings.append(note)
             return
+        self._report_unresolved()
+
+    def _report_unresolved(self) -> None:
         bound = self.facts.bound_anywhere | self.expr_bound
         for name, node, frame in self.unresolved:
             where = self._qualname(frame)

@@ -255,7 +255,7 @@ class FileFacts:
 
     __slots__ = ("module", "scopes", "imports", "bound_anywhere", "star_imports", "future_annotations",
                  "has_walrus", "dynamic_reasons", "all_node", "package", "try_imports",
-                 "type_params")
+                 "type_params", "is_init")
 
     def __init__(self) -> None:
         self.module: ModuleScope = ModuleScope(None, "<module>", None)
@@ -277,6 +277,7 @@ class FileFacts:
         #: PEP 695 type parameters (``def f[T]``, ``class C[T]``, ``type A[T] = ...``): bound
         #: in their own annotation scope, visible to the definition; treated as always bound
         self.type_params: set[str] = set()
+        self.is_init = False
         self.package: str | None = None
 
 
@@ -363,6 +364,11 @@ class StatementScanner:
                                                  self.in_tc, self.in_main, alias.name))
         elif kind is ast.ImportFrom:
             base = resolve_relative(node.module, node.level or 0, facts.package)
+            if facts.is_init and node.level == 1 and node.module and \
+                    isinstance(scope, ModuleScope):
+                # in a package's __init__, importing .sub binds `sub` in the package namespace
+                self.bind(scope, Assignment(node.module.split(".", 1)[0], node, scope,
+                                            self.context, self.in_tc, self.in_main))
             for alias in node.names:
                 if alias.name == "*":
                     facts.star_imports.append((base, node.level or 0, node))

@@ -32,6 +32,10 @@ from premerge.scope.messages import SubmoduleNotImported, UndefinedExport
 #: precise, assumes the submodule might be loaded)
 CLOSURE_LIMIT = 1500
 
+#: source text that means a module's namespace is not what its statements show
+_DYNAMIC_MARKERS = (b"globals()", b"vars()", b"__dict__", b"exec(", b"setattr(", b"_convert_",
+                    b"global_enum", b"__getattr__")
+
 #: one match per line that matters: a ``def`` or an import (with its indentation), or any
 #: statement at column 0 (which ends every function body)
 _LINES = re.compile(
@@ -63,6 +67,8 @@ class ModuleIndex:
         self._closures: dict[frozenset[str], set[str] | None] = {}
         self._submodules: dict[tuple[str, str], bool] = {}
         self._scanned: dict[str, set[str]] = {}
+        #: modules whose source may add names at runtime (globals().update, setattr, ...)
+        self._rewritten: set[str] = set()
         #: every file read and directory listed or searched: the answers' dependencies
         self._touched: set[str] = set(self.search_path)
         self._listings: dict[str, set[str]] = {}
@@ -168,6 +174,8 @@ class ModuleIndex:
             raw = Path(info.origin).read_bytes()  # type: ignore[arg-type]
         except OSError:
             return (set(), set(), True)
+        if any(marker in raw for marker in _DYNAMIC_MARKERS):
+            self._rewritten.add(dotted)
         key = self.cache.key(raw, dotted, str(info.is_package))
         hit = self.cache.get(key)
         if isinstance(hit, dict):
@@ -178,6 +186,10 @@ class ModuleIndex:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return (set(), set(), True)
         imports, names, unknown = _top_level_facts(tree.body, package)
+        # names bound through `global` in functions, and namespaces changed at runtime
+        for node in ast.walk(tree):
+            if type(node) is ast.Global:
+                names.update(node.names)  # type: ignore[attr-defined]
         self.cache.put(key, {"imports": sorted(imports), "names": sorted(names),
                              "unknown": unknown})
         return imports, names, unknown
@@ -290,8 +302,11 @@ def _top_level_facts(body: list[ast.stmt], package: str) -> tuple[set[str], set[
             names.add(stmt.name)  # type: ignore[attr-defined]
             if stmt.name == "__getattr__":  # type: ignore[attr-defined]
                 unknown = True
-        elif kind in (ast.Assign, ast.AugAssign, ast.AnnAssign):
+        elif kind in (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor):
             targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+            if kind in (ast.For, ast.AsyncFor):
+                stack.extend(stmt.body)  # type: ignore[attr-defined]
+                stack.extend(stmt.orelse)  # type: ignore[attr-defined]
             for target in targets:
                 for node in ast.walk(target):
                     if type(node) is ast.Name:
@@ -320,11 +335,30 @@ def search_path_for(root: str) -> list[str]:
 def resolve(report: FileReport, index: ModuleIndex) -> list[Finding]:
     """The cross-file findings of one file: PM109 and PM110 for package ``__init__`` files."""
     findings: list[Finding] = []
+    if report.star_modules:
+        findings.extend(_star_findings(report, index))
     if report.submodule_uses:
         findings.extend(_submodule_findings(report, index))
     if report.missing_exports:
         findings.extend(_export_findings(report))
     return findings
+
+
+def _star_findings(report: FileReport, index: ModuleIndex) -> list[Finding]:
+    """Names a file's star imports might provide: reported only when every star-imported
+    module is a readable source whose module-level names do not include them."""
+    exported: set[str] = set()
+    for module in report.star_modules:
+        info = index.find(module)
+        if info is None or not info.origin or not info.origin.endswith(".py"):
+            return [report.star_note] if report.star_note else []
+        _imports, names, unknown = index.module_facts(module)
+        if unknown or module in index._rewritten:
+            return [report.star_note] if report.star_note else []
+        exported |= names
+        for location in info.locations or ():  # a package's star may bind its submodules
+            exported |= index._listing(location)
+    return [f for f in report.star_pending if f.name not in exported]
 
 
 def _submodule_findings(report: FileReport, index: ModuleIndex) -> list[Finding]:
