@@ -229,7 +229,10 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
     report = render(args.format, result.findings, context)
     diff = result.facts.get("scope", {}).get("diff") if opts.diff else None
     if diff:
-        sys.stdout.write(str(diff))
+        # The diff is what --diff asks for; a machine-readable report printed to stdout
+        # must stay parseable, so there the diff goes to stderr instead.
+        machine_stdout = args.format != "text" and not args.output
+        (sys.stderr if machine_stdout else sys.stdout).write(str(diff))
     if args.output:
         Path(args.output).write_text(report, encoding="utf-8")
     elif report:

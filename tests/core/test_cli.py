@@ -71,3 +71,24 @@ def test_internal_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_running_under_same_interpreter() -> None:
     assert sys.version_info >= (3, 10)
+
+
+def test_diff_with_json_keeps_stdout_parseable(run_cli, make_repo) -> None:
+    import json
+
+    repo = make_repo({"orch.py": '''\
+        class Orchestrator:
+            def setup(self):
+                from briefing import BriefingSystem
+                self.briefing = BriefingSystem()
+
+            def run(self):
+                return BriefingSystem.render()
+        ''', "briefing.py": "class BriefingSystem:\n    @staticmethod\n    def render():\n        return 1\n"})
+    before = (repo.path / "orch.py").read_text()
+    result = run_cli("scope", "--diff", "--format", "json", cwd=repo.path)
+    assert result.code == 1
+    document = json.loads(result.out)
+    assert [f["code"] for f in document["findings"]] == ["PM101"]
+    assert "+++ b/orch.py" in result.err
+    assert (repo.path / "orch.py").read_text() == before
