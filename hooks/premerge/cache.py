@@ -8,14 +8,17 @@ unrelated edit or a premerge upgrade can never serve a stale answer.  Writes are
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from premerge import __version__
+
+try:  # hashlib's blake2b is this C type; importing hashlib also loads OpenSSL (~5 ms at start-up)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - interpreters built without _blake2
+    from hashlib import blake2b
 
 
 def cache_dir() -> Path:
@@ -39,7 +42,7 @@ class Cache:
         self._made = False
 
     def key(self, content: bytes, *extra: str) -> str:
-        digest = hashlib.blake2b(digest_size=20)
+        digest = blake2b(digest_size=20)
         for part in (__version__, self.namespace, self.salt, *extra):
             digest.update(part.encode())
             digest.update(b"\0")
@@ -64,6 +67,8 @@ class Cache:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # noqa: PLC0415 - a warm run never writes
+
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -8,7 +8,6 @@ valid state: the defaults apply.
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -283,6 +282,8 @@ class _Validator:
                    line: int) -> None:
         for key, node in mapping.items():
             if key not in allowed:
+                import difflib  # noqa: PLC0415 - only on the error path
+
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 known = ", ".join(allowed)

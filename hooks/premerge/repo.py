@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import subprocess
+
     import git
 
 
@@ -97,6 +98,8 @@ class Repository:
             raise GitError(f"not a usable git repository at {self.root}: {exc}") from None
 
     def _spawn(self, args: Sequence[str], stdin: bool = False) -> subprocess.Popen[bytes]:
+        import subprocess  # noqa: PLC0415 - finding the root needs no process
+
         try:
             return subprocess.Popen(["git", "-C", str(self.root), *args],
                                     stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
