@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -156,3 +157,50 @@ def run_python(code_or_file: str | Path, cwd: Path, *args: str,
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One PRE_COMMIT_HOME for the session so hook environments are built once."""
     yield tmp_path_factory.mktemp("pre-commit-home")
+
+
+@dataclass(frozen=True)
+class HookRepo:
+    """This checkout's working tree committed into one scratch repository."""
+
+    path: Path
+    rev: str
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
+    """The checkout's working tree (tracked and new files) as one commit, shared by the session.
+
+    `pre-commit try-repo ROOT` on a dirty checkout commits a fresh shadow repository on every
+    call, so each call would build a new hook environment; one commit shared by every hook test
+    builds it once and still tests the working tree, not just HEAD.
+    """
+    shadow = tmp_path_factory.mktemp("hook-repo")
+    git(shadow, "init", "-q", "-b", "main")
+    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for rel in filter(None, listed.split("\0")):
+        source = ROOT / rel
+        if source.is_file():
+            target = shadow / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(shadow, "add", "-A")
+    git(shadow, "commit", "-q", "-m", "premerge working tree")
+    return HookRepo(shadow, git(shadow, "rev-parse", "HEAD").strip())
+
+
+def pre_commit_env(home: Path) -> dict[str, str]:
+    """The environment a developer's pre-commit runs with, using the session's hook envs."""
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)}
+    for key in ("PREMERGE_DEBUG", "VIRTUAL_ENV"):
+        env.pop(key, None)
+    return env
+
+
+def try_repo(project: Path, home: Path, hook: HookRepo, hook_id: str,
+             *args: str) -> subprocess.CompletedProcess[str]:
+    """Real `pre-commit try-repo <this checkout> HOOK_ID` in ``project``."""
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hook.path), hook_id,
+         "--ref", hook.rev, *args], cwd=project, capture_output=True, text=True,
+        env=pre_commit_env(home), timeout=600, stdin=subprocess.DEVNULL)

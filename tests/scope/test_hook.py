@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import GIT_ENV, ROOT, git
+from tests.conftest import git, try_repo
 
 BUGGY = """\
 class Orchestrator:
@@ -35,17 +32,8 @@ class Orchestrator:
 """
 
 
-def _try_repo(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)}
-    env.pop("VIRTUAL_ENV", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "premerge-scope"],
-        cwd=repo, capture_output=True, text=True, timeout=600, env=env,
-        stdin=subprocess.DEVNULL)
-
-
 def test_hook_fails_on_the_bug_and_passes_when_fixed(tmp_path: Path,
-                                                     pre_commit_home: Path) -> None:
+                                                     pre_commit_home: Path, hook_repo) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     repo = tmp_path / "project"
@@ -57,7 +45,7 @@ def test_hook_fails_on_the_bug_and_passes_when_fixed(tmp_path: Path,
 
     (repo / "orch" / "session.py").write_text(BUGGY)
     git(repo, "add", "orch/session.py")
-    proc = _try_repo(repo, pre_commit_home)
+    proc = try_repo(repo, pre_commit_home, hook_repo, "premerge-scope")
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     assert ("orch/session.py:7:16: PM101 'Briefing' is not defined here: it is imported only "
@@ -66,6 +54,6 @@ def test_hook_fails_on_the_bug_and_passes_when_fixed(tmp_path: Path,
 
     (repo / "orch" / "session.py").write_text(FIXED)
     git(repo, "add", "orch/session.py")
-    proc = _try_repo(repo, pre_commit_home)
+    proc = try_repo(repo, pre_commit_home, hook_repo, "premerge-scope")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout

@@ -5,27 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import GIT_ENV, ROOT
+from tests.conftest import GIT_ENV, try_repo
 from tests.smoke.helpers import git_repo
 
 
-def _pre_commit(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)}
-    env.pop("VIRTUAL_ENV", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "premerge-smoke",
-         "--hook-stage", "manual", "--all-files"],
-        cwd=repo, capture_output=True, text=True, timeout=600, env=env,
-        stdin=subprocess.DEVNULL)
-
-
 def test_hook_fails_on_a_broken_import_and_passes_when_fixed(tmp_path: Path,
-                                                             pre_commit_home: Path) -> None:
+                                                             pre_commit_home: Path,
+                                                             hook_repo) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     repo = git_repo(tmp_path / "project", {
@@ -33,7 +23,8 @@ def test_hook_fails_on_a_broken_import_and_passes_when_fixed(tmp_path: Path,
         "app/settings.py": "CONFIG = {}\nPORT = CONFIG['port']\n",
         "app/main.py": "from app.settings import PORT\n",
     })
-    proc = _pre_commit(repo, pre_commit_home)
+    proc = try_repo(repo, pre_commit_home, hook_repo, "premerge-smoke",
+                    "--hook-stage", "manual", "--all-files")
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     assert "app/settings.py:2:1: PM307 app.settings cannot be imported: KeyError: 'port'" \
@@ -41,6 +32,7 @@ def test_hook_fails_on_a_broken_import_and_passes_when_fixed(tmp_path: Path,
     (repo / "app/settings.py").write_text("CONFIG = {'port': 80}\nPORT = CONFIG['port']\n")
     subprocess.run(["git", "commit", "-qam", "fix"], cwd=repo, check=True,
                    env={**os.environ, **GIT_ENV})
-    proc = _pre_commit(repo, pre_commit_home)
+    proc = try_repo(repo, pre_commit_home, hook_repo, "premerge-smoke",
+                    "--hook-stage", "manual", "--all-files")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
