@@ -581,8 +581,15 @@ class Analyzer:
             state.know(key, value)
         if truth:
             name = _existence_test(test)
-            if name is not None and (name in state.bits or name in self.frame.tracked):
-                state.bits[name] = BOUND
+            if name is not None:
+                self._known_to_exist(state, name)
+
+    def _known_to_exist(self, state: State, name: str) -> None:
+        """On this path ``name`` is bound: a test or a ``NameError`` probe proved it."""
+        if name in state.bits or name in self.frame.tracked:
+            state.bits[name] = BOUND
+        else:
+            state.know(("exists", name), True)
 
     def s_loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
         is_for = type(node) is not ast.While
@@ -657,6 +664,13 @@ class Analyzer:
                         self.optional_handler.setdefault(name, handler.lineno)
                 state.mark_cause(changed, BRANCH)
             exits.append(state)
+        if guards_name and body_exit is not None and all(
+                exit_ is None for exit_, caught in zip(exits, names)
+                if caught is None or caught & _CATCHES_NAME):
+            # `try: get_ipython` / `except NameError: return`: past the try, what the body
+            # surely loaded exists
+            for name in _surely_loaded(node.body):
+                self._known_to_exist(body_exit, name)
         if node.orelse and body_exit is not None:
             self.state = body_exit
             self.block(node.orelse)
@@ -1079,8 +1093,7 @@ class Analyzer:
                 return
             if name in self.module_names or name in BUILTIN_NAMES:
                 return
-            if not self.name_guard:
-                self.unresolved.append((name, node, self.frame))
+            self._unresolved(name, node, state)
             return
         # function or lambda
         if name in frame.locals:
@@ -1099,8 +1112,20 @@ class Analyzer:
                 return
         if name in self.module_names or name in BUILTIN_NAMES:
             return
-        if not self.name_guard:
-            self.unresolved.append((name, node, self.frame))
+        self._unresolved(name, node, state)
+
+    def _unresolved(self, name: str, node: ast.AST, state: State | None) -> None:
+        """A name nothing in the file binds: a missing import, unless this path proved it exists.
+
+        ``if "x" in globals():`` and ``try: x`` / ``except NameError: return`` are how code
+        probes for names an embedding host injects (IPython's ``get_ipython``).
+        """
+        if self.name_guard:
+            return
+        for known in (state, self.frame.state):
+            if known is not None and known.consts and known.consts.get(("exists", name)):
+                return
+        self.unresolved.append((name, node, self.frame))
 
     def _resolves(self, frame: Frame | None, name: str) -> bool:
         """Whether a class-body name that is not bound in the class resolves outside it."""
@@ -1448,6 +1473,34 @@ def _existence_test(test: ast.expr) -> str | None:
                 isinstance(arg.value, str):
             return arg.value
     return None
+
+
+def _surely_loaded(body: list[ast.stmt]) -> set[str]:
+    """Names a block loads whenever it completes: its simple statements' names, leaving out
+    what a branch, a short-circuit, a lambda or a comprehension may skip."""
+    out: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        kind = type(node)
+        if kind is ast.Name:
+            if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                out.add(node.id)  # type: ignore[attr-defined]
+            return
+        if kind is ast.BoolOp:
+            visit(node.values[0])  # type: ignore[attr-defined]
+            return
+        if kind is ast.IfExp:
+            visit(node.test)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Lambda or kind in _COMPREHENSIONS:
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for stmt in body:
+        if type(stmt) in (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign):
+            visit(stmt)
+    return out
 
 
 def _is_namespace_call(node: ast.AST) -> bool:
