@@ -101,9 +101,14 @@ _CATCHES_NAME = {"NameError", "UnboundLocalError", "Exception", "BaseException"}
 _CATCHES_IMPORT = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 _CATCHES_ATTRIBUTE = {"AttributeError", "Exception", "BaseException"}
 _EXIT_CALLS = {("sys", "exit"), ("os", "_exit"), ("os", "abort"), (None, "exit"),
-               (None, "quit"), (None, "skip"), (None, "fail")}
-#: methods that never return (pytest.skip/fail/xfail/exit, unittest's self.skipTest/fail)
-_EXIT_METHODS = {"skip", "fail", "xfail", "skipTest", "exit", "_exit", "abort"}
+               (None, "quit"), (None, "skip"), (None, "fail"), (None, "raise_from"),
+               (None, "reraise")}
+#: imported functions that never return (pytest's skip/fail, six's and future's raise helpers)
+_IMPORTED_EXITS = {"skip", "fail", "raise_from", "reraise"}
+#: methods that never return (pytest.skip/fail/xfail/exit, unittest's self.skipTest/fail,
+#: six.raise_from/reraise)
+_EXIT_METHODS = {"skip", "fail", "xfail", "skipTest", "exit", "_exit", "abort", "raise_from",
+                 "reraise"}
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _CONTEXT_WHY = {
     "if": "only inside an if/elif branch",
@@ -292,6 +297,7 @@ class Analyzer:
         self.optional_handler: dict[str, int] = {}
         self.deleted_at: dict[tuple[int, str], int] = {}
         self.module_getattr = "__getattr__" in module.bindings
+        self.noreturn = _noreturn_functions(tree, module)
         for _base, level, node in facts.star_imports:
             self.dynamic.append(f"`from {'.' * level}{node.module or ''} import *` at line "
                                 f"{node.lineno}")
@@ -400,10 +406,12 @@ class Analyzer:
         self.expr(value)
         if type(value) is ast.Call:
             func = value.func
-            if type(func) is ast.Name and (None, func.id) in _EXIT_CALLS:
+            if type(func) is ast.Name and func.id in self.noreturn:
+                self.state = None  # a function of this module that always raises
+            elif type(func) is ast.Name and (None, func.id) in _EXIT_CALLS:
                 # exit()/quit() unless the module defines its own; skip()/fail() as imported
                 # from pytest or a test helper
-                if func.id in ("skip", "fail") or func.id not in self.module_names:
+                if func.id in _IMPORTED_EXITS or func.id not in self.module_names:
                     self.state = None
             elif type(func) is ast.Attribute and (
                     func.attr in _EXIT_METHODS or (type(func.value) is ast.Name
@@ -1473,6 +1481,28 @@ def _existence_test(test: ast.expr) -> str | None:
                 isinstance(arg.value, str):
             return arg.value
     return None
+
+
+def _noreturn_functions(tree: ast.Module, module: ModuleScope) -> frozenset[str]:
+    """Module functions (bound once) that always raise: their last statement is a ``raise``
+    and nothing in them returns or yields, so a call to one ends the path like ``raise``."""
+    out = set()
+    for stmt in tree.body:
+        if type(stmt) not in (ast.FunctionDef, ast.AsyncFunctionDef) or not stmt.body or \
+                type(stmt.body[-1]) is not ast.Raise or len(module.bindings.get(stmt.name, ())) != 1:
+            continue
+        todo: list[ast.AST] = list(stmt.body)
+        returns = False
+        while todo and not returns:
+            node = todo.pop()
+            kind = type(node)
+            if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda):
+                continue
+            returns = kind in (ast.Return, ast.Yield, ast.YieldFrom)
+            todo.extend(ast.iter_child_nodes(node))
+        if not returns:
+            out.add(stmt.name)
+    return frozenset(out)
 
 
 def _surely_loaded(body: list[ast.stmt]) -> set[str]:
