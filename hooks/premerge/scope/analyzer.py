@@ -496,11 +496,27 @@ class Analyzer:
         for alias in node.names:
             name = alias.asname or alias.name.split(".", 1)[0]
             self.store(name)
+            self._imported_truthy(name)
 
     def s_importfrom(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
             if alias.name != "*":
-                self.store(alias.asname or alias.name)
+                name = alias.asname or alias.name
+                self.store(name)
+                if not alias.name.isupper():
+                    self._imported_truthy(name)
+
+    def _imported_truthy(self, name: str) -> None:
+        """In a try body, an imported module, class or function is a true, non-None flag.
+
+        So ``try: from socket import _fileobject`` / ``except ImportError: _fileobject = None;
+        from .backports import makefile`` teaches that ``_fileobject`` false means ``makefile``
+        is bound.  (UPPER_CASE names are constants and may be false: nothing is assumed.)
+        """
+        state = self.frame.state
+        if self.accs and state is not None:
+            state.know(("name", name), True)
+            state.know(("none", name), False)
 
     def s_assert(self, node: ast.Assert) -> None:
         self.expr(node.test)
