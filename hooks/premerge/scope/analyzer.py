@@ -298,6 +298,8 @@ class Analyzer:
         self.deleted_at: dict[tuple[int, str], int] = {}
         self.module_getattr = "__getattr__" in module.bindings
         self.noreturn = _noreturn_functions(tree, module)
+        #: modules loaded by ``__import__("pkg.sub")`` / ``importlib.import_module("pkg.sub")``
+        self.dynamic_imports: set[str] = set()
         for _base, level, node in facts.star_imports:
             self.dynamic.append(f"`from {'.' * level}{node.module or ''} import *` at line "
                                 f"{node.lineno}")
@@ -1055,6 +1057,9 @@ class Analyzer:
     def _dynamic_call(self, node: ast.Call) -> None:
         func = node.func
         kind = type(func)
+        loaded = _dynamic_import(node)
+        if loaded is not None:
+            self.dynamic_imports.add(loaded)
         if kind is ast.Name:
             name = func.id  # type: ignore[attr-defined]
             if name == "exec" and self.frame is self.module_frame:
@@ -1413,7 +1418,8 @@ class Analyzer:
                 parts = full.split(".")
                 for i in range(1, len(parts) + 1):
                     out.add(".".join(parts[:i]))
-        for base, _level, _node in self.facts.star_imports:
+        for base in [base for base, _level, _node in self.facts.star_imports] + sorted(
+                self.dynamic_imports):
             if base:
                 parts = base.split(".")
                 for i in range(1, len(parts) + 1):
@@ -1497,6 +1503,19 @@ def _existence_test(test: ast.expr) -> str | None:
                 isinstance(arg.value, str):
             return arg.value
     return None
+
+
+def _dynamic_import(node: ast.Call) -> str | None:
+    """The absolute module a ``__import__("a.b")`` / ``import_module("a.b")`` call loads."""
+    func = node.func
+    name = func.id if type(func) is ast.Name else getattr(func, "attr", None)  # type: ignore[attr-defined]
+    if name not in ("__import__", "import_module") or not node.args:
+        return None
+    arg = node.args[0]
+    if type(arg) is not ast.Constant or not isinstance(arg.value, str) or \
+            not arg.value or arg.value.startswith("."):
+        return None
+    return arg.value
 
 
 def _noreturn_functions(tree: ast.Module, module: ModuleScope) -> frozenset[str]:
