@@ -24,7 +24,7 @@ from pathlib import Path
 from premerge.cache import Cache
 from premerge.scope import package_of  # noqa: F401 - re-exported (scope.fix imports it here)
 from premerge.findings import Finding
-from premerge.scope.analyzer import FileReport
+from premerge.scope.analyzer import FileReport, _is_module_object, _static_all
 from premerge.scope.bindings import resolve_relative
 from premerge.scope.messages import SubmoduleNotImported, UndefinedExport
 
@@ -72,6 +72,7 @@ class ModuleIndex:
         #: every file read and directory listed or searched: the answers' dependencies
         self._touched: set[str] = set(self.search_path)
         self._listings: dict[str, set[str]] = {}
+        self._star_exports: dict[str, set[str] | None] = {}
         self.cache = Cache("scope-modules", enabled=use_cache)
 
     # -- locating ---------------------------------------------------------------------------
@@ -194,6 +195,46 @@ class ModuleIndex:
                              "unknown": unknown})
         return imports, names, unknown
 
+    def star_exports(self, dotted: str, depth: int = 0) -> set[str] | None:
+        """The names ``from dotted import *`` binds; None when we cannot know.
+
+        A static ``__all__`` is the answer whatever else the module does (its own star imports,
+        ``globals()`` writes); without one, its public module-level names plus what its own
+        star imports export, followed a few levels (PyYAML's and pyparsing's chains).
+        """
+        if dotted in self._star_exports:
+            return self._star_exports[dotted]
+        self._star_exports[dotted] = None  # a cycle of star imports: unknowable
+        result: set[str] | None = None
+        info = self.find(dotted)
+        if depth <= 8 and info is not None and info.origin and info.origin.endswith(".py"):
+            result = self._read_star_exports(dotted, info, depth)
+        self._star_exports[dotted] = result
+        return result
+
+    def _read_star_exports(self, dotted: str, info: _ModuleInfo, depth: int) -> set[str] | None:
+        self._touched.add(info.origin)  # type: ignore[arg-type]
+        try:
+            tree = ast.parse(Path(info.origin).read_bytes())  # type: ignore[arg-type]
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        if _assigns_all(tree.body):
+            listed = _static_all(tree.body)
+            return None if listed is None else {name for name, _line, _col in listed}
+        _imports, names, _unknown = self.module_facts(dotted)
+        if dotted in self._rewritten and _rewrites_namespace(tree):
+            return None
+        exported = {name for name in names if not name.startswith("_")}
+        package = dotted if info.is_package else dotted.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if type(node) is ast.ImportFrom and any(a.name == "*" for a in node.names):
+                base = resolve_relative(node.module, node.level or 0, package)
+                inner = self.star_exports(base, depth + 1) if base else None
+                if inner is None:
+                    return None
+                exported |= inner
+        return exported
+
     def imports_of(self, dotted: str) -> set[str]:
         """Modules a module's top-level code imports (outside function bodies; conditional
         imports count, which errs towards silence).  A line scan, ~50x cheaper than a parse.
@@ -274,6 +315,65 @@ class ModuleIndex:
         return seen
 
 
+def _rewrites_namespace(tree: ast.Module) -> bool:
+    """Whether a module may add to its own namespace at runtime (``globals()``, ``vars()``,
+    ``exec``, ``sys.modules[__name__]``, enum's ``_convert_``/``global_enum``): the byte scan's
+    precise second look (``self.__dict__`` in a method is no such thing)."""
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Name and func.id == "exec":
+                return True
+            if type(func) is ast.Name and func.id in ("globals", "vars") and not node.args and \
+                    not _reads_only(node, parents.get(node)):  # type: ignore[attr-defined]
+                return True
+            if type(func) is ast.Attribute and func.attr in ("_convert_", "_convert",
+                                                             "global_enum"):
+                return True
+        elif kind is ast.Name and node.id == "global_enum":  # type: ignore[attr-defined]
+            return True
+        elif kind is ast.Subscript and _is_module_object(node):
+            return True
+    return False
+
+
+_NAMESPACE_READS = frozenset({"values", "items", "keys", "get", "copy", "__contains__"})
+
+
+def _reads_only(call: ast.AST, parent: ast.AST | None) -> bool:
+    """``globals().items()``, ``"x" in vars()``, ``globals()["x"]``: a read of the namespace."""
+    kind = type(parent)
+    if kind is ast.Attribute:
+        return parent.attr in _NAMESPACE_READS  # type: ignore[union-attr]
+    if kind is ast.Compare:
+        return call is not parent.left  # type: ignore[union-attr]
+    if kind is ast.Subscript:
+        return type(parent.ctx) is ast.Load  # type: ignore[union-attr]
+    return False
+
+
+def _assigns_all(body: list[ast.stmt]) -> bool:
+    """Whether module-level code (branches included, functions not) binds ``__all__``."""
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            continue
+        if kind in (ast.Assign, ast.AugAssign, ast.AnnAssign):
+            targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+            if any(type(t) is ast.Name and t.id == "__all__" for t in targets):
+                return True
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            stack.extend(getattr(stmt, field, ()) or ())
+    return False
+
+
 def _top_level_facts(body: list[ast.stmt], package: str) -> tuple[set[str], set[str], bool]:
     """Modules imported and names bound by module-level code (not inside functions)."""
     imports: set[str] = set()
@@ -350,10 +450,8 @@ def _star_findings(report: FileReport, index: ModuleIndex) -> list[Finding]:
     exported: set[str] = set()
     for module in report.star_modules:
         info = index.find(module)
-        if info is None or not info.origin or not info.origin.endswith(".py"):
-            return [report.star_note] if report.star_note else []
-        _imports, names, unknown = index.module_facts(module)
-        if unknown or module in index._rewritten:
+        names = index.star_exports(module)
+        if info is None or names is None:
             return [report.star_note] if report.star_note else []
         exported |= names
         for location in info.locations or ():  # a package's star may bind its submodules
