@@ -59,6 +59,8 @@ _STORE_NAME = _OP["STORE_NAME"]
 _DELETE_NAME = _OP["DELETE_NAME"]
 _EXTENDED_ARG = _OP["EXTENDED_ARG"]
 _LOAD_FROM_DICT_OR_GLOBALS = _OP.get("LOAD_FROM_DICT_OR_GLOBALS", -1)
+#: creates ``__annotations__`` in a class body that annotates names (before 3.14)
+_SETUP_ANNOTATIONS = _OP.get("SETUP_ANNOTATIONS", -1)
 #: since 3.11 LOAD_GLOBAL's argument is ``namei << 1 | push_null``
 _GLOBAL_SHIFT = 1 if sys.version_info >= (3, 11) else 0
 _CO_OPTIMIZED = 0x0001  # a function body (fast locals); class bodies and module code lack it
@@ -120,6 +122,8 @@ def global_loads(code):
     for offset, op, arg in iter_ops(code):
         if op in (_STORE_NAME, _DELETE_NAME):
             local.add(names[arg])
+        elif op == _SETUP_ANNOTATIONS:
+            local.add("__annotations__")
         elif op in (_LOAD_NAME, _LOAD_FROM_DICT_OR_GLOBALS, _LOAD_GLOBAL):
             name = names[arg >> _GLOBAL_SHIFT] if op == _LOAD_GLOBAL else names[arg]
             loads.append((offset, name))
