@@ -8,7 +8,8 @@
   ``[tool.setuptools.packages.find] where``, poetry's ``packages.from``, hatch's wheel
   ``packages``) or ``setup.cfg`` extend a package upwards through directories without
   ``__init__.py`` (namespace packages).  A file without ``__init__.py`` that uses relative
-  imports is a namespace-package member too.
+  imports is a namespace-package member too (of the regular package around its directory,
+  if there is one).
 * Every other file is a *script*: imported with its own directory first on ``sys.path``, as
   ``python path/to/script.py`` runs it, under its file stem (never ``__main__``).
 
@@ -155,7 +156,11 @@ def module_for(path: str, root: str, declared: Iterable[str]) -> SmokeModule:
             top = os.path.dirname(top)
         source_root = os.path.dirname(top)
     elif _uses_relative_imports(path):
-        source_root = os.path.dirname(directory)
+        # a namespace directory: a subpackage of the regular package around it, if any
+        # (flask/sansio/ has no __init__.py: its modules are flask.sansio.*)
+        while top != root and os.path.isfile(os.path.join(os.path.dirname(top), "__init__.py")):
+            top = os.path.dirname(top)
+        source_root = os.path.dirname(top)
     else:
         return SmokeModule(stem, path, relpath, "script", directory)
     roots = [source_root]
