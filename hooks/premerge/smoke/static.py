@@ -222,9 +222,11 @@ class _ScriptEffects:
 
     def _statement(self, stmt: ast.stmt, followed: set[str]) -> Iterator[tuple[int, str]]:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for expr in [*stmt.decorator_list, *stmt.args.defaults,
-                         *(d for d in stmt.args.kw_defaults if d is not None)]:
+            for expr in stmt.decorator_list:
                 yield from self._expression(expr, followed)
+            # `def main(argv=sys.argv[1:])` only reads sys.argv for a later call: no script
+            for expr in [*stmt.args.defaults, *(d for d in stmt.args.kw_defaults if d)]:
+                yield from self._expression(expr, followed, argv_reads=False)
             return
         if isinstance(stmt, ast.ClassDef):
             for expr in [*stmt.decorator_list, *stmt.bases, *(k.value for k in stmt.keywords)]:
@@ -232,7 +234,7 @@ class _ScriptEffects:
             yield from self._block(stmt.body, followed)
             return
         if isinstance(stmt, ast.If):
-            if is_main_guard(stmt.test):
+            if is_main_guard(stmt.test) or _requires_main(stmt.test):
                 yield from self._block(stmt.orelse, followed)
                 return
             yield from self._expression(stmt.test, followed)
@@ -269,13 +271,16 @@ class _ScriptEffects:
             return f"{base}.{node.attr}" if base else None
         return None
 
-    def _expression(self, root: ast.AST, followed: set[str]) -> Iterator[tuple[int, str]]:
+    def _expression(self, root: ast.AST, followed: set[str],
+                    argv_reads: bool = True) -> Iterator[tuple[int, str]]:
         stack = [root]
         while stack:
             node = stack.pop()
             if isinstance(node, ast.Lambda):
                 continue
             effect = self._effect(node, followed)
+            if effect is not None and not argv_reads and effect[1] == "reads sys.argv":
+                effect = None
             if effect is not None:
                 yield effect
                 continue
@@ -314,6 +319,12 @@ class _ScriptEffects:
             for inner_line, reason in self._block(target.body, inner_followed):
                 return line, f"calls {func.id}(), which {reason} (line {inner_line})"
         return None
+
+
+def _requires_main(test: ast.expr) -> bool:
+    """``sys.platform != "win32" and __name__ == "__main__"``: the body runs only as a script."""
+    return isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and any(
+        is_main_guard(value) or _requires_main(value) for value in test.values)
 
 
 def _is_cli_decorator(name: str | None) -> bool:
