@@ -59,8 +59,9 @@ class Context:
             self.real_to_path[_real(path)] = path
 
     def inside(self, filename: str | None) -> bool:
-        if not filename:
-            return False
+        if not filename or filename.startswith("<"):
+            return False  # "<frozen importlib._bootstrap>", "<string>": no file (realpath
+            # would place it in the current directory, the repository)
         real = _real(filename)
         root = _real(self.root)
         return real == root or real.startswith(root + os.sep)
