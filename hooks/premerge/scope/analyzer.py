@@ -151,7 +151,8 @@ class FileReport:
     building dataclasses costs start-up time every one-file run pays.)"""
 
     __slots__ = ("path", "findings", "submodule_uses", "imported_modules", "missing_exports",
-                 "injected_builtins", "star_modules", "star_pending", "star_note")
+                 "injected_builtins", "star_modules", "star_pending", "star_note",
+                 "guarded_loads")
 
     def __init__(self, path: str, findings: list[Finding] | None = None) -> None:
         self.path = path
@@ -168,6 +169,9 @@ class FileReport:
         self.star_modules: list[str] = []
         self.star_pending: list[Finding] = []
         self.star_note: Finding | None = None
+        #: (line, name) of loads of names bound nowhere that the code guards (a ``NameError``
+        #: handler, an existence test): smoke's runtime check stays silent there.  Not cached.
+        self.guarded_loads: set[tuple[int, str]] = set()
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "findings": [f.to_dict() for f in self.findings],
@@ -300,6 +304,7 @@ class Analyzer:
         self.noreturn = _noreturn_functions(tree, module)
         #: modules loaded by ``__import__("pkg.sub")`` / ``importlib.import_module("pkg.sub")``
         self.dynamic_imports: set[str] = set()
+        self.guarded_loads: set[tuple[int, str]] = set()
         for _base, level, node in facts.star_imports:
             self.dynamic.append(f"`from {'.' * level}{node.module or ''} import *` at line "
                                 f"{node.lineno}")
@@ -345,6 +350,7 @@ class Analyzer:
         report.imported_modules = sorted(self._imported_modules())
         report.missing_exports = self._missing_exports()
         report.injected_builtins = sorted(self.injected_builtins)
+        report.guarded_loads = self.guarded_loads
         if self.star_modules:
             report.star_modules = self.star_modules
             report.star_pending = self.star_pending
@@ -1150,9 +1156,11 @@ class Analyzer:
         probes for names an embedding host injects (IPython's ``get_ipython``).
         """
         if self.name_guard:
+            self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
             return
         for known in (state, self.frame.state):
             if known is not None and known.consts and known.consts.get(("exists", name)):
+                self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
                 return
         self.unresolved.append((name, node, self.frame))
 
@@ -1171,6 +1179,7 @@ class Analyzer:
     # -- reporting --------------------------------------------------------------------------
     def report(self, frame: Frame, name: str, node: ast.AST, bits: int, cross: bool) -> None:
         if self.name_guard:
+            self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
             return
         if cross and not fails_elsewhere(bits):
             return

@@ -101,16 +101,37 @@ def classify(outcome: Outcome, ctx: Context) -> list[Classified]:
     if status == "error":
         return [_error(module, result.get("exception") or {}, outcome, ctx)]
     if status == "ok":
+        items = result.get("globals") or []
+        if items:
+            items = _unguarded(module.path, items)
         return [Classified(m.UndefinedGlobalAtRuntime.at(
             module.path, item.get("line"), item.get("col"), name=item["name"],
             module=module.name, function=item.get("function", "?"),
             key=f"{module.name}:{item.get('function')}:{item['name']}"))
-            for item in result.get("globals", [])]
+            for item in items]
     reason = f"the smoke child reported {status!r}"
     exc = result.get("exception") or {}
     if exc:
         reason += f": {exc.get('type')}: {exc.get('message', '')}"
     return [Classified(InternalError.at(module.path, module=module.name, reason=reason))]
+
+
+def _unguarded(path: str, items: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The runtime check's missing globals, less those the code expects may be missing.
+
+    The bytecode cannot see ``try: get_ipython`` / ``except NameError: return`` or ``if
+    "get_ipython" in globals():``; the scope analyzer can, and it leaves Python 2 builtins on
+    compatibility paths (``unicode``) alone: both checks give the same verdict on one load.
+    """
+    from premerge.scope.analyzer import PORTABLE_BUILTINS, analyze_source
+    from premerge.sources import SourceError, read_source
+
+    try:
+        guarded = analyze_source(read_source(path)).guarded_loads
+    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return items
+    return [item for item in items if item["name"] not in PORTABLE_BUILTINS
+            and (item.get("line"), item["name"]) not in guarded]
 
 
 # ---------------------------------------------------------------------------------------------
