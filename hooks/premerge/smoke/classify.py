@@ -9,13 +9,15 @@ way) is folded into b's finding as a related location instead of being repeated.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import signal
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from premerge.findings import Finding, Location
+from premerge.findings import Finding, Location, Severity
 from premerge.input_rules import InternalError
 from premerge.smoke import messages as m
 from premerge.smoke.discovery import SmokeModule
@@ -38,6 +40,23 @@ KNOWN_DISTRIBUTIONS = {
     "google.protobuf": "protobuf", "telegram": "python-telegram-bot", "Levenshtein":
     "python-Levenshtein", "psycopg2": "psycopg2-binary", "websocket": "websocket-client",
 }
+
+#: Windows-only distributions' import names (pywin32, WMI): missing everywhere else by design
+WINDOWS_ONLY_MODULES = frozenset({
+    "pywintypes", "pythoncom", "win32api", "win32con", "win32file", "win32pipe", "win32event",
+    "win32process", "win32security", "win32service", "win32serviceutil", "win32com",
+    "win32gui", "win32clipboard", "winerror", "servicemanager", "wmi", "_win32typing",
+})
+#: standard-library modules that exist only on some platforms (Windows; POSIX; macOS)
+PLATFORM_STDLIB = frozenset({
+    "winreg", "_winreg", "msvcrt", "_winapi", "winsound", "_overlapped", "nt", "msilib", "_msi",
+    "_wmi", "fcntl", "termios", "tty", "pty", "pwd", "grp", "spwd", "crypt", "resource",
+    "posix", "_posixsubprocess", "syslog", "nis", "ossaudiodev", "readline", "curses",
+    "_curses", "_scproxy",
+})
+#: expressions that test which platform the code runs on
+_PLATFORM_TESTS = ("sys.platform", "os.name", "platform.system(", "platform.mac_ver(",
+                   "sys.getwindowsversion", "platform.win32_ver(")
 
 _CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 _CANNOT_IMPORT_OLD = re.compile(r"cannot import name '([^']+)'")
@@ -173,7 +192,12 @@ def _error(module: SmokeModule, exc: dict[str, object], outcome: Outcome, ctx: C
     frames = _frames_in_repo(exc.get("frames", []), ctx)  # type: ignore[arg-type]
     line, related = _place(module, frames)
     origin = _origin(frames)
-    common = {"module": module.name, "related": related}
+    common: dict[str, object] = {"module": module.name, "related": related}
+    platform_hint = _other_platform(exc, bases, frames)
+    if platform_hint:
+        # a module written for another platform refuses this one on purpose: worth knowing,
+        # not a defect this run can show (run the smoke test on that platform)
+        common["severity"] = Severity.NOTE
 
     if "SystemExit" in bases:
         code = exc.get("code")
@@ -215,7 +239,7 @@ def _error(module: SmokeModule, exc: dict[str, object], outcome: Outcome, ctx: C
         dist = exc.get("distribution") or KNOWN_DISTRIBUTIONS.get(missing) \
             or KNOWN_DISTRIBUTIONS.get(top)
         hint = f" (distribution {dist!r})" if dist else ""
-        hint += f"; not installed for {ctx.python}"
+        hint += platform_hint or f"; not installed for {ctx.python}"
         return Classified(m.MissingDependency.at(module.path, line, missing=missing, hint=hint,
                                                  key=f"{module.name}:{missing}", **common),
                           origin)
@@ -237,8 +261,65 @@ def _error(module: SmokeModule, exc: dict[str, object], outcome: Outcome, ctx: C
                                                  module=module.name, related=related), origin)
 
     return Classified(m.ExceptionAtImport.at(module.path, line, exc_type=kind,
-                                             reason=_first(message) or "(no message)",
-                                             **common), origin)
+                                             reason=(_first(message) or "(no message)")
+                                             + platform_hint, **common), origin)
+
+
+def _other_platform(exc: dict[str, object], bases: list[str],
+                    frames: list[tuple[str, int, str]]) -> str:
+    """Why the failure is a module for another platform refusing this one; "" when it is not.
+
+    A standard-library module this platform's Python lacks (``winreg``), a Windows-only
+    distribution (``pywintypes``), or an ``assert``/``raise`` in the failing file's own code
+    under a test of ``sys.platform``/``os.name``/``platform.system()``.
+    """
+    if "ModuleNotFoundError" in bases and exc.get("name"):
+        top = str(exc["name"]).split(".")[0]
+        if top in PLATFORM_STDLIB:
+            return (f" ({top!r} is a standard-library module this platform's Python does not "
+                    f"have: the module is for another platform)")
+        if top in WINDOWS_ONLY_MODULES and sys.platform != "win32":
+            return f" ({top!r} exists only on Windows: the module is for another platform)"
+        return ""
+    if not frames or not any(b in bases for b in ("AssertionError", "ImportError", "OSError",
+                                                  "RuntimeError", "NotImplementedError")):
+        return ""
+    path, line, _name = frames[-1]
+    test = _platform_guard(path, line)
+    return f" (under `{test}`: the module is for another platform)" if test else ""
+
+
+def _platform_guard(path: str, line: int) -> str | None:
+    """The platform test an ``assert`` or ``raise`` at ``line`` of ``path`` checks."""
+    from premerge.sources import SourceError, read_source
+
+    try:
+        tree = ast.parse(read_source(path).text)
+    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    tests: list[ast.expr] = []
+    body: list[ast.stmt] = tree.body
+    while True:
+        stmt = next((s for s in body if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+        if stmt is None:
+            return None
+        if isinstance(stmt, ast.Assert):
+            tests.append(stmt.test)
+            break
+        if isinstance(stmt, ast.Raise):
+            break
+        if isinstance(stmt, ast.If):
+            tests.append(stmt.test)
+            in_body = stmt.body and stmt.body[0].lineno <= line <= (
+                stmt.body[-1].end_lineno or stmt.body[-1].lineno)
+            body = stmt.body if in_body else stmt.orelse
+            continue
+        return None  # a call, an import...: not a deliberate refusal
+    for test in reversed(tests):
+        text = ast.unparse(test)
+        if any(marker in text for marker in _PLATFORM_TESTS):
+            return text
+    return None
 
 
 def _first_party_missing(missing: str, frames: list[tuple[str, int, str]], ctx: Context

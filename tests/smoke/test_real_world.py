@@ -1,0 +1,168 @@
+"""Misclassifications found by running `premerge smoke` on installed third-party packages
+(GitPython, flask, rich, click, setuptools, docker, pygments, jsonschema), reduced to a small
+project.  One smoke run; each verdict is checked against a real interpreter."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.smoke.helpers import SmokeRun, git_repo, python_in, smoke
+
+FILES = {
+    "app/__init__.py": "",
+    # GitPython's Repo.blame: a TypedDict declared inside a method
+    "app/typed.py": """\
+        from typing import TypedDict
+
+        def blame():
+            class Info(TypedDict, total=False):
+                sha: str
+                line: int
+            return Info(sha="x")
+        """,
+    # rich: probes for IPython's injected get_ipython; urllib3: a Python 2 branch
+    "app/probes.py": """\
+        import sys
+
+        def in_notebook():
+            try:
+                get_ipython
+            except NameError:
+                return False
+            return get_ipython() is not None
+
+        def to_text(obj):
+            if isinstance(obj, str) and sys.version_info < (3,):
+                obj = unicode(obj, "ascii")
+            return obj
+
+        def broken():
+            return get_ipython()
+        """,
+    # flask/sansio/: a directory without __init__.py inside a regular package
+    "app/sansio/app.py": """\
+        from .blueprints import Blueprint
+        from .. import typed
+
+        class App:
+            blueprint = Blueprint
+        """,
+    "app/sansio/blueprints.py": """\
+        from .. import typed
+
+        class Blueprint:
+            pass
+        """,
+    # pygments/cmdline.py, jsonschema/cli.py: sys.argv only as a default argument
+    "app/cli.py": """\
+        import sys
+
+        def main(args=sys.argv[1:]):
+            return len(args)
+        """,
+    # rich/ansi.py: a demo under a platform test *and* the __main__ guard
+    "app/demo.py": """\
+        import sys
+
+        def render():
+            return "ok"
+
+        if sys.platform != "win32" and __name__ == "__main__":
+            import subprocess
+            subprocess.run(["true"])
+        """,
+    # click/_winconsole.py, rich/_win32_console.py: modules for another platform
+    "app/wincon.py": """\
+        import sys
+
+        assert sys.platform == "win32"
+        """,
+    "app/winonly.py": """\
+        import sys
+
+        if sys.platform == "win32":
+            VALUE = 1
+        else:
+            raise ImportError("app.winonly can only be imported on Windows")
+        """,
+    # setuptools' msvc9compiler (winreg), docker's npipesocket (pywintypes)
+    "app/registry.py": "import winreg\n",
+    "app/npipe.py": "import pywintypes\n",
+    # the twins: a real missing dependency and a plain failure stay errors
+    "app/needs_dep.py": "import no_such_dependency_premerge\n",
+    "app/fails.py": """\
+        import sys
+
+        if sys.version_info > (3,):
+            raise ImportError("refuses everything")
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return git_repo(tmp_path_factory.mktemp("real-world") / "repo", FILES)
+
+
+@pytest.fixture(scope="module")
+def result(project: Path) -> SmokeRun:
+    return smoke(project)
+
+
+def test_class_body_annotations_in_a_function_are_not_globals(result: SmokeRun,
+                                                              project: Path) -> None:
+    assert result.by_path("app/typed.py") == []
+    assert python_in(project, "import app.typed; app.typed.blame()").returncode == 0
+
+
+def test_guarded_probes_and_python2_branches_are_silent(result: SmokeRun, project: Path) -> None:
+    found = [(f["code"], f["name"], f["line"]) for f in result.by_path("app/probes.py")]
+    assert found == [("PM313", "get_ipython", 16)], found  # only broken()
+    proc = python_in(project, "import app.probes as p; p.in_notebook(); p.to_text('x')")
+    assert proc.returncode == 0, proc.stderr
+    proc = python_in(project, "import app.probes as p; p.broken()")
+    assert "NameError" in proc.stderr
+
+
+def test_namespace_directory_inside_a_package_is_its_subpackage(result: SmokeRun,
+                                                                project: Path) -> None:
+    assert result.by_path("app/sansio/app.py") == []
+    assert result.by_path("app/sansio/blueprints.py") == []
+    proc = python_in(project, "import app.sansio.app")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_argv_default_and_guarded_demo_are_not_scripts(result: SmokeRun) -> None:
+    assert result.by_path("app/cli.py") == []
+    assert result.by_path("app/demo.py") == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fixtures are Windows-only modules")
+@pytest.mark.parametrize("relpath,code", [("app/wincon.py", "PM307"),
+                                          ("app/winonly.py", "PM307"),
+                                          ("app/registry.py", "PM302"),
+                                          ("app/npipe.py", "PM302")])
+def test_modules_for_another_platform_are_notes(result: SmokeRun, project: Path, relpath: str,
+                                                code: str) -> None:
+    finding = result.one(relpath, code)
+    assert finding["severity"] == "note", finding
+    assert "for another platform" in finding["message"]
+    module = relpath[:-3].replace("/", ".")
+    assert python_in(project, f"import {module}").returncode != 0
+
+
+def test_other_failures_stay_errors(result: SmokeRun) -> None:
+    assert result.one("app/needs_dep.py", "PM302")["severity"] == "error"
+    fails = result.one("app/fails.py", "PM307")
+    assert fails["severity"] == "error"
+    assert "another platform" not in fails["message"]
+
+
+def test_no_pseudo_file_frames_in_related_locations(result: SmokeRun) -> None:
+    for finding in result.findings:
+        for related in finding.get("related") or []:
+            assert not str(related["path"]).startswith("<"), finding
+            assert "frozen" not in str(related["path"]), finding
