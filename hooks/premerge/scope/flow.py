@@ -67,10 +67,21 @@ class State:
 
     def forget_flag(self, name: str) -> None:
         """``name`` was reassigned: what we knew about it as a flag no longer holds."""
-        if self.consts:
-            self.consts = {k: v for k, v in self.consts.items() if k[1] != name}
-        if self.facts:
-            self.facts = {k: v for k, v in self.facts.items() if k[1] != name and name not in v}
+        # Rebuilt only when something changes: an unchanged dict keeps its identity, which
+        # lets join() take its shared-dict fast paths (stores are frequent, flags are rare).
+        consts = self.consts
+        if consts:
+            for key in consts:
+                if key[1] == name:
+                    self.consts = {k: v for k, v in consts.items() if k[1] != name}
+                    break
+        facts = self.facts
+        if facts:
+            for key, names in facts.items():
+                if key[1] == name or name in names:
+                    self.facts = {k: v for k, v in facts.items()
+                                  if k[1] != name and name not in v}
+                    break
 
     def know(self, key: TestKey, value: bool) -> None:
         consts = dict(self.consts)
@@ -124,11 +135,18 @@ def join(states: Iterable[State | None]) -> State | None:
 
 def _guaranteed(state: State, key: FactKey, names: frozenset[str]) -> frozenset[str]:
     """Which of ``names`` are bound on this path whenever test ``key`` holds."""
-    if state.consts.get((key[0], key[1]), key[2]) is not key[2]:
+    consts = state.consts
+    if consts and consts.get((key[0], key[1]), key[2]) is not key[2]:
         return names  # the test is known to fail on this path: vacuously guaranteed
-    known = state.facts.get(key, frozenset())
+    known = state.facts.get(key)
+    rest = names
+    if known is not None:
+        if known is names or names <= known:
+            return names
+        rest = names - known
     bits = state.bits
-    return frozenset(n for n in names if n in known or bits.get(n) == BOUND)
+    lost = [n for n in rest if bits.get(n) != BOUND]
+    return names.difference(lost) if lost else names
 
 
 def _join_facts(live: list[State]) -> dict[FactKey, frozenset[str]]:
