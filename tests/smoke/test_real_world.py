@@ -74,6 +74,12 @@ FILES = {
             import subprocess
             subprocess.run(["true"])
         """,
+    # pre_commit/resources/empty_template_setup.py: a setup script under another name
+    "app/template_setup.py": """\
+        from setuptools import setup
+
+        setup(name="placeholder", version="0.0.0", py_modules=[])
+        """,
     # click/_winconsole.py, rich/_win32_console.py: modules for another platform
     "app/wincon.py": """\
         import sys
@@ -138,6 +144,15 @@ def test_namespace_directory_inside_a_package_is_its_subpackage(result: SmokeRun
 def test_argv_default_and_guarded_demo_are_not_scripts(result: SmokeRun) -> None:
     assert result.by_path("app/cli.py") == []
     assert result.by_path("app/demo.py") == []
+
+
+def test_setup_script_under_another_name_is_not_imported(result: SmokeRun,
+                                                         project: Path) -> None:
+    finding = result.one("app/template_setup.py", "PM312")
+    assert "setuptools.setup()" in finding["message"] and finding["severity"] == "note"
+    # importing it really runs setup(), which exits without a command
+    proc = python_in(project, "import app.template_setup")
+    assert proc.returncode != 0 and "SystemExit" not in proc.stderr  # exits, no traceback
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the fixtures are Windows-only modules")

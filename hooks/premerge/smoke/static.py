@@ -50,6 +50,9 @@ EFFECT_CALLS: dict[str, str] = {
     "asyncio.run": "runs an event loop", "unittest.main": "runs tests", "pytest.main":
     "runs tests", "uvicorn.run": "starts a server", "smtplib.SMTP": "connects to a mail server",
     "smtplib.SMTP_SSL": "connects to a mail server", "ftplib.FTP": "connects to a server",
+    # a setup script under another name (a template, setup_cython.py): setup() parses argv
+    "setuptools.setup": "runs a setup script (setuptools.setup())",
+    "distutils.core.setup": "runs a setup script (distutils.core.setup())",
 }
 #: Any call into these modules is an effect (``subprocess.run``, ``requests.get`` ...).
 EFFECT_MODULES: dict[str, str] = {
