@@ -202,6 +202,11 @@ def pattern_names(pattern: ast.AST) -> Iterator[tuple[str, ast.AST]]:
             yield node.rest, node  # type: ignore[attr-defined]
 
 
+#: statements that bind no name themselves (walrus targets inside them are handled first)
+_BINDS_NOTHING = frozenset({ast.Expr, ast.Return, ast.Raise, ast.Pass, ast.Break, ast.Continue,
+                            ast.Assert})
+
+
 def is_type_checking(test: ast.expr) -> bool:
     """``TYPE_CHECKING`` / ``typing.TYPE_CHECKING`` / ``t.TYPE_CHECKING``."""
     kind = type(test)
@@ -312,6 +317,10 @@ class StatementScanner:
                 names.add(binding.name)
 
     def bind_targets(self, scope: Scope, target: ast.AST, stmt: ast.AST) -> None:
+        if type(target) is ast.Name:  # the common case, without the generator
+            self.bind(scope, Assignment(target.id, target, scope, self.context,  # type: ignore[attr-defined]
+                                        self.in_tc, self.in_main))
+            return
         for name in target_names(target):
             self.bind(scope, Assignment(name.id, name, scope, self.context, self.in_tc,
                                         self.in_main))
@@ -337,9 +346,6 @@ class StatementScanner:
     def stmt(self, node: ast.stmt, scope: Scope) -> None:  # noqa: C901 - a flat dispatch
         kind = type(node)
         facts = self.facts
-        params = getattr(node, "type_params", None)
-        if params:
-            facts.type_params.update(p.name for p in params)
         if facts.has_walrus and kind not in (ast.FunctionDef, ast.AsyncFunctionDef,
                                                ast.ClassDef):
             for field in ("value", "test", "iter", "subject", "items"):
@@ -350,6 +356,11 @@ class StatementScanner:
                             self.walrus(item, scope)
                     else:
                         self.walrus(sub, scope)
+        if kind in _BINDS_NOTHING:
+            return  # a third of all statements: skip the chain below
+        params = getattr(node, "type_params", None)
+        if params:
+            facts.type_params.update(p.name for p in params)
         if kind is ast.Import:
             for alias in node.names:
                 if alias.asname:

@@ -151,8 +151,8 @@ def _guaranteed(state: State, key: FactKey, names: frozenset[str]) -> frozenset[
 
 def _join_facts(live: list[State]) -> dict[FactKey, frozenset[str]]:
     first = live[0].facts
-    if all(s.facts is first for s in live):
-        return first
+    if all(s.facts is first or s.facts == first for s in live):
+        return first  # the same facts on every path: each is guaranteed by its own path
     keys: set[FactKey] = set()
     for state in live:
         keys.update(state.facts)
@@ -183,7 +183,8 @@ def _learn_flags(live: list[State], result: State) -> None:
     keys: set[TestKey] = set()
     for state in live:
         keys.update(state.consts)
-    facts = dict(result.facts)
+    facts = result.facts
+    copied = False  # copied on the first new fact: an unchanged dict keeps its identity
     for key in keys:
         for truth in (True, False):
             vacuous = False
@@ -198,5 +199,8 @@ def _learn_flags(live: list[State], result: State) -> None:
                     break
             if vacuous and names:
                 fact = (key[0], key[1], truth)
+                if not copied:
+                    facts = dict(facts)
+                    copied = True
                 facts[fact] = names | facts.get(fact, frozenset())
     result.facts = facts

@@ -37,11 +37,16 @@ _DYNAMIC_MARKERS = (b"globals()", b"vars()", b"__dict__", b"exec(", b"setattr(",
                     b"global_enum", b"__getattr__")
 
 #: one match per line that matters: a ``def`` or an import (with its indentation), or any
-#: statement at column 0 (which ends every function body)
-_LINES = re.compile(
+#: statement at column 0 (which ends every function body).  Compiled on first use (by
+#: ``_lines()``): most runs never scan a module's text, and compiling costs ~2 ms.
+_LINES_PATTERN = (
     r"^(?:(?P<indent>[ \t]*)(?:(?P<def>(?:async[ \t]+)?def[ \t])"
     r"|from[ \t]+(?P<source>[.\w]+)[ \t]+import[ \t]+(?P<names>[^\n#;]+)"
-    r"|import[ \t]+(?P<plain>[\w. \t,]+))|(?P<top>[^\s#]))", re.MULTILINE)
+    r"|import[ \t]+(?P<plain>[\w. \t,]+))|(?P<top>[^\s#]))")
+
+
+def _lines() -> re.Pattern[str]:
+    return re.compile(_LINES_PATTERN, re.MULTILINE)  # re's own cache keeps it after the first
 
 
 class _ModuleInfo:
@@ -252,7 +257,7 @@ class ModuleIndex:
             except OSError:
                 text = ""
             defs: list[int] = []
-            for match in _LINES.finditer(text):
+            for match in _lines().finditer(text):
                 if match.group("top") is not None:
                     defs.clear()
                     continue
