@@ -80,6 +80,17 @@ FILES = {
 
         setup(name="placeholder", version="0.0.0", py_modules=[])
         """,
+    # pip/__pip-runner__.py: refuses to be imported, on purpose
+    "app/runner.py": """\
+        import sys
+
+        assert __name__ == "__main__", "Cannot run runner.py as a non-main module"
+        sys.exit(0)
+        """,
+    "app/runner2.py": """\
+        if __name__ != "__main__":
+            raise RuntimeError("run me, do not import me")
+        """,
     # click/_winconsole.py, rich/_win32_console.py: modules for another platform
     "app/wincon.py": """\
         import sys
@@ -181,3 +192,14 @@ def test_no_pseudo_file_frames_in_related_locations(result: SmokeRun) -> None:
         for related in finding.get("related") or []:
             assert not str(related["path"]).startswith("<"), finding
             assert "frozen" not in str(related["path"]), finding
+
+
+@pytest.mark.parametrize("relpath", ["app/runner.py", "app/runner2.py"])
+def test_module_that_refuses_import_is_a_script(result: SmokeRun, project: Path,
+                                                relpath: str) -> None:
+    finding = result.one(relpath, "PM312")
+    assert "refuses to be imported" in finding["message"] and finding["severity"] == "note"
+    module = relpath[:-3].replace("/", ".")
+    assert python_in(project, f"import {module}").returncode != 0  # it really refuses
+    assert python_in(project, f"import runpy; runpy.run_module({module!r}, "
+                              f"run_name='__main__')").returncode == 0

@@ -179,10 +179,10 @@ def _collect_imports(body: list[ast.stmt], out: list[ImportRef],
 # script effects
 
 
-def is_main_guard(test: ast.expr) -> bool:
-    """``__name__ == "__main__"`` in either order."""
+def is_main_guard(test: ast.expr, op: type[ast.cmpop] = ast.Eq) -> bool:
+    """``__name__ == "__main__"`` in either order (``!=`` with ``op=ast.NotEq``)."""
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.Eq)):
+            and isinstance(test.ops[0], op)):
         return False
     sides = [test.left, test.comparators[0]]
     has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
@@ -235,6 +235,13 @@ class _ScriptEffects:
             for expr in [*stmt.decorator_list, *stmt.bases, *(k.value for k in stmt.keywords)]:
                 yield from self._expression(expr, followed)
             yield from self._block(stmt.body, followed)
+            return
+        if isinstance(stmt, ast.Assert) and is_main_guard(stmt.test, ast.Eq):
+            yield stmt.lineno, "refuses to be imported (assert __name__ == '__main__')"
+            return
+        if isinstance(stmt, ast.If) and is_main_guard(stmt.test, ast.NotEq) and stmt.body and \
+                isinstance(stmt.body[-1], ast.Raise):
+            yield stmt.lineno, "refuses to be imported (raises unless run as __main__)"
             return
         if isinstance(stmt, ast.If):
             if is_main_guard(stmt.test) or _requires_main(stmt.test):
