@@ -1429,9 +1429,9 @@ class Analyzer:
         frame.enclosing = entry.enclosing
         frame.entry = entry
         frame.classes = entry.classes
-        for name in scope.bindings:
-            if any(type(b).__name__ == "Argument" for b in scope.bindings[name]):
-                if name in tracked:
+        if tracked:  # usually empty: no import or __main__ name is local here
+            for name, bindings in scope.bindings.items():
+                if name in tracked and any(type(b).__name__ == "Argument" for b in bindings):
                     state.bits[name] = BOUND
         self.frame = frame
         self.loops, self.accs = [], []
