@@ -113,7 +113,8 @@ BILLION_LAUGHS = (
 @pytest.mark.parametrize(("text", "expected"), [
     (BILLION_LAUGHS, "expands to more than 100000 values"),
     ("a: &a [*a]\n", "a recursive alias"),
-    ("scope: " + "[" * 5000 + "]" * 5000 + "\n", "nested"),
+    # premerge's own depth bound, or PyYAML >= 6.0.4's "exceeded maximum nesting depth"
+    ("scope: " + "[" * 5000 + "]" * 5000 + "\n", "nest"),
     ("base: &base {exclude: [x]}\nscope:\n  <<: *base\n", "merge keys ('<<') are not supported"),
     ("smoke:\n  python: !!python/object/apply:os.system ['echo pwned']\n", "invalid value"),
     ("version: !!binary aGVsbG8=\n", "'version' must be a number"),
