@@ -13,25 +13,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchlib import premerge_cmd, print_table, time_command
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@premerge.invalid",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@premerge.invalid"}
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, **GIT_ENV})
-
+from benchlib import git, premerge_cmd, print_table, time_command
 
 def _package(index: int) -> str:
     return f"pkg{index // 100:03d}"  # 100 modules per package
@@ -57,15 +46,15 @@ def make_repository(root: Path, modules: int) -> None:
         (package / "__init__.py").touch()
         (package / f"mod{index:05d}.py").write_text(_module(index, modules), encoding="utf-8")
     (root / "premerge.yaml").write_text("version: 1\nsmoke:\n  timeout: 20\n", encoding="utf-8")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "base")
-    _git(root, "checkout", "-q", "-b", "feature")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    git(root, "checkout", "-q", "-b", "feature")
     for index in (1, modules // 2, modules - 1):  # the pull request touches three modules
         path = root / _package(index) / f"mod{index:05d}.py"
         path.write_text(path.read_text(encoding="utf-8") + "\n\ndef added():\n    return 1\n",
                         encoding="utf-8")
-    _git(root, "commit", "-q", "-am", "feature")
+    git(root, "commit", "-q", "-am", "feature")
 
 
 def bench_changed(modules: int, repeat: int, keep: bool) -> None:

@@ -20,11 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchlib import premerge_cmd, print_table, time_command
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@premerge.invalid",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@premerge.invalid",
-           "GIT_CONFIG_NOSYSTEM": "1"}
+from benchlib import git, premerge_cmd, print_table, time_command
 
 MODULE_PLAIN = '''"""Module {i} of package {p}."""
 
@@ -69,11 +65,6 @@ def settings():
     with open("config/settings_{p}.toml", encoding="utf-8") as handle:
         return handle.read()
 '''
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, env={**os.environ, **GIT_ENV},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def build(root: Path, total: int) -> int:

@@ -22,12 +22,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchlib import premerge_cmd, print_table, time_command
-
-try:
-    import resource
-except ImportError:  # pragma: no cover - Windows
-    resource = None  # type: ignore[assignment]
+from benchlib import cpu_seconds, premerge_cmd, print_table, time_command
 
 EXCLUDED_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
 #: the large single file: the biggest real module (pydoc_data/topics.py is one string literal)
@@ -49,27 +44,6 @@ def build_corpus(target: Path) -> int:
             shutil.copyfile(source, destination)
             count += 1
     return count
-
-
-def cpu_seconds(cmd: Sequence[str], repeat: int, cwd: Path, env: dict[str, str],
-                before: object = None) -> float:
-    """Best CPU time (user + system, the command and its children) of ``repeat`` runs.
-
-    Wall time is what users feel, but on a shared machine it measures the neighbours too; CPU
-    time shows the work each tool does (a parallel run spends more CPU than its wall time).
-    """
-    if resource is None:
-        return float("nan")
-    best = float("inf")
-    for _ in range(repeat):
-        if callable(before):
-            before()
-        start = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(list(cmd), cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
-        end = resource.getrusage(resource.RUSAGE_CHILDREN)
-        best = min(best, (end.ru_utime - start.ru_utime) + (end.ru_stime - start.ru_stime))
-    return best
 
 
 def main(argv: Sequence[str] | None = None) -> int:

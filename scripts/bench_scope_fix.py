@@ -23,8 +23,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench_scope import build_corpus, cpu_seconds
-from benchlib import premerge_cmd, print_table, time_command
+from bench_scope import build_corpus
+from benchlib import cpu_seconds, premerge_cmd, print_table, time_command
 
 
 def mutate(source: Path, target: Path) -> int:

@@ -33,7 +33,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchlib import premerge_cmd, print_table, time_command
+from benchlib import cpu_seconds, premerge_cmd, print_table, time_command
 
 THIRD_PARTY = ["yaml", "git", "jsonschema", "hypothesis", "click", "packaging.version",
                "requests", "attr"]
@@ -128,22 +128,6 @@ def generate(root: Path, modules: int, scripts: int, seed: int = 7) -> list[tupl
     return out
 
 
-def cpu_seconds(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
-                repeat: int = 3) -> float:
-    """Least user+sys CPU time of the command's whole process tree (robust to a busy host)."""
-    import resource
-
-    best = float("inf")
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(list(cmd), cwd=cwd, env={**os.environ, **(env or {})},
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       stdin=subprocess.DEVNULL, check=False)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        best = min(best, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
-    return best
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.py smoke")
     parser.add_argument("--modules", type=int, default=160)
@@ -200,8 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     anchor="one process, every module once",
                     targets={"premerge smoke": "<= 3x",
                              "fresh python -c per module": "premerge >= 8x faster"})
-        cpu_one = cpu_seconds(one_process, root, env)
-        cpu_smoke = cpu_seconds(smoke, root)
+        cpu_one = cpu_seconds(one_process, cwd=root, env=env)
+        cpu_smoke = cpu_seconds(smoke, cwd=root)
         cpus = os.cpu_count() or 1
         print(f"\nCPU time (user+sys, whole process tree): one process {cpu_one:.3f} s, "
               f"premerge smoke {cpu_smoke:.3f} s = {cpu_smoke / cpu_one:.2f}x; on {cpus} idle "
