@@ -8,7 +8,6 @@ unrelated edit or a premerge upgrade can never serve a stale answer.  Writes are
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -55,6 +54,8 @@ class Cache:
     def get(self, key: str) -> Any | None:
         if not self.enabled:
             return None
+        import json  # noqa: PLC0415 - lazy: a --no-cache run never loads it (~2 ms)
+
         try:
             with open(self._path(key), encoding="utf-8") as handle:
                 return json.load(handle)
@@ -67,6 +68,7 @@ class Cache:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            import json  # noqa: PLC0415
             import tempfile  # noqa: PLC0415 - a warm run never writes
 
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")

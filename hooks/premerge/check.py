@@ -10,39 +10,50 @@ import importlib
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
 from premerge.config import Config
 from premerge.findings import Finding, Location, Severity
 from premerge.input_rules import InternalError
+from premerge.records import Record
 
 #: check name -> module holding ``run``; order is the order they run and report in.
 CHECKS = {"scope": "premerge.scope", "files": "premerge.files", "smoke": "premerge.smoke"}
 
 
-@dataclass
-class CheckResult:
+class CheckResult(Record):
     """What one check returns: its findings and how many files it looked at."""
 
-    findings: list[Finding] = field(default_factory=list)
-    files: int = 0
-    #: facts one check offers another (smoke's runtime namespaces refine scope findings)
-    facts: dict[str, object] = field(default_factory=dict)
-    #: one-line remarks for the user (e.g. "worktree check skipped: not a git repository")
-    notes: list[str] = field(default_factory=list)
+    __slots__ = _fields = ("findings", "files", "facts", "notes")
+
+    def __init__(self, findings: list[Finding] | None = None, files: int = 0,
+                 facts: dict[str, object] | None = None,
+                 notes: list[str] | None = None) -> None:
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.files = files
+        #: facts one check offers another (smoke's runtime namespaces refine scope findings)
+        self.facts: dict[str, object] = {} if facts is None else facts
+        #: one-line remarks for the user (e.g. "worktree check skipped: not a git repository")
+        self.notes: list[str] = [] if notes is None else notes
 
 
-@dataclass
-class RunResult:
-    findings: list[Finding]
-    files: int
-    seconds: float
-    by_check: dict[str, int]
-    notes: list[str]
-    checks: list[str]
-    facts: dict[str, dict[str, object]] = field(default_factory=dict)
-    #: wall time of each check (the total also covers merging)
-    seconds_by_check: dict[str, float] = field(default_factory=dict)
+class RunResult(Record):
+    __slots__ = _fields = ("findings", "files", "seconds", "by_check", "notes", "checks",
+                           "facts", "seconds_by_check")
+
+    def __init__(self, findings: list[Finding], files: int, seconds: float,
+                 by_check: dict[str, int], notes: list[str], checks: list[str],
+                 facts: dict[str, dict[str, object]] | None = None,
+                 seconds_by_check: dict[str, float] | None = None) -> None:
+        self.findings = findings
+        self.files = files
+        self.seconds = seconds
+        self.by_check = by_check
+        self.notes = notes
+        self.checks = checks
+        self.facts: dict[str, dict[str, object]] = {} if facts is None else facts
+        #: wall time of each check (the total also covers merging)
+        self.seconds_by_check: dict[str, float] = {} if seconds_by_check is None \
+            else seconds_by_check
 
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",

@@ -9,9 +9,10 @@ valid state: the defaults apply.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from premerge.records import Record
 
 MANIFEST_NAME = "premerge.yaml"
 
@@ -25,77 +26,106 @@ class ConfigError(Exception):
     """An invalid manifest or option; ``str()`` is the one-line message."""
 
 
-@dataclass
-class RequiredFile:
+class RequiredFile(Record):
     """One ``required_files`` entry."""
 
-    path: str
-    reason: str = ""
-    min_count: int = 1
-    allow_empty: bool = False
-    tracked: bool = True
-    worktrees: bool = False
-    line: int | None = None
-    col: int | None = None
+    __slots__ = _fields = ("path", "reason", "min_count", "allow_empty", "tracked", "worktrees",
+                           "line", "col")
+
+    def __init__(self, path: str, reason: str = "", min_count: int = 1,
+                 allow_empty: bool = False, tracked: bool = True, worktrees: bool = False,
+                 line: int | None = None, col: int | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.min_count = min_count
+        self.allow_empty = allow_empty
+        self.tracked = tracked
+        self.worktrees = worktrees
+        self.line = line
+        self.col = col
 
     @property
     def is_glob(self) -> bool:
         return any(ch in self.path for ch in "*?[")
 
 
-@dataclass
-class ScopeConfig:
-    exclude: list[str] = field(default_factory=list)
+class ScopeConfig(Record):
+    __slots__ = _fields = ("exclude",)
+
+    def __init__(self, exclude: list[str] | None = None) -> None:
+        self.exclude: list[str] = [] if exclude is None else exclude
 
 
-@dataclass
-class FilesConfig:
-    #: code references under these globs are not reported as undeclared
-    exclude: list[str] = field(default_factory=list)
+class FilesConfig(Record):
+    __slots__ = _fields = ("exclude",)
+
+    def __init__(self, exclude: list[str] | None = None) -> None:
+        #: code references under these globs are not reported as undeclared
+        self.exclude: list[str] = [] if exclude is None else exclude
 
 
-@dataclass
-class SmokeConfig:
-    python: str | None = None
-    include: list[str] = field(default_factory=lambda: ["**/*.py"])
-    exclude: list[str] = field(default_factory=list)
-    timeout: float = 20.0
-    jobs: int = 0
-    run_scripts: list[str] = field(default_factory=list)
-    env: list[str] = field(default_factory=list)
+class SmokeConfig(Record):
+    __slots__ = _fields = ("python", "include", "exclude", "timeout", "jobs", "run_scripts",
+                           "env")
+
+    def __init__(self, python: str | None = None, include: list[str] | None = None,
+                 exclude: list[str] | None = None, timeout: float = 20.0, jobs: int = 0,
+                 run_scripts: list[str] | None = None, env: list[str] | None = None) -> None:
+        self.python = python
+        self.include: list[str] = ["**/*.py"] if include is None else include
+        self.exclude: list[str] = [] if exclude is None else exclude
+        self.timeout = timeout
+        self.jobs = jobs
+        self.run_scripts: list[str] = [] if run_scripts is None else run_scripts
+        self.env: list[str] = [] if env is None else env
 
 
-@dataclass
-class RunOptions:
+class RunOptions(Record):
     """What the command line adds to the manifest for one run (never read from YAML)."""
 
-    use_cache: bool = True
-    changed: list[str] | None = None  # root-relative POSIX paths when --changed
-    base: str | None = None
-    fix: bool = False
-    diff: bool = False
-    jobs: int | None = None
-    timeout: float | None = None
-    shard: tuple[int, int] | None = None  # (index starting at 1, count)
-    python: str | None = None
-    progress: bool = False
+    __slots__ = _fields = ("use_cache", "changed", "base", "fix", "diff", "jobs", "timeout",
+                           "shard", "python", "progress")
+
+    def __init__(self, use_cache: bool = True, changed: list[str] | None = None,
+                 base: str | None = None, fix: bool = False, diff: bool = False,
+                 jobs: int | None = None, timeout: float | None = None,
+                 shard: tuple[int, int] | None = None, python: str | None = None,
+                 progress: bool = False) -> None:
+        self.use_cache = use_cache
+        self.changed = changed  # root-relative POSIX paths when --changed
+        self.base = base
+        self.fix = fix
+        self.diff = diff
+        self.jobs = jobs
+        self.timeout = timeout
+        self.shard = shard  # (index starting at 1, count)
+        self.python = python
+        self.progress = progress
 
 
-@dataclass
-class Config:
+class Config(Record):
     """The manifest plus the run's options.  ``root`` is the repository root (or the cwd)."""
 
-    root: Path
-    manifest: Path | None = None  # None when there is no manifest file
-    in_git: bool = True
-    version: int = 1
-    required_files: list[RequiredFile] = field(default_factory=list)
-    scope: ScopeConfig = field(default_factory=ScopeConfig)
-    files: FilesConfig = field(default_factory=FilesConfig)
-    smoke: SmokeConfig = field(default_factory=SmokeConfig)
-    run: RunOptions = field(default_factory=RunOptions)
-    #: line of each top-level key and of each section key, for findings on the manifest
-    lines: dict[str, int] = field(default_factory=dict)
+    __slots__ = _fields = ("root", "manifest", "in_git", "version", "required_files", "scope",
+                           "files", "smoke", "run", "lines")
+
+    def __init__(self, root: Path, manifest: Path | None = None, in_git: bool = True,
+                 version: int = 1, required_files: list[RequiredFile] | None = None,
+                 scope: ScopeConfig | None = None, files: FilesConfig | None = None,
+                 smoke: SmokeConfig | None = None, run: RunOptions | None = None,
+                 lines: dict[str, int] | None = None) -> None:
+        self.root = root
+        self.manifest = manifest  # None when there is no manifest file
+        self.in_git = in_git
+        self.version = version
+        self.required_files: list[RequiredFile] = [] if required_files is None \
+            else required_files
+        self.scope = ScopeConfig() if scope is None else scope
+        self.files = FilesConfig() if files is None else files
+        self.smoke = SmokeConfig() if smoke is None else smoke
+        self.run = RunOptions() if run is None else run
+        #: line of each top-level key and of each section key, for findings on the manifest
+        self.lines: dict[str, int] = {} if lines is None else lines
 
     @property
     def manifest_path(self) -> Path:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import importlib
-from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
+
+from premerge.records import FrozenRecord, frozen_init
 
 #: Modules that define rules; imported by :func:`all_rules` (lazily, so a one-file run stays fast).
 RULE_MODULES = (
@@ -33,16 +34,21 @@ class Severity(str, enum.Enum):
         return {"error": 3, "warning": 2, "note": 1}[self.value]
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(FrozenRecord):
     """A place that explains a finding: where a name *is* bound, a frame of a traceback, ..."""
 
+    __slots__ = _fields = ("path", "line", "col", "message", "end_line", "end_col")
     path: str
-    line: int | None = None
-    col: int | None = None
-    message: str = ""
-    end_line: int | None = None
-    end_col: int | None = None
+    line: int | None
+    col: int | None
+    message: str
+    end_line: int | None
+    end_col: int | None
+
+    def __init__(self, path: str, line: int | None = None, col: int | None = None,
+                 message: str = "", end_line: int | None = None,
+                 end_col: int | None = None) -> None:
+        frozen_init(self, path, line, col, message, end_line, end_col)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path, "line": self.line, "col": self.col,
@@ -53,16 +59,20 @@ class Location:
         return data
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(FrozenRecord):
     """A safe edit: replace ``text`` over [start, end) (1-based line, 1-based col) ranges.
 
     ``edits`` is a tuple of ``(line, col, end_line, end_col, new_text)``; an insertion has
     ``(line, col) == (end_line, end_col)``.
     """
 
+    __slots__ = _fields = ("description", "edits")
     description: str
-    edits: tuple[tuple[int, int, int, int, str], ...] = ()
+    edits: tuple[tuple[int, int, int, int, str], ...]
+
+    def __init__(self, description: str,
+                 edits: tuple[tuple[int, int, int, int, str], ...] = ()) -> None:
+        frozen_init(self, description, edits)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,24 +84,36 @@ class Fix:
         }
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(FrozenRecord):
     """One problem at one place.  ``path`` is absolute (POSIX); reporters make it relative."""
 
+    __slots__ = _fields = ("code", "message", "path", "line", "col", "end_line", "end_col",
+                           "severity", "name", "module", "related", "fix", "key")
+    #: ``key`` is left out of equality and hashing
+    _compared = _fields[:-1]
     code: str
     message: str
     path: str
-    line: int | None = None
-    col: int | None = None
-    end_line: int | None = None
-    end_col: int | None = None
-    severity: Severity = Severity.ERROR
-    name: str | None = None
-    module: str | None = None
-    related: tuple[Location, ...] = ()
-    fix: Fix | None = None
+    line: int | None
+    col: int | None
+    end_line: int | None
+    end_col: int | None
+    severity: Severity
+    name: str | None
+    module: str | None
+    related: tuple[Location, ...]
+    fix: Fix | None
     #: a stable, location-independent identity used for de-duplication and SARIF fingerprints
-    key: str = field(default="", compare=False)
+    key: str
+
+    def __init__(self, code: str, message: str, path: str, line: int | None = None,
+                 col: int | None = None, end_line: int | None = None,
+                 end_col: int | None = None, severity: Severity = Severity.ERROR,
+                 name: str | None = None, module: str | None = None,
+                 related: tuple[Location, ...] = (), fix: Fix | None = None,
+                 key: str = "") -> None:
+        frozen_init(self, code, message, path, line, col, end_line, end_col, severity, name,
+                    module, related, fix, key)
 
     @property
     def check(self) -> str:
@@ -102,7 +124,7 @@ class Finding:
         return (self.path, self.line or 0, self.col or 0, self.code, self.message)
 
     def with_changes(self, **changes: Any) -> Finding:
-        return replace(self, **changes)
+        return self.replace(**changes)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from premerge.records import FrozenRecord, frozen_init
 
 if TYPE_CHECKING:
     import subprocess
@@ -60,17 +61,21 @@ def find_root(start: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
-@dataclass(frozen=True)
-class Worktree:
+class Worktree(FrozenRecord):
     """One entry of ``git worktree list``."""
 
+    __slots__ = _fields = ("path", "branch", "head", "is_main", "prunable", "bare", "locked")
     path: str
     branch: str | None  # short branch name, None when detached
     head: str | None
     is_main: bool
-    prunable: bool = False
-    bare: bool = False
-    locked: bool = False
+    prunable: bool
+    bare: bool
+    locked: bool
+
+    def __init__(self, path: str, branch: str | None, head: str | None, is_main: bool,
+                 prunable: bool = False, bare: bool = False, locked: bool = False) -> None:
+        frozen_init(self, path, branch, head, is_main, prunable, bare, locked)
 
 
 class Repository:

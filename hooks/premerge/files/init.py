@@ -60,8 +60,7 @@ def write_starter(config: Config, target: Path, force: bool) -> str:
     if not target.parent.is_dir():
         raise ConfigError(f"{shown}: directory {_shown(target.parent)} does not exist")
 
-    fresh = dataclasses.replace(config, manifest=target, required_files=[],
-                                files=FilesConfig(), lines={})
+    fresh = config.replace(manifest=target, required_files=[], files=FilesConfig(), lines={})
     facts = RepoFacts(fresh)
     entries = _entries(fresh, facts)
     text = render(fresh, facts, entries)
@@ -115,7 +114,7 @@ def _fit_flags(config: Config, facts: RepoFacts, entries: Sequence[_Entry]) -> N
     for _ in range(2):
         required = [RequiredFile(path=e.path, allow_empty=e.allow_empty, tracked=e.tracked,
                                  line=index) for index, e in enumerate(entries)]
-        trial = dataclasses.replace(config, required_files=required)
+        trial = config.replace(required_files=required)
         problems = check_entries(trial, facts, {})
         if not problems:
             return

@@ -9,27 +9,34 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from premerge import __version__
 from premerge.findings import Finding
+from premerge.records import FrozenRecord, frozen_init
 
 FORMATS = ("text", "json", "sarif", "github")
 
 
-@dataclass(frozen=True)
-class ReportContext:
+class ReportContext(FrozenRecord):
     """What a reporter may know besides the findings."""
 
+    __slots__ = _fields = ("root", "cwd", "files", "seconds", "by_check", "checks", "notes",
+                           "version")
     root: str  # repository root (absolute POSIX); SARIF URIs are relative to it
-    cwd: str = field(default_factory=lambda: Path.cwd().as_posix())
-    files: int = 0
-    seconds: float = 0.0
-    by_check: dict[str, int] = field(default_factory=dict)
-    checks: Sequence[str] = ()
-    notes: Sequence[str] = ()
-    version: str = __version__
+    cwd: str  # default: the current directory
+    files: int
+    seconds: float
+    by_check: dict[str, int]
+    checks: Sequence[str]
+    notes: Sequence[str]
+    version: str
+
+    def __init__(self, root: str, cwd: str | None = None, files: int = 0, seconds: float = 0.0,
+                 by_check: dict[str, int] | None = None, checks: Sequence[str] = (),
+                 notes: Sequence[str] = (), version: str = __version__) -> None:
+        frozen_init(self, root, Path.cwd().as_posix() if cwd is None else cwd, files, seconds,
+                    {} if by_check is None else by_check, checks, notes, version)
 
     def display_path(self, path: str) -> str:
         """A path relative to the current directory with POSIX separators (as the contract

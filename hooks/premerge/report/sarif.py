@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -70,16 +69,20 @@ def document(findings: Sequence[Finding], context: ReportContext,
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-@dataclass(frozen=True)
 class _MemoisedContext(ReportContext):
     """The context with ``root_path`` remembered per path (findings share a few files, and
     ``Path.relative_to`` dominated the time on large runs)."""
 
-    memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("memo",)
+    memo: dict[str, str]  # not a field: no part of equality, hashing or repr
+
+    def __init__(self, *fields: Any, **named: Any) -> None:
+        super().__init__(*fields, **named)
+        object.__setattr__(self, "memo", {})
 
     @classmethod
     def of(cls, context: ReportContext) -> _MemoisedContext:
-        return cls(**{f.name: getattr(context, f.name) for f in fields(ReportContext)})
+        return cls(*context._values(ReportContext._fields))
 
     def root_path(self, path: str) -> str:
         relative = self.memo.get(path)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import dataclasses
 import difflib
 import os
 import stat
@@ -180,8 +179,7 @@ def _reanalyse(config: Config, result: CheckResult, written: list[str]) -> None:
     """Replace the fixed files' findings with a fresh analysis of what was written."""
     from premerge.scope import run
 
-    again = dataclasses.replace(config, run=dataclasses.replace(config.run, fix=False,
-                                                                diff=False))
+    again = config.replace(run=config.run.replace(fix=False, diff=False))
     fresh = run(again, written).findings
     done = set(written)
     result.findings = [f for f in result.findings if f.path not in done] + fresh
