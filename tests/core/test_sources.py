@@ -87,3 +87,38 @@ def test_discovery_reports_missing_path(tmp_path: Path) -> None:
 ])
 def test_noqa_parsing(line: str, expected: set[str] | None) -> None:
     assert noqa_codes(line) == expected
+
+
+def _decoded_as_tokenize_does(raw: bytes) -> tuple[str, str] | str:
+    """The reference: tokenize.detect_encoding, then the body decoded with that codec."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+        return encoding, body.decode("utf-8" if encoding == "utf-8-sig" else encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return "error"
+
+
+@pytest.mark.parametrize("raw", [
+    b"x = 1\n", b"", b"\n\n", b"x = '\xc3\xa9'\n", b"\xef\xbb\xbfx = 1\n",
+    b"# -*- coding: latin-1 -*-\nx = '\xe9'\n", b"#!/usr/bin/env python\n# coding=cp1252\n\x80\n",
+    b"\n\n# coding: latin-1\nx = '\xc3\xa9'\n",  # a cookie on line 3 is no cookie
+    b"x = '\xe9'\n", b"\xe9 = 1\n", b"# coding: nonsense\n", b"x = 1\r# coding: latin-1\r\xe9\r",
+    b"\xef\xbb\xbf# coding: latin-1\n", b"s = 'decoding'\nx = '\xc3\xa9'\n",
+])
+def test_decoding_matches_tokenize(tmp_path: Path, raw: bytes) -> None:
+    # the fast path (no BOM, no "coding" in the first two lines, valid UTF-8) must answer what
+    # tokenize.detect_encoding answers; everything else goes through tokenize itself
+    path = tmp_path / "m.py"
+    path.write_bytes(raw)
+    expected = _decoded_as_tokenize_does(raw)
+    try:
+        source = read_source(str(path))
+    except SourceError as exc:
+        assert expected == "error", exc.finding.message
+        assert exc.finding.code == "PM003"
+        return
+    assert (source.encoding, source.text) == expected
