@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from premerge.cli import main
+from premerge.cli import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())

@@ -144,6 +144,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> int:
+    """The process entry (the ``premerge`` console script, ``python -m premerge``): :func:`main`,
+    then an immediate exit when an orderly shutdown has nothing left to do.
+
+    That shutdown frees every object and module one by one (~7 ms of a one-file run's ~140);
+    the operating system reclaims the memory at once.  In-process callers (tests) use
+    :func:`main`, which always returns.
+    """
+    code = main()
+    _exit_now(code)
+    return code  # something still needs the normal shutdown
+
+
+def _exit_now(code: int) -> None:
+    """``os._exit(code)`` after what ``sys.exit`` would still do: flush both streams and run
+    the atexit handlers.  Returns instead when another thread is alive (the shutdown waits for
+    it) or a flush fails (the shutdown reports a broken pipe the way it always has)."""
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return
+    import atexit  # noqa: PLC0415
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        atexit._run_exitfuncs()  # what the shutdown runs first (multiprocessing's, logging's)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,3 +93,42 @@ def test_diff_with_json_keeps_stdout_parseable(run_cli, make_repo) -> None:
     assert [f["code"] for f in document["findings"]] == ["PM101"]
     assert "+++ b/orch.py" in result.err
     assert (repo.path / "orch.py").read_text() == before
+
+
+ENTRY_WITH_ATEXIT = """\
+import atexit, sys
+from premerge.cli import entry
+atexit.register(lambda: print("atexit ran"))
+sys.argv = ["premerge", *sys.argv[1:]]
+raise SystemExit(entry())
+"""
+
+
+def test_process_entry_exits_fast_but_flushes_and_runs_atexit(tmp_path: Path) -> None:
+    # entry() ends the process itself (os._exit): what sys.exit would still do must happen
+    proc = subprocess.run([sys.executable, "-c", ENTRY_WITH_ATEXIT, "rules"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "PM101" in proc.stdout  # buffered stdout reached the pipe
+    assert proc.stdout.rstrip().endswith("atexit ran")
+    bad = subprocess.run([sys.executable, "-c", ENTRY_WITH_ATEXIT, "rules", "PM999"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "unknown code" in bad.stderr
+    assert bad.stdout.strip() == "atexit ran"
+
+
+def test_process_entry_returns_while_another_thread_runs(tmp_path: Path) -> None:
+    # a live non-daemon thread keeps the normal shutdown (which waits for it)
+    code = ENTRY_WITH_ATEXIT.replace(
+        "from premerge.cli import entry\n",
+        "from premerge.cli import entry\nimport threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread done'))).start()\n")
+    proc = subprocess.run([sys.executable, "-c", code, "rules", "PM101"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "thread done" in proc.stdout and "atexit ran" in proc.stdout
+
+
+def test_console_script_uses_the_process_entry() -> None:
+    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'premerge = "premerge.cli:entry"' in pyproject
