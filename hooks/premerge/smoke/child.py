@@ -400,6 +400,10 @@ def shadowing_names(directories):
     """Top-level module names that files in these directories would provide."""
     names = set()
     for directory in directories:
+        known = _State.shadows.get(directory)
+        if known is not None:
+            names.update(known)
+            continue
         try:
             entries = os.listdir(directory)
         except OSError:
@@ -425,7 +429,30 @@ class _State:
     preloaded_tops = frozenset()  # top-level names the preload added beyond our own imports
     base_path = None  # sys.path after preloading, without this file's directory
     protocol_fds = ()  # fds the child must not keep (pipes to premerge)
+    capture_fds = set()  # in-memory capture files of running children (a child keeps its own)
     clean = {}  # name -> module object the warm parent verified is not first-party
+    #: (len(sys.modules), last name) when the parent verified that *nothing* loaded is
+    #: first-party; a forked child whose sys.modules still matches needs no scan of its own
+    verified = None
+    loaded_tops = frozenset()  # top-level names of sys.modules minus the interpreter's own
+    shadows = {}  # import root -> names its files provide (listed once, in the parent)
+
+
+def _last_name():
+    try:
+        return next(reversed(sys.modules))  # dicts keep insertion order; reversible on 3.8+
+    except (TypeError, StopIteration):
+        return None
+
+
+def _unchanged_since_verified():
+    """True when this process's ``sys.modules`` is still exactly what the warm parent
+    verified (same length, same newest entry): provably no first-party module is loaded.
+
+    Scanning ~1,000 module objects instead would copy-on-write every page that holds one --
+    about a third of a forked child's time on a warm parent with third-party preloads."""
+    verified = _State.verified
+    return verified is not None and verified == (len(sys.modules), _last_name())
 
 
 def _mark_clean(repo):
@@ -434,6 +461,9 @@ def _mark_clean(repo):
     bad = {name for name, _ in first_party_modules(_real(repo))}
     _State.clean = {name: module for name, module in sys.modules.items()
                     if module is not None and name not in bad}
+    startup_tops = {n.split(".")[0] for n in STARTUP_MODULES}
+    _State.loaded_tops = frozenset({n.split(".")[0] for n in sys.modules} - startup_tops)
+    _State.verified = None if bad else (len(sys.modules), _last_name())
     # Objects that exist now are never collected by the children's GC: it would touch (and so
     # copy) every page the fork shares with us.
     if hasattr(gc, "freeze"):
@@ -464,11 +494,16 @@ def _redirect(spec):
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    captures = spec.get("fds")
     for fd, key in ((1, "stdout"), (2, "stderr")):
+        if captures:
+            os.dup2(captures[key], fd)
+            continue
         target = os.open(spec[key], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(target, fd)
         os.close(target)
-    for fd in _State.protocol_fds:
+    own = set(captures.values()) if captures else set()
+    for fd in list(_State.protocol_fds) + [f for f in _State.capture_fds if f not in own]:
         try:
             os.close(fd)
         except OSError:
@@ -519,14 +554,16 @@ _PATH_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.renam
                 "shutil.copyfile": (1,), "shutil.make_archive": (0,)}
 
 
-def _watch(repo, target, executed):
+def _watch(repo, target, executed, module_files):
     """Audit hooks (3.8+): record paths inside ``repo`` this process opens for writing or
-    changes -- exact attribution of repository writes even when children run concurrently --
-    and keep the code object the import executes for ``target`` (no recompiling later)."""
+    changes -- exact attribution of repository writes even when children run concurrently --,
+    keep the code object the import executes for ``target`` (no recompiling later), and the
+    file of every module body executed (``module_files``: which modules the import loaded,
+    without scanning ``sys.modules``).  Returns the writes list, or None without audit hooks."""
     writes = []
     add_hook = getattr(sys, "addaudithook", None)
     if add_hook is None:
-        return writes
+        return None
     target_real = _real(target)
     fspath = os.fspath
     abspath = os.path.abspath
@@ -547,8 +584,12 @@ def _watch(repo, target, executed):
     def hook(event, args):
         if event == "exec":
             code = args[0] if args else None
-            if (not executed and isinstance(code, types.CodeType)
-                    and (code.co_filename == target or _real(code.co_filename) == target_real)):
+            if not isinstance(code, types.CodeType):
+                return
+            if code.co_name == "<module>":
+                module_files.add(code.co_filename)
+            if not executed and (code.co_filename == target
+                                 or _real(code.co_filename) == target_real):
                 executed.append(code)
         elif event == "open":
             path, mode, flags = (tuple(args) + (None, None, None))[:3]
@@ -569,7 +610,8 @@ def run_import(spec):
     repo = _real(spec["repo"])
     result = {"status": "ok", "pid": os.getpid()}
     # 1. provably nothing first-party is loaded yet
-    loaded = first_party_modules(repo)
+    unchanged = _unchanged_since_verified()
+    loaded = [] if unchanged else first_party_modules(repo)
     if loaded:
         result["status"] = "contaminated"
         result["first_party"] = loaded
@@ -577,7 +619,11 @@ def run_import(spec):
     # 2. names the module's import root shadows must not come from what we loaded ourselves
     import_dirs = [spec["import_root"]]
     shadows = shadowing_names(import_dirs)
-    ours = {n.split(".")[0] for n in sys.modules} - {n.split(".")[0] for n in STARTUP_MODULES}
+    if unchanged:
+        ours = _State.loaded_tops
+    else:
+        ours = ({n.split(".")[0] for n in sys.modules}
+                - {n.split(".")[0] for n in STARTUP_MODULES})
     clash = shadows & ours
     if clash & _State.preloaded_tops:
         result["status"] = "needs_fresh"
@@ -589,8 +635,14 @@ def run_import(spec):
     if clash:
         result["unshadowed"] = sorted(clash)
     executed = []
-    writes = _watch(repo, spec["path"], executed)
-    result["writes"] = writes
+    module_files = set()
+    writes = _watch(repo, spec["path"], executed, module_files)
+    result["writes"] = writes if writes is not None else []
+
+    def first_party_loaded():
+        if writes is None:  # no audit hooks (3.7): scan what is loaded
+            return [f for _n, f in first_party_modules(repo) if f]
+        return sorted(f for f in module_files if not f.startswith("<") and _inside(f, repo))
     started = time.perf_counter()
     try:
         module = _import(spec)
@@ -602,12 +654,12 @@ def run_import(spec):
             if dist:
                 result["exception"]["distribution"] = dist
         result["seconds"] = time.perf_counter() - started
-        result["first_party_loaded"] = [f for _n, f in first_party_modules(repo) if f]
+        result["first_party_loaded"] = first_party_loaded()
         return result
     result["seconds"] = time.perf_counter() - started
     module_file = getattr(module, "__file__", None)
     result["module_file"] = module_file
-    result["first_party_loaded"] = [f for _n, f in first_party_modules(repo) if f]
+    result["first_party_loaded"] = first_party_loaded()
     if not module_file or not _same_file(module_file, spec["path"]):
         result["skipped_check"] = "the name resolves to {}".format(module_file or "a built-in")
         return result
@@ -635,7 +687,9 @@ def run_child(spec):
             pass  # already a session leader (fresh process started in a new session)
         _reset_signals()
         _redirect(spec)
-        fault = open(spec["fault"], "w")
+        captures = spec.get("fds")
+        fault = (open(captures["fault"], "w", closefd=False) if captures
+                 else open(spec["fault"], "w"))
         faulthandler.enable(file=fault, all_threads=True)
         if hasattr(faulthandler, "register"):
             # on timeout premerge sends SIGUSR1 first: where the import hangs, then SIGKILL
@@ -655,12 +709,72 @@ def run_child(spec):
         result = {"status": "internal", "exception": describe_exception(exc)}
     try:
         data = json.dumps(result, default=_text)
-        with open(spec["result"] + ".tmp", "w") as handle:
-            handle.write(data)
-        os.rename(spec["result"] + ".tmp", spec["result"])
+        captures = spec.get("fds")
+        if captures:
+            _write_all(captures["result"], data.encode("utf-8"))
+        else:
+            with open(spec["result"] + ".tmp", "w") as handle:
+                handle.write(data)
+            os.rename(spec["result"] + ".tmp", spec["result"])
     except BaseException:  # noqa: BLE001
         status = 70
     os._exit(status)
+
+
+def _write_all(fd, data):
+    while data:
+        try:
+            written = os.write(fd, data)
+        except InterruptedError:
+            continue
+        data = data[written:]
+
+
+#: what a forked child writes: its stdout, stderr, faulthandler output and result JSON
+CAPTURES = ("stdout", "stderr", "fault", "result")
+
+
+def _memory_captures():
+    """In-memory files (Linux ``memfd``) for one forked child's output and result, or None.
+
+    Creating four files per module in a work directory costs up to a millisecond each on
+    some file systems (ext4 on a VM disk here) -- a third of a small module's whole smoke
+    test; an in-memory file costs microseconds, and the warm parent reads the tails after
+    the child exits.  RLIMIT_FSIZE still caps each one."""
+    create = getattr(os, "memfd_create", None)
+    if create is None:
+        return None
+    fds = {}
+    try:
+        for key in CAPTURES:
+            fds[key] = create("premerge-" + key, getattr(os, "MFD_CLOEXEC", 0))
+    except OSError:
+        for fd in fds.values():
+            os.close(fd)
+        return None
+    return fds
+
+
+def _read_captures(fds, tails):
+    """{key: [size, text of the last tails[key] bytes (all when no tail is given)]}; closes."""
+    out = {}
+    for key, fd in fds.items():
+        size, data = 0, b""
+        try:
+            size = os.fstat(fd).st_size
+            limit = tails.get(key)
+            start = max(0, size - limit) if limit else 0
+            data = os.pread(fd, size - start, start)
+        except OSError:
+            pass
+        finally:
+            _State.capture_fds.discard(fd)
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        out[key] = [size, data.decode("utf-8", "replace")]
+    return out
 
 
 def _base_path():
@@ -808,7 +922,11 @@ def serve():
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
     reader = _Lines(proto_in)
-    children = {}  # pid -> job id
+    children = {}  # pid -> (job id, in-memory capture fds or None, tail sizes)
+    #: run requests waiting for a free slot: premerge sends a few ahead, so the next child is
+    #: forked the moment one exits, without a round trip through premerge
+    queue = []
+    slots = [0]  # at most this many children at once (0: no limit, fork on request)
     _send(proto_out, hello())
     own_tops = {n.split(".")[0] for n in sys.modules}
     try:
@@ -824,6 +942,7 @@ def serve():
                 except (BlockingIOError, InterruptedError):
                     pass
             _reap(children, proto_out)
+            _start_queued(queue, children, slots[0], proto_out)
             if proto_in not in ready:
                 continue
             messages = reader.read()
@@ -842,22 +961,19 @@ def serve():
                                       "tainted": tainted, "compiled": compiled,
                                       "modules": len(sys.modules)})
                 elif op == "run":
-                    if not _State.clean:
-                        _mark_clean(message["spec"]["repo"])
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                    pid = os.fork()
-                    if pid == 0:
-                        run_child(message["spec"])  # never returns
-                    children[pid] = message["id"]
-                    _send(proto_out, {"op": "started", "id": message["id"], "pid": pid})
+                    slots[0] = int(message.get("slots") or 0)
+                    queue.append(message)
                 elif op == "kill":
-                    for pid, job in list(children.items()):
-                        if job == message["id"]:
+                    for queued in [q for q in queue if q["id"] == message["id"]]:
+                        queue.remove(queued)
+                        _send(proto_out, {"op": "exited", "id": queued["id"], "pid": None,
+                                          "status": {"signal": signal.SIGKILL, "code": None}})
+                    for pid, entry in list(children.items()):
+                        if entry[0] == message["id"]:
                             _kill_group(pid)
                 elif op == "signal":
-                    for pid, job in list(children.items()):
-                        if job == message["id"]:
+                    for pid, entry in list(children.items()):
+                        if entry[0] == message["id"]:
                             try:
                                 os.kill(pid, message.get("signal", signal.SIGUSR1))
                             except OSError:
@@ -865,6 +981,7 @@ def serve():
                 elif op == "exit":
                     return 0
             _reap(children, proto_out)
+            _start_queued(queue, children, slots[0], proto_out)
     finally:
         for pid in list(children):
             _kill_group(pid)
@@ -875,6 +992,29 @@ def serve():
                 pass
             _kill_group(pid)
     return 0
+
+
+def _start_queued(queue, children, slots, proto_out):
+    """Fork a child for each queued run request while a slot is free."""
+    while queue and (slots <= 0 or len(children) < slots):
+        message = queue.pop(0)
+        spec = message["spec"]
+        if not _State.clean:
+            _mark_clean(spec["repo"])
+        root = spec.get("import_root")
+        if root and root not in _State.shadows:
+            _State.shadows[root] = frozenset(shadowing_names([root]))
+        captures = _memory_captures() if message.get("tails") else None
+        if captures:
+            spec = dict(spec, fds=captures)
+            _State.capture_fds.update(captures.values())
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            run_child(spec)  # never returns
+        children[pid] = (message["id"], captures, message.get("tails") or {})
+        _send(proto_out, {"op": "started", "id": message["id"], "pid": pid})
 
 
 def _kill_group(pid):
@@ -898,12 +1038,16 @@ def _reap(children, proto_out):
             continue
         if pid == 0:
             return
-        job = children.pop(pid, None)
+        entry = children.pop(pid, None)
         # nothing the import started may survive it: kill what is left of its process group
         _kill_group(pid)
-        if job is None:
+        if entry is None:
             continue
-        _send(proto_out, {"op": "exited", "id": job, "pid": pid, "status": _status(status)})
+        job, captures, tails = entry
+        message = {"op": "exited", "id": job, "pid": pid, "status": _status(status)}
+        if captures:
+            message["captured"] = _read_captures(captures, tails)
+        _send(proto_out, message)
 
 
 def _status(status):

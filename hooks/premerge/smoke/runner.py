@@ -41,6 +41,9 @@ DEFAULT_MEMORY_MB = 4096
 #: Files a child may write are capped (its stdout/stderr captures included).
 FILE_SIZE_LIMIT = 64 * 1024 * 1024
 OUTPUT_TAIL = 4000
+FAULT_TAIL = 20000
+#: bytes of each capture the warm parent sends back (None: all of it)
+TAILS = {"stdout": OUTPUT_TAIL, "stderr": OUTPUT_TAIL, "fault": FAULT_TAIL, "result": None}
 #: seconds between asking a timed-out child for its traceback and killing its process group
 TRACEBACK_GRACE = 0.3
 
@@ -181,11 +184,17 @@ class Outcome:
     exit_signal: int | None = None
     timed_out: bool = False
     files: dict[str, str] = field(default_factory=dict)  # stdout/stderr/fault capture paths
+    #: or what the warm parent read from in-memory captures: key -> [size, tail text]
+    captured: dict[str, list[Any]] = field(default_factory=dict)
     started: int = 0  # time.time_ns()
     ended: int = 0
     mode: str = "warm"
 
     def _read(self, key: str, limit: int = OUTPUT_TAIL) -> str:
+        if key in self.captured:
+            size, text = self.captured[key]
+            text = str(text)[-limit:]
+            return ("..." + text) if int(size) > limit else text
         cache = self.__dict__.setdefault("_tails", {})
         if key not in cache:
             cache[key] = _tail(self.files[key], limit) if key in self.files else ""
@@ -201,7 +210,7 @@ class Outcome:
 
     @property
     def fault(self) -> str:
-        return self._read("fault", 20000)
+        return self._read("fault", FAULT_TAIL)
 
     @property
     def status(self) -> str:
@@ -533,21 +542,19 @@ class Runner:
             selector.register(self.server.fd, selectors.EVENT_READ)
         try:
             while pending or running:
-                while pending and len(running) < self.settings.jobs:
+                while pending and self._may_launch(pending[0], running):
                     job = pending.popleft()
-                    if job.mode == "warm" and self.server is None:
-                        job.mode = "fresh"
                     self._launch(job)
                     running[job.ident] = job
                 now = time.monotonic()
                 deadlines = [j.kill_at if j.timed_out else j.deadline for j in running.values()]
-                wait = max(0.0, min(deadlines) - now) if deadlines else 0.05
+                wait = min(max(0.0, min(deadlines) - now), 1.0) if deadlines else 0.05
                 if any(j.mode == "fresh" for j in running.values()):
                     wait = min(wait, 0.01)
                 events = selector.select(wait) if self.server is not None else []
                 if not events and self.server is None:
                     time.sleep(min(wait, 0.01))
-                exited: list[tuple[_Job, dict[str, Any]]] = []
+                exited: list[tuple[_Job, dict[str, Any], dict[str, Any] | None]] = []
                 if events and self.server is not None:
                     messages = self.server.read_available()
                     if messages is None:  # the warm parent died: finish in fresh processes
@@ -568,8 +575,11 @@ class Runner:
                             continue
                         if message.get("op") == "started":
                             job.pid = message.get("pid")
+                            job.started = time.time_ns()  # its timeout runs from the fork
+                            job.deadline = time.monotonic() + self.settings.timeout
                         elif message.get("op") == "exited":
-                            exited.append((job, message.get("status") or {}))
+                            exited.append((job, message.get("status") or {},
+                                           message.get("captured")))
                 for job in list(running.values()):
                     if job.mode == "fresh" and job.proc is not None:
                         code = job.proc.poll()
@@ -577,10 +587,10 @@ class Runner:
                             _kill_group(job.proc.pid)  # leftovers of its process group
                             status = ({"signal": -code, "code": None} if code < 0
                                       else {"signal": None, "code": code})
-                            exited.append((job, status))
-                for job, status in exited:
+                            exited.append((job, status, None))
+                for job, status, captured in exited:
                     running.pop(job.ident, None)
-                    outcome = self._collect(job, status)
+                    outcome = self._collect(job, status, captured)
                     if outcome.status in ("needs_fresh", "contaminated") and job.mode == "warm":
                         if outcome.status == "contaminated":
                             self.notes.append(f"smoke: {job.module.name}: the warm parent held "
@@ -610,13 +620,30 @@ class Runner:
                 self._kill(job)
         return [done[i] for i in order if i in done]
 
+    def _may_launch(self, job: _Job, running: Mapping[int, _Job]) -> bool:
+        """At most ``jobs`` imports run at once.  The warm parent enforces that for its own
+        children; it is sent up to twice as many requests, so it forks the next child the
+        moment one exits instead of waiting for premerge to answer."""
+        if job.mode == "warm" and self.server is None:
+            job.mode = "fresh"
+        jobs = self.settings.jobs
+        fresh = sum(1 for j in running.values() if j.mode == "fresh")
+        if job.mode == "warm":
+            warm = len(running) - fresh
+            return warm < (2 * jobs if not fresh else jobs - fresh)
+        started_warm = sum(1 for j in running.values() if j.mode == "warm" and j.pid)
+        return fresh + min(started_warm, jobs) < jobs
+
     def _launch(self, job: _Job) -> None:
         job.started = time.time_ns()
         job.deadline = time.monotonic() + self.settings.timeout
         if job.mode == "warm" and self.server is not None:
-            if self.server.send({"op": "run", "id": job.ident, "spec": job.spec}):
+            job.deadline = float("inf")  # queued in the warm parent until it forks ("started")
+            if self.server.send({"op": "run", "id": job.ident, "spec": job.spec,
+                                 "slots": self.settings.jobs, "tails": TAILS}):
                 return
             job.mode = "fresh"
+            job.deadline = time.monotonic() + self.settings.timeout
         spec_path = job.spec["result"] + ".spec"
         with open(spec_path, "w", encoding="utf-8") as handle:
             json.dump(job.spec, handle)
@@ -643,19 +670,30 @@ class Runner:
         elif job.proc is not None and job.proc.poll() is None:
             _kill_group(job.proc.pid)
 
-    def _collect(self, job: _Job, status: Mapping[str, Any]) -> Outcome:
+    def _collect(self, job: _Job, status: Mapping[str, Any],
+                 captured: dict[str, Any] | None = None) -> Outcome:
+        """The child's result and output: from the warm parent's in-memory captures when it
+        sent them, else from the files the child wrote."""
         spec = job.spec
         result = None
         try:
-            with open(spec["result"], encoding="utf-8") as handle:
-                result = json.load(handle)
-        except (OSError, ValueError):
+            if captured is not None:
+                text = (captured.get("result") or [0, ""])[1]
+                result = json.loads(text) if text else None
+            else:
+                with open(spec["result"], encoding="utf-8") as handle:
+                    result = json.load(handle)
+        except (OSError, ValueError, TypeError):
             result = None
+        if not isinstance(result, dict):
+            result = None
+        captured = {k: v for k, v in (captured or {}).items()
+                    if k != "result" and isinstance(v, list) and len(v) == 2}
         return Outcome(
             module=job.module, result=result, exit_code=status.get("code"),
             exit_signal=status.get("signal"), timed_out=job.timed_out,
             files={key: spec[key] for key in ("stdout", "stderr", "fault")},
-            started=job.started, ended=time.time_ns(), mode=job.mode)
+            captured=captured, started=job.started, ended=time.time_ns(), mode=job.mode)
 
 
 def _bare_version(python: str) -> str | None:
