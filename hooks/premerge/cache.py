@@ -14,11 +14,6 @@ from typing import Any
 
 from premerge import __version__
 
-try:  # hashlib's blake2b is this C type; importing hashlib also loads OpenSSL (~5 ms at start-up)
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - interpreters built without _blake2
-    from hashlib import blake2b
-
 
 def cache_dir() -> Path:
     """``$PREMERGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/premerge``, else ``~/.cache/premerge``."""
@@ -41,6 +36,11 @@ class Cache:
         self._made = False
 
     def key(self, content: bytes, *extra: str) -> str:
+        try:  # hashlib's blake2b is this C type; importing hashlib also loads OpenSSL (~5 ms)
+            from _blake2 import blake2b  # noqa: PLC0415 - lazy: --no-cache never hashes
+        except ImportError:  # pragma: no cover - interpreters built without _blake2
+            from hashlib import blake2b  # noqa: PLC0415
+
         digest = blake2b(digest_size=20)
         for part in (__version__, self.namespace, self.salt, *extra):
             digest.update(part.encode())

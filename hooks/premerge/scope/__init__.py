@@ -50,7 +50,8 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
         if not raw.strip():
             continue  # an empty file has nothing to check (and imports fine)
         package = package_of(path)
-        todo.append((path, raw, package, cache.key(raw, path, package or "")))
+        key = cache.key(raw, path, package or "") if cache.enabled else ""
+        todo.append((path, raw, package, key))
 
     # The whole run's answer, when no file changed and nothing the cross-file part read did.
     run_key = cache.key(b"", "run", root, *(key for *_rest, key in todo)) if cache.enabled else ""
