@@ -229,14 +229,78 @@ def test_missing_sibling_in_script_dir_is_reported(tmp_path: Path, fresh: bool) 
     assert run.codes("scripts/report.py") == ["PM302"]
 
 
-def test_uncommitted_sibling_is_reported(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fresh", [False, True])
+def test_uncommitted_sibling_is_reported(tmp_path: Path, fresh: bool) -> None:
     repo = git_repo(tmp_path / "repo", {"scripts/report.py": "import helpers\n",
                                         ".gitignore": "generated.py\n",
                                         "scripts/uses_generated.py": "import generated\n"})
     (repo / "scripts/helpers.py").write_text("X = 1\n")  # exists here, never committed
     (repo / "scripts/generated.py").write_text("X = 1\n")  # ignored on purpose: silent
-    run = smoke(repo)
+    run = smoke(repo, env={"PREMERGE_SMOKE_FRESH": "1"} if fresh else None)
     finding = run.one("scripts/report.py", "PM314")
     assert finding["line"] == 1 and "scripts/helpers.py" in finding["message"]
     assert run.by_path("scripts/uses_generated.py") == []
     assert run.by_path("scripts/helpers.py") == []  # the file itself is not the problem
+
+
+def test_queued_imports_get_their_whole_timeout(tmp_path: Path) -> None:
+    # One slot: the warm parent holds the next requests while the hanging import runs.  Their
+    # timeouts start when they are forked, not when premerge queued them.
+    repo = git_repo(tmp_path / "repo", {
+        "premerge.yaml": 'smoke:\n  run_scripts: ["a_hang.py"]\n',
+        "a_hang.py": "import time\ntime.sleep(300)\n",
+        "b_slow.py": "import time\ntime.sleep(1.5)\n",
+        "c_slow.py": "import time\ntime.sleep(1.5)\n",
+    })
+    run = smoke(repo, "--jobs", "1", "--timeout", "2.5")
+    assert run.codes("a_hang.py") == ["PM309"]
+    assert run.by_path("b_slow.py") == [] and run.by_path("c_slow.py") == [], run.findings
+
+
+def test_at_most_jobs_imports_run_at_once(tmp_path: Path) -> None:
+    log = tmp_path / "intervals"
+    log.mkdir()
+    module = f"""\
+        import os, time
+        start = time.time()
+        time.sleep(0.4)
+        with open(os.path.join({str(log)!r}, __name__), "w") as handle:
+            handle.write(f"{{start}} {{time.time()}}")
+        """
+    repo = git_repo(tmp_path / "repo", {"premerge.yaml": 'smoke:\n  run_scripts: ["m*.py"]\n',
+                                        **{f"m{i}.py": module for i in range(6)}})
+    run = smoke(repo, "--jobs", "2")
+    assert run.findings == [], [f["message"] for f in run.findings]
+    intervals = [tuple(map(float, p.read_text().split())) for p in log.iterdir()]
+    assert len(intervals) == 6
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    assert peak <= 2
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_output_tail_and_last_line_survive_a_crash(tmp_path: Path, fresh: bool) -> None:
+    # 100 kB of output, then the line that explains the crash: only the tail is kept, and
+    # both modes (in-memory captures in the warm parent, files otherwise) report it the same
+    repo = git_repo(tmp_path / "repo", {
+        "premerge.yaml": 'smoke:\n  run_scripts: ["noisy.py"]\n',
+        "noisy.py": """\
+            import os, sys
+            for i in range(2000):
+                print("progress line", i, "." * 40)
+                sys.stderr.write(f"warning {i}\\n")
+            sys.stdout.flush()
+            sys.stderr.write("fatal: config file missing\\n")
+            sys.stderr.flush()
+            os._exit(3)
+            """,
+    })
+    run = smoke(repo, env={"PREMERGE_SMOKE_FRESH": "1"} if fresh else None)
+    finding = run.one("noisy.py", "PM310")
+    assert "status 3" in finding["message"]
+    assert finding["message"].endswith("last output: fatal: config file missing")
+    proc = python_in(repo, "import noisy")
+    assert proc.returncode == 3 and proc.stderr.endswith("fatal: config file missing\n")
