@@ -175,7 +175,7 @@ def entry() -> int:
     the operating system reclaims the memory at once.  In-process callers (tests) use
     :func:`main`, which always returns.
     """
-    code = main()
+    code = main(ends_process=True)
     _exit_now(code)
     return code  # something still needs the normal shutdown
 
@@ -200,10 +200,13 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, ends_process: bool = False) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); the exit code.
+    ``ends_process``: the caller exits right after, without freeing anything (:func:`entry`)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     named = arguments[0] if arguments and arguments[0] in COMMANDS else None
     args = build_parser(named).parse_args(arguments)
+    args.ends_process = ends_process
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -268,6 +271,7 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
     opts.jobs = getattr(args, "jobs", None)
     opts.shard = getattr(args, "shard", None)
     opts.progress = sys.stderr.isatty() and args.format == "text" and not args.output
+    opts.ends_process = args.ends_process
     if args.changed:
         from premerge.repo import Repository  # noqa: PLC0415
 

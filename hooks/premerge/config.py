@@ -84,13 +84,13 @@ class RunOptions(Record):
     """What the command line adds to the manifest for one run (never read from YAML)."""
 
     __slots__ = _fields = ("use_cache", "changed", "base", "fix", "diff", "jobs", "timeout",
-                           "shard", "python", "progress")
+                           "shard", "python", "progress", "ends_process")
 
     def __init__(self, use_cache: bool = True, changed: list[str] | None = None,
                  base: str | None = None, fix: bool = False, diff: bool = False,
                  jobs: int | None = None, timeout: float | None = None,
                  shard: tuple[int, int] | None = None, python: str | None = None,
-                 progress: bool = False) -> None:
+                 progress: bool = False, ends_process: bool = False) -> None:
         self.use_cache = use_cache
         self.changed = changed  # root-relative POSIX paths when --changed
         self.base = base
@@ -101,6 +101,9 @@ class RunOptions(Record):
         self.shard = shard  # (index starting at 1, count)
         self.python = python
         self.progress = progress
+        #: the process exits right after this run without freeing anything (``cli.entry``):
+        #: what is built for the last step may be left for the operating system to reclaim
+        self.ends_process = ends_process
 
 
 class Config(Record):

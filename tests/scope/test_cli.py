@@ -185,3 +185,39 @@ def test_python_dash_m_subprocess(tmp_path: Path) -> None:
     proc = run_premerge("scope", "--format", "json", "one.py", cwd=tmp_path)
     assert proc.returncode == 0
     assert [f["code"] for f in json.loads(proc.stdout)["findings"]] == ["PM105"]
+
+
+def _imported(*args: str, cwd: Path) -> set[str]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+    return {line.split("|")[-1].strip() for line in proc.stderr.splitlines()
+            if line.startswith("import time:")}
+
+
+def test_one_file_no_cache_run_skips_avoidable_imports(tmp_path: Path) -> None:
+    """dataclasses (which pulls in inspect), json, tokenize and the hash module cost a one-file
+    --no-cache run start-up time and do nothing for it (site may have loaded some already)."""
+    (tmp_path / "one.py").write_text(BRANCH_BUG)
+    before = _imported("-c", "pass", cwd=tmp_path)
+    during = _imported("-m", "premerge", "scope", "--no-cache", "one.py", cwd=tmp_path)
+    assert "premerge.scope.analyzer" in during
+    avoidable = {"dataclasses", "inspect", "json", "tokenize", "_blake2", "hashlib",
+                 "subprocess", "premerge.files", "premerge.smoke"}
+    assert not (during - before) & avoidable, (during - before) & avoidable
+
+
+def test_a_run_that_ends_the_process_keeps_its_verdicts(tmp_path: Path) -> None:
+    import gc
+
+    path = (tmp_path / "one.py").as_posix()
+    raw = (BRANCH_BUG + OPTIONAL_BUG).encode()
+    plain = scope_check.analyze_file(path, raw, None)
+    assert gc.isenabled()
+    try:
+        kept = scope_check.analyze_file(path, raw, None, ends_process=True)
+        assert not gc.isenabled()  # the tree is left for the exit: no collector walks it
+        assert len(scope_check._left_for_exit) == 1
+    finally:
+        gc.enable()
+        scope_check._left_for_exit.clear()
+    assert kept == plain and [f["code"] for f in plain["findings"]] == ["PM102", "PM105"]
