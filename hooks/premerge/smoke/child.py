@@ -32,6 +32,7 @@ import gc  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
+import marshal  # noqa: E402
 import os  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
@@ -859,11 +860,10 @@ def preload(names, repo):
 _PRECOMPILED = {}  # loader path -> (mtime_ns, size, code object)
 
 
-def precompile(paths):
-    """Compile first-party sources once in the warm parent, exactly as the import system
-    would (same bytes, same path string, ``dont_inherit``, default optimisation), so children
-    do not each recompile a shared dependency.  A child gets the code object only while the
-    file's mtime and size are unchanged -- the validation a .pyc gets."""
+def compile_sources(paths):
+    """[(path, mtime_ns, size, code)]: each source compiled exactly as the import system
+    would (same bytes, same path string, ``dont_inherit``, default optimisation)."""
+    out = []
     for path in paths:
         try:
             stat = os.stat(path)
@@ -872,7 +872,60 @@ def precompile(paths):
             code = compile(data, path, "exec", dont_inherit=True)
         except Exception:  # noqa: BLE001 - a broken file compiles (and fails) in the child
             continue
-        _PRECOMPILED[path] = (stat.st_mtime_ns, stat.st_size, code)
+        out.append((path, stat.st_mtime_ns, stat.st_size, code))
+    return out
+
+
+def start_compiler(paths):
+    """Fork a process that compiles ``paths`` while this one preloads (the other CPUs are
+    idle then); :func:`finish_compiler` takes its code objects.  A (pid, fd) handle or None."""
+    if not paths or not hasattr(os, "fork"):
+        return None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            os.close(read_end)
+            _write_all(write_end, marshal.dumps(compile_sources(paths)))
+        except BaseException:  # noqa: BLE001 - the parent then simply has nothing precompiled
+            status = 1
+        os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def finish_compiler(handle):
+    """The compiler's code objects, installed for children (see :func:`precompile`)."""
+    if handle is None:
+        return 0
+    pid, fd = handle
+    chunks = []
+    try:
+        while True:
+            data = os.read(fd, 1 << 20)
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(fd)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped already by the SIGCHLD loop
+        pass
+    try:
+        entries = marshal.loads(b"".join(chunks))
+    except Exception:  # noqa: BLE001 - it died half-way: compile nothing ahead
+        entries = []
+    return precompile(entries)
+
+
+def precompile(entries):
+    """Hand children the warm parent's code objects for first-party sources instead of each
+    compiling them.  A child gets the code object only while the file's mtime and size are
+    unchanged -- the validation a .pyc gets."""
+    for path, mtime_ns, size, code in entries:
+        _PRECOMPILED[path] = (mtime_ns, size, code)
     if not _PRECOMPILED:
         return 0
     from importlib.machinery import SourceFileLoader
@@ -951,12 +1004,15 @@ def serve():
             for message in messages:
                 op = message.get("op")
                 if op == "preload":
+                    compiler = start_compiler(message.get("compile", []))
                     ok, failed, tainted = preload(message.get("modules", []), message["repo"])
                     tops = {n.split(".")[0] for n in sys.modules}
                     _State.preloaded_tops = frozenset(tops - own_tops)
                     _State.base_path = [p for p in sys.path if p and _real(p) != _real(here)]
+                    compiled = finish_compiler(compiler)
+                    if tainted:
+                        compiled = 0  # premerge restarts this parent without them
                     _mark_clean(message["repo"])
-                    compiled = precompile(message.get("compile", [])) if not tainted else 0
                     _send(proto_out, {"op": "preloaded", "ok": ok, "failed": failed,
                                       "tainted": tainted, "compiled": compiled,
                                       "modules": len(sys.modules)})

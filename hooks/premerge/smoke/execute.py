@@ -20,10 +20,9 @@ from premerge.smoke.writes import attribute, changes, snapshot
 from premerge.sources import posix, relative_to
 
 
-def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
-    """External modules imported at import time by these modules and their first-party
-    dependencies; never a name a first-party file could shadow."""
-    needed = set()
+def _needed(graph: ImportGraph, modules: Sequence[SmokeModule]) -> set[str]:
+    """These modules' files and their first-party dependencies', transitively."""
+    needed: set[str] = set()
     stack = [mod.path for mod in modules]
     while stack:
         path = stack.pop()
@@ -31,18 +30,25 @@ def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> li
             continue
         needed.add(path)
         stack.extend(edge.target for edge in graph.edges.get(path, ()))
+    return needed
+
+
+def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
+    """External modules imported at import time by these modules and their first-party
+    dependencies; never a name a first-party file could shadow."""
+    needed = _needed(graph, modules)
     names = {name for name, importers in graph.external.items() if importers & needed}
     return sorted(n for n in names if n.split(".")[0] not in graph.first_party_tops
                   and all(part.isidentifier() for part in n.split(".")) and n != "__main__")
 
 
-def shared_sources(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
-    """First-party files more than one child will import (dependencies and package
-    ``__init__``s): the warm parent compiles them once."""
-    wanted = {mod.path for mod in modules}
+def sources_to_compile(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
+    """Every first-party file the children will execute (the modules, their dependencies and
+    package ``__init__``s): compiled once, next to the warm parent's preload, instead of in
+    each child."""
+    needed = _needed(graph, modules)
     return sorted(path for path, mod in graph.modules.items()
-                  if (graph.reverse.get(path) or mod.is_package_init)
-                  and (path in wanted or graph.reverse.get(path)))
+                  if path in needed or mod.is_package_init)
 
 
 def prepare(config: Config, root: str) -> Runner:
@@ -88,7 +94,7 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
     before = snapshot(root, [cache_dir] if cache_dir else [])
     try:
-        runner.start(preload_candidates(graph, modules), shared_sources(graph, modules))
+        runner.start(preload_candidates(graph, modules), sources_to_compile(graph, modules))
     except InterpreterProblem as exc:
         result.findings.append(m.InterpreterUnusable.at(
             str(config.manifest_path if config.manifest else root), reason=str(exc)))
