@@ -36,10 +36,11 @@ def untracked_query(pathspecs: Sequence[str] = ()) -> tuple[str, ...]:
             *(pathspecs or ["."]))
 
 
-#: One ``ls-files --stage -z`` record: mode, blob id, stage, tab, path.
-_INDEX_RECORD = re.compile(r"[0-7]+ ([0-9a-f]+) [0-3]\t([^\0]*)\0")
+#: One ``ls-files --stage -z`` record: mode, blob id, stage, tab, path.  (Patterns, compiled
+#: and cached by ``re`` on first use: finding the root for a one-file run needs neither.)
+_INDEX_RECORD = r"[0-7]+ ([0-9a-f]+) [0-3]\t([^\0]*)\0"
 
-_GITLINK_RECORD = re.compile(r"(160000) [0-9a-f]+ [0-3]\t([^\0]*)\0")
+_GITLINK_RECORD = r"(160000) [0-9a-f]+ [0-3]\t([^\0]*)\0"
 
 #: Blob ids of empty content (SHA-1 and SHA-256 repositories).
 EMPTY_BLOBS = frozenset({"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
@@ -160,8 +161,8 @@ class Repository:
             start, cut = 7 + hexlen, 10 + hexlen  # fixed widths: slicing beats a regex 5x
             self.gitlinks = frozenset(rec[cut:] for rec in records if rec.startswith("160000"))
             return {rec[cut:]: rec[7:start] for rec in records if rec}
-        self.gitlinks = frozenset(path for mode, path in _GITLINK_RECORD.findall(out))
-        return {path: blob for blob, path in _INDEX_RECORD.findall(out)}
+        self.gitlinks = frozenset(path for mode, path in re.findall(_GITLINK_RECORD, out))
+        return {path: blob for blob, path in re.findall(_INDEX_RECORD, out)}
 
     #: submodule paths (gitlinks in the index); set when :attr:`index` is read
     gitlinks: frozenset[str] = frozenset()

@@ -202,6 +202,10 @@ def pattern_names(pattern: ast.AST) -> Iterator[tuple[str, ast.AST]]:
             yield node.rest, node  # type: ignore[attr-defined]
 
 
+#: statements that may declare PEP 695 type parameters (asking every statement for the field
+#: raised and caught an AttributeError per statement before 3.12)
+_HAS_TYPE_PARAMS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                              *([ast.TypeAlias] if hasattr(ast, "TypeAlias") else [])})
 #: statements that bind no name themselves (walrus targets inside them are handled first)
 _BINDS_NOTHING = frozenset({ast.Expr, ast.Return, ast.Raise, ast.Pass, ast.Break, ast.Continue,
                             ast.Assert})
@@ -358,9 +362,10 @@ class StatementScanner:
                         self.walrus(sub, scope)
         if kind in _BINDS_NOTHING:
             return  # a third of all statements: skip the chain below
-        params = getattr(node, "type_params", None)
-        if params:
-            facts.type_params.update(p.name for p in params)
+        if kind in _HAS_TYPE_PARAMS:
+            params = getattr(node, "type_params", None)  # Python 3.12+
+            if params:
+                facts.type_params.update(p.name for p in params)
         if kind is ast.Import:
             for alias in node.names:
                 if alias.asname:
