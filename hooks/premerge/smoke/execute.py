@@ -91,6 +91,9 @@ def execute(runner: Runner, config: Config, root: str, graph: ImportGraph,
 
 def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, FileFacts],
              modules: Sequence[SmokeModule], result: CheckResult, runner: Runner) -> None:
+    from premerge.smoke import TrackedFiles, uncommitted_findings  # noqa: PLC0415
+
+    tracked = TrackedFiles(config) if config.in_git else None
     cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
     before = snapshot(root, [cache_dir] if cache_dir else [])
     try:
@@ -123,9 +126,7 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     tested = {o.module.path: o.module.name for o in outcomes}
     findings: list[Finding] = fold(classified, tested)
     findings.extend(_write_findings(root, before, after, outcomes))
-    from premerge.smoke import uncommitted_findings  # noqa: PLC0415
-
-    findings.extend(uncommitted_findings(config, root, graph, loaded))
+    findings.extend(uncommitted_findings(config, root, graph, loaded, tracked))
     result.findings.extend(findings)
     result.notes.extend(runner.notes)
     result.facts.update({
