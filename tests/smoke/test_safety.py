@@ -115,6 +115,30 @@ def test_leftover_background_process_is_killed_after_a_successful_import(tmp_pat
     assert _alive_with(marker) == []
 
 
+@pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
+                    reason="needs Linux (a subreaper and /proc/PID/task/TID/children)")
+@pytest.mark.parametrize("fresh", [False, True])
+def test_daemon_that_left_its_process_group_is_killed(tmp_path: Path, fresh: bool) -> None:
+    # a new session escapes the process-group kill; the warm parent, a subreaper, still
+    # inherits the daemon when the import's process exits, and kills it
+    marker = f"premerge-marker-{uuid.uuid4().hex}"
+    repo = git_repo(tmp_path / "repo", {
+        "premerge.yaml": 'smoke:\n  run_scripts: ["daemon.py"]\n',
+        "daemon.py": f"""\
+            import subprocess, sys
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
+                              {marker!r}], start_new_session=True)
+            """,
+        "other.py": "VALUE = 1\n",
+    })
+    run = smoke(repo, env={"PREMERGE_SMOKE_FRESH": "1"} if fresh else None)
+    assert run.findings == []
+    deadline = time.monotonic() + 5
+    while _alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_with(marker) == []
+
+
 def test_script_with_top_level_argv_is_never_executed(tmp_path: Path) -> None:
     repo = git_repo(tmp_path / "repo", {
         "tools/convert.py": """\

@@ -726,6 +726,7 @@ def run_child(spec):
             os.rename(spec["result"] + ".tmp", spec["result"])
     except BaseException:  # noqa: BLE001
         status = 70
+    kill_orphans()  # what the import left running, even outside its process group
     os._exit(status)
 
 
@@ -975,6 +976,7 @@ def serve():
     os.dup2(devnull, 0)
     os.close(devnull)
     os.dup2(2, 1)  # anything a preloaded module prints goes to our stderr, not the protocol
+    subreaper = become_subreaper()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
@@ -1001,7 +1003,8 @@ def serve():
                         pass
                 except (BlockingIOError, InterruptedError):
                     pass
-            _reap(children, proto_out)
+            if _reap(children, proto_out) and subreaper:
+                kill_orphans(children)
             _start_queued(queue, children, slots[0], proto_out)
             if proto_in not in ready:
                 continue
@@ -1043,7 +1046,8 @@ def serve():
                                 pass
                 elif op == "exit":
                     return 0
-            _reap(children, proto_out)
+            if _reap(children, proto_out) and subreaper:
+                kill_orphans(children)
             _start_queued(queue, children, slots[0], proto_out)
     finally:
         for pid in list(children):
@@ -1054,6 +1058,8 @@ def serve():
             except OSError:
                 pass
             _kill_group(pid)
+        if subreaper:
+            kill_orphans()
     return 0
 
 
@@ -1080,6 +1086,54 @@ def _start_queued(queue, children, slots, proto_out):
         _send(proto_out, {"op": "started", "id": message["id"], "pid": pid})
 
 
+_PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+
+
+def become_subreaper():
+    """Linux: orphans of our descendants are re-parented to us instead of init.
+
+    A process group dies as a whole, but a daemon that called ``setsid`` (or was started with
+    ``start_new_session``) has left it; as a subreaper we still see it as our child when its
+    parent exits, and kill it (:func:`kill_orphans`).  False where that is not possible."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except Exception:  # noqa: BLE001 - no ctypes, no libc symbol: the group kill stays
+        return False
+
+
+def _own_children():
+    try:
+        with open("/proc/self/task/{0}/children".format(os.getpid())) as handle:
+            return [int(pid) for pid in handle.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def kill_orphans(keep=()):
+    """Kill (and reap) every child of this process not in ``keep``: as a subreaper those are
+    what finished imports left running outside their process groups."""
+    for _round in range(50):  # killing one re-parents its own children to us: repeat
+        strays = [pid for pid in _own_children() if pid not in keep]
+        if not strays:
+            return
+        for pid in strays:
+            _kill_group(pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except (ChildProcessError, OSError):
+                pass
+
+
 def _kill_group(pid):
     for kill in (getattr(os, "killpg", None), os.kill):
         if kill is None:
@@ -1092,25 +1146,29 @@ def _kill_group(pid):
 
 
 def _reap(children, proto_out):
+    """Report every child that exited; True when there was one."""
+    exited = False
     while children:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         except InterruptedError:
             continue
         if pid == 0:
-            return
+            break
         entry = children.pop(pid, None)
         # nothing the import started may survive it: kill what is left of its process group
         _kill_group(pid)
         if entry is None:
             continue
+        exited = True
         job, captures, tails = entry
         message = {"op": "exited", "id": job, "pid": pid, "status": _status(status)}
         if captures:
             message["captured"] = _read_captures(captures, tails)
         _send(proto_out, message)
+    return exited
 
 
 def _status(status):
@@ -1139,6 +1197,7 @@ def main(argv):
             spec = json.load(handle)
         here = os.path.dirname(CHILD_FILE)
         sys.path[:] = [p for p in sys.path if p and _real(p) != _real(here)]
+        become_subreaper()  # a fresh process has no warm parent to inherit orphans
         run_child(spec)
     sys.stderr.write("usage: child.py hello|serve|run SPEC\n")
     return 2
