@@ -125,9 +125,17 @@ def test_daemon_that_left_its_process_group_is_killed(tmp_path: Path, fresh: boo
     repo = git_repo(tmp_path / "repo", {
         "premerge.yaml": 'smoke:\n  run_scripts: ["daemon.py"]\n',
         "daemon.py": f"""\
-            import subprocess, sys
+            import subprocess, sys, threading
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
                               {marker!r}], start_new_session=True)
+
+            def start_from_a_thread():  # a child of that thread, not of the main one
+                subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
+                                  {marker!r} + "-thread"], start_new_session=True)
+
+            worker = threading.Thread(target=start_from_a_thread)
+            worker.start()
+            worker.join()
             """,
         "other.py": "VALUE = 1\n",
     })

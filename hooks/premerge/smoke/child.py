@@ -1107,11 +1107,19 @@ def become_subreaper():
 
 
 def _own_children():
+    """PIDs of this process's children (each thread lists the ones it started)."""
+    found = []
     try:
-        with open("/proc/self/task/{0}/children".format(os.getpid())) as handle:
-            return [int(pid) for pid in handle.read().split()]
-    except (OSError, ValueError):
-        return []
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open("/proc/self/task/{0}/children".format(task)) as handle:
+                found.extend(int(pid) for pid in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def kill_orphans(keep=()):
