@@ -10,7 +10,6 @@ not be imported in the layout found (tests, build output, docs, setup.py).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from premerge.config import Config, ConfigError, FilesConfig, RequiredFile, pars
 from premerge.files import check_references, scan_references
 from premerge.files.messages import EmptyFile, IgnoredFile, UndeclaredReference, UntrackedFile
 from premerge.files.rules import RepoFacts, check_entries, glob_matches
+from premerge.records import Record
 from premerge.sources import relative_to
 
 #: Root files that brief people or agents; suggested (commented) when tracked.
@@ -39,14 +39,18 @@ _SMOKE_EXCLUDES = (
 )
 
 
-@dataclasses.dataclass
-class _Entry:
-    path: str
-    is_dir: bool
-    references: list[tuple[str, int, str]]  # (relpath, line, code)
-    allow_empty: bool = False
-    tracked: bool = True
-    notes: list[str] = dataclasses.field(default_factory=list)
+class _Entry(Record):
+    __slots__ = _fields = ("path", "is_dir", "references", "allow_empty", "tracked", "notes")
+
+    def __init__(self, path: str, is_dir: bool, references: list[tuple[str, int, str]],
+                 allow_empty: bool = False, tracked: bool = True,
+                 notes: list[str] | None = None) -> None:
+        self.path = path
+        self.is_dir = is_dir
+        self.references = references  # (relpath, line, code)
+        self.allow_empty = allow_empty
+        self.tracked = tracked
+        self.notes: list[str] = [] if notes is None else notes
 
 
 def write_starter(config: Config, target: Path, force: bool) -> str:

@@ -15,10 +15,10 @@ import re
 import signal
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from premerge.findings import Finding, Location, Severity
 from premerge.input_rules import InternalError
+from premerge.records import Record
 from premerge.smoke import messages as m
 from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.graph import ImportGraph
@@ -63,18 +63,19 @@ _CANNOT_IMPORT_OLD = re.compile(r"cannot import name '([^']+)'")
 _PARTIAL = re.compile(r"partially initialized module '([^']+)'")
 
 
-@dataclass
-class Context:
-    root: str
-    graph: ImportGraph
-    facts: dict[str, FileFacts]
-    python: str  # a short description of the interpreter, for messages
-    timeout: float
-    #: realpath -> module path, for mapping traceback files back to modules
-    real_to_path: dict[str, str] = field(default_factory=dict)
+class Context(Record):
+    __slots__ = _fields = ("root", "graph", "facts", "python", "timeout", "real_to_path")
 
-    def __post_init__(self) -> None:
-        for path in self.graph.modules:
+    def __init__(self, root: str, graph: ImportGraph, facts: dict[str, FileFacts], python: str,
+                 timeout: float, real_to_path: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.graph = graph
+        self.facts = facts
+        self.python = python  # a short description of the interpreter, for messages
+        self.timeout = timeout
+        #: realpath -> module path, for mapping traceback files back to modules
+        self.real_to_path: dict[str, str] = {} if real_to_path is None else real_to_path
+        for path in graph.modules:
             self.real_to_path[_real(path)] = path
 
     def inside(self, filename: str | None) -> bool:
@@ -103,10 +104,12 @@ def _real(path: str) -> str:
     return cached
 
 
-@dataclass
-class Classified:
-    finding: Finding
-    origin: str | None = None  # module path the failure comes from (for folding)
+class Classified(Record):
+    __slots__ = _fields = ("finding", "origin")
+
+    def __init__(self, finding: Finding, origin: str | None = None) -> None:
+        self.finding = finding
+        self.origin = origin  # module path the failure comes from (for folding)
 
 
 def classify(outcome: Outcome, ctx: Context) -> list[Classified]:

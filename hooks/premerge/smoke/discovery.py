@@ -24,21 +24,25 @@ import keyword
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from premerge.records import FrozenRecord, frozen_init
 from premerge.sources import iter_python_files, matches_any, relative_to
 
 
-@dataclass(frozen=True)
-class SmokeModule:
+class SmokeModule(FrozenRecord):
     """One module to import: its dotted name and how to import it."""
 
+    __slots__ = _fields = ("name", "path", "relpath", "kind", "import_root")
     name: str
     path: str  # absolute POSIX path of the file
     relpath: str  # repository-relative POSIX path
     kind: str  # "package" (imported by dotted name) or "script" (loaded from its file)
     import_root: str  # absolute directory put first on sys.path (and the child's cwd)
+
+    def __init__(self, name: str, path: str, relpath: str, kind: str,
+                 import_root: str) -> None:
+        frozen_init(self, name, path, relpath, kind, import_root)
 
     @property
     def top(self) -> str:

@@ -14,30 +14,50 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
+from premerge.records import FrozenRecord, Record, frozen_init
 from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.static import FileFacts, ImportRef
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(FrozenRecord):
+    __slots__ = _fields = ("source", "target", "line", "col")
     source: str  # path of the importing module
     target: str  # path of the imported module
     line: int
     col: int
 
+    def __init__(self, source: str, target: str, line: int, col: int) -> None:
+        frozen_init(self, source, target, line, col)
 
-@dataclass
-class ImportGraph:
-    modules: dict[str, SmokeModule]  # path -> module
-    edges: dict[str, list[Edge]] = field(default_factory=dict)  # source path -> edges
-    reverse: dict[str, set[str]] = field(default_factory=dict)  # target path -> importers
-    external: dict[str, set[str]] = field(default_factory=dict)  # dotted name -> importers
-    #: (importer path, ImportRef, missing dotted name) of relative imports that resolve nowhere
-    unresolved_relative: list[tuple[str, ImportRef, str]] = field(default_factory=list)
-    #: top-level names first-party files provide, in any import root (never preloaded)
-    first_party_tops: set[str] = field(default_factory=set)
+
+class ImportGraph(Record):
+    _fields = ("modules", "edges", "reverse", "external", "unresolved_relative",
+               "first_party_tops")
+    __slots__ = (*_fields, "_cached_resolver")
+
+    def __init__(self, modules: dict[str, SmokeModule],
+                 edges: dict[str, list[Edge]] | None = None,
+                 reverse: dict[str, set[str]] | None = None,
+                 external: dict[str, set[str]] | None = None,
+                 unresolved_relative: list[tuple[str, ImportRef, str]] | None = None,
+                 first_party_tops: set[str] | None = None) -> None:
+        self.modules = modules  # path -> module
+        #: source path -> edges
+        self.edges: dict[str, list[Edge]] = {} if edges is None else edges
+        #: target path -> importers
+        self.reverse: dict[str, set[str]] = {} if reverse is None else reverse
+        #: dotted name -> importers
+        self.external: dict[str, set[str]] = {} if external is None else external
+        #: (importer path, ImportRef, missing dotted name) of relative imports that resolve
+        #: nowhere
+        self.unresolved_relative: list[tuple[str, ImportRef, str]] = \
+            [] if unresolved_relative is None else unresolved_relative
+        #: top-level names first-party files provide, in any import root (never preloaded)
+        self.first_party_tops: set[str] = set() if first_party_tops is None \
+            else first_party_tops
+        #: built on the first look-up (:attr:`_resolver`)
+        self._cached_resolver: _Resolver | None = None
 
     def importers_closure(self, paths: Iterable[str]) -> set[str]:
         """The given module paths plus every module that imports them, transitively."""
@@ -92,7 +112,7 @@ class ImportGraph:
 
     @property
     def _resolver(self) -> _Resolver:
-        resolver = getattr(self, "_cached_resolver", None)
+        resolver = self._cached_resolver
         if resolver is None:
             resolver = _Resolver(self.modules.values())
             self._cached_resolver = resolver

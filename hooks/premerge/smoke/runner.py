@@ -25,11 +25,11 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from premerge.config import DEFAULT_SMOKE_ENV, Config, ConfigError
+from premerge.records import Record
 from premerge.smoke.discovery import SmokeModule
 
 CHILD = str(Path(__file__).with_name("child.py"))
@@ -56,11 +56,13 @@ class InterpreterProblem(Exception):
     """The chosen interpreter cannot run the child at all (a PM315 finding)."""
 
 
-@dataclass
-class Interpreter:
-    path: str
-    source: str  # where it came from, for messages: "--python", "smoke.python", ...
-    explicit: bool
+class Interpreter(Record):
+    __slots__ = _fields = ("path", "source", "explicit")
+
+    def __init__(self, path: str, source: str, explicit: bool) -> None:
+        self.path = path
+        self.source = source  # where it came from, for messages: "--python", "smoke.python", ...
+        self.explicit = explicit
 
 
 def _own_hook_env(candidate: str) -> bool:
@@ -161,41 +163,60 @@ def child_environment(extra: Iterable[str], home: str, tmpdir: str) -> dict[str,
     return env
 
 
-@dataclass
-class Settings:
-    interpreter: Interpreter
-    root: str
-    timeout: float
-    jobs: int
-    env: dict[str, str]
-    workdir: str
-    memory: int  # bytes; 0 = no limit
-    progress: Callable[[int, int, str], None] | None = None
-    warm: bool = True
+class Settings(Record):
+    __slots__ = _fields = ("interpreter", "root", "timeout", "jobs", "env", "workdir", "memory",
+                           "progress", "warm")
+
+    def __init__(self, interpreter: Interpreter, root: str, timeout: float, jobs: int,
+                 env: dict[str, str], workdir: str, memory: int,
+                 progress: Callable[[int, int, str], None] | None = None,
+                 warm: bool = True) -> None:
+        self.interpreter = interpreter
+        self.root = root
+        self.timeout = timeout
+        self.jobs = jobs
+        self.env = env
+        self.workdir = workdir
+        self.memory = memory  # bytes; 0 = no limit
+        self.progress = progress
+        self.warm = warm
 
 
-@dataclass
-class Outcome:
+class Outcome(Record):
     """What happened to one module's import."""
 
-    module: SmokeModule
-    result: dict[str, Any] | None = None
-    exit_code: int | None = None
-    exit_signal: int | None = None
-    timed_out: bool = False
-    files: dict[str, str] = field(default_factory=dict)  # stdout/stderr/fault capture paths
-    #: or what the warm parent read from in-memory captures: key -> [size, tail text]
-    captured: dict[str, list[Any]] = field(default_factory=dict)
-    started: int = 0  # time.time_ns()
-    ended: int = 0
-    mode: str = "warm"
+    _fields = ("module", "result", "exit_code", "exit_signal", "timed_out", "files", "captured",
+               "started", "ended", "mode")
+    #: ``_tails`` caches the capture files' tails :meth:`_read` has read (no part of equality)
+    __slots__ = (*_fields, "_tails")
+
+    def __init__(self, module: SmokeModule, result: dict[str, Any] | None = None,
+                 exit_code: int | None = None, exit_signal: int | None = None,
+                 timed_out: bool = False, files: dict[str, str] | None = None,
+                 captured: dict[str, list[Any]] | None = None, started: int = 0,
+                 ended: int = 0, mode: str = "warm") -> None:
+        self.module = module
+        self.result = result
+        self.exit_code = exit_code
+        self.exit_signal = exit_signal
+        self.timed_out = timed_out
+        #: stdout/stderr/fault capture paths
+        self.files: dict[str, str] = {} if files is None else files
+        #: or what the warm parent read from in-memory captures: key -> [size, tail text]
+        self.captured: dict[str, list[Any]] = {} if captured is None else captured
+        self.started = started  # time.time_ns()
+        self.ended = ended
+        self.mode = mode
+        self._tails: dict[str, str] | None = None
 
     def _read(self, key: str, limit: int = OUTPUT_TAIL) -> str:
         if key in self.captured:
             size, text = self.captured[key]
             text = str(text)[-limit:]
             return ("..." + text) if int(size) > limit else text
-        cache = self.__dict__.setdefault("_tails", {})
+        cache = self._tails
+        if cache is None:
+            cache = self._tails = {}
         if key not in cache:
             cache[key] = _tail(self.files[key], limit) if key in self.files else ""
         return str(cache[key])
@@ -221,28 +242,39 @@ class Outcome:
         return str(self.result.get("status", "internal"))
 
 
-@dataclass
-class _Job:
-    ident: int
-    module: SmokeModule
-    spec: dict[str, Any]
-    mode: str
-    deadline: float = 0.0
-    pid: int | None = None
-    proc: subprocess.Popen[bytes] | None = None
-    timed_out: bool = False
-    started: int = 0
-    kill_at: float = 0.0  # after a timeout: SIGUSR1 sent (traceback), SIGKILL at this time
+class _Job(Record):
+    __slots__ = _fields = ("ident", "module", "spec", "mode", "deadline", "pid", "proc",
+                           "timed_out", "started", "kill_at")
+
+    def __init__(self, ident: int, module: SmokeModule, spec: dict[str, Any], mode: str,
+                 deadline: float = 0.0, pid: int | None = None,
+                 proc: subprocess.Popen[bytes] | None = None, timed_out: bool = False,
+                 started: int = 0, kill_at: float = 0.0) -> None:
+        self.ident = ident
+        self.module = module
+        self.spec = spec
+        self.mode = mode
+        self.deadline = deadline
+        self.pid = pid
+        self.proc = proc
+        self.timed_out = timed_out
+        self.started = started
+        #: after a timeout: SIGUSR1 sent (traceback), SIGKILL at this time
+        self.kill_at = kill_at
 
 
-@dataclass
-class RunReport:
-    outcomes: list[Outcome]
-    mode: str  # "warm", "fresh" or a mix described in notes
-    notes: list[str] = field(default_factory=list)
-    preloaded: int = 0
-    version: tuple[int, ...] = ()
-    executable: str = ""
+class RunReport(Record):
+    __slots__ = _fields = ("outcomes", "mode", "notes", "preloaded", "version", "executable")
+
+    def __init__(self, outcomes: list[Outcome], mode: str, notes: list[str] | None = None,
+                 preloaded: int = 0, version: tuple[int, ...] = (),
+                 executable: str = "") -> None:
+        self.outcomes = outcomes
+        self.mode = mode  # "warm", "fresh" or a mix described in notes
+        self.notes: list[str] = [] if notes is None else notes
+        self.preloaded = preloaded
+        self.version = version
+        self.executable = executable
 
 
 class _Server:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from premerge.records import Record
 
 #: Calls (qualified through the file's imports) that make top-level code a script's effect.
 EFFECT_CALLS: dict[str, str] = {
@@ -73,17 +74,23 @@ EFFECT_METHODS: dict[str, str] = {
 _WRITE_MODES = frozenset("wax+")
 
 
-@dataclass
-class ImportRef:
+class ImportRef(Record):
     """One imported module reference: ``import a.b`` or ``from .m import x``."""
 
-    line: int
-    col: int
-    module: str  # dotted, without the leading dots of a relative import ("" for `from . import`)
-    level: int = 0
-    names: list[str] = field(default_factory=list)  # for `from` imports; ["*"] for star
-    import_time: bool = True  # not inside a function (runs when the module is imported)
-    runtime: bool = True  # not under `if TYPE_CHECKING:`
+    __slots__ = _fields = ("line", "col", "module", "level", "names", "import_time", "runtime")
+
+    def __init__(self, line: int, col: int, module: str, level: int = 0,
+                 names: list[str] | None = None, import_time: bool = True,
+                 runtime: bool = True) -> None:
+        self.line = line
+        self.col = col
+        #: dotted, without the leading dots of a relative import ("" for `from . import`)
+        self.module = module
+        self.level = level
+        #: for `from` imports; ["*"] for star
+        self.names: list[str] = [] if names is None else names
+        self.import_time = import_time  # not inside a function (runs when the module is imported)
+        self.runtime = runtime  # not under `if TYPE_CHECKING:`
 
     def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "col": self.col, "module": self.module, "level": self.level,
@@ -94,12 +101,16 @@ class ImportRef:
         return cls(**data)
 
 
-@dataclass
-class FileFacts:
-    imports: list[ImportRef] = field(default_factory=list)
-    #: (line, reason) of the first top-level effect, None when the file is import-safe
-    script_effect: tuple[int, str] | None = None
-    parse_error: str | None = None
+class FileFacts(Record):
+    __slots__ = _fields = ("imports", "script_effect", "parse_error")
+
+    def __init__(self, imports: list[ImportRef] | None = None,
+                 script_effect: tuple[int, str] | None = None,
+                 parse_error: str | None = None) -> None:
+        self.imports: list[ImportRef] = [] if imports is None else imports
+        #: (line, reason) of the first top-level effect, None when the file is import-safe
+        self.script_effect = script_effect
+        self.parse_error = parse_error
 
     def to_dict(self) -> dict[str, Any]:
         return {"imports": [i.to_dict() for i in self.imports],

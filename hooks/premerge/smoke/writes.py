@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-
+from premerge.records import FrozenRecord, frozen_init
 from premerge.sources import SKIP_DIR_NAMES, is_virtualenv
 
 #: (mtime_ns, size) per file and mtime_ns per directory, keyed by root-relative POSIX path
@@ -52,11 +51,14 @@ def snapshot(root: str, ignore: Sequence[str] = ()) -> Snapshot:
     return files, dirs
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(FrozenRecord):
+    __slots__ = _fields = ("relpath", "kind", "when")
     relpath: str
     kind: str  # "created", "modified" or "deleted"
     when: int  # the mtime that dates the change (ns)
+
+    def __init__(self, relpath: str, kind: str, when: int) -> None:
+        frozen_init(self, relpath, kind, when)
 
 
 def changes(before: Snapshot, after: Snapshot) -> list[Change]:
