@@ -13,7 +13,7 @@ from premerge.findings import Finding, Severity
 from premerge.smoke.classify import Classified, Context
 from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.graph import Edge, ImportGraph, build_graph
-from premerge.smoke.runner import Interpreter, Outcome, RunReport, Settings, _Job
+from premerge.smoke.runner import Interpreter, Outcome, Settings, _Job
 from premerge.smoke.static import FileFacts, ImportRef, analyze_source
 from premerge.smoke.writes import Change, changes
 from tests.smoke.helpers import git_repo
@@ -68,7 +68,6 @@ def test_mutable_values_have_fresh_defaults_equality_and_no_hash() -> None:
     assert FileFacts() == FileFacts() and FileFacts().imports is not FileFacts().imports
     assert ImportRef(1, 0, "os").names is not ImportRef(1, 0, "os").names
     assert Outcome(module).files is not Outcome(module).files
-    assert RunReport([], "warm").notes is not RunReport([], "warm").notes
     assert ImportGraph({}).edges is not ImportGraph({}).edges
     for value in (FileFacts(), ImportRef(1, 0, "os"), Outcome(module), ImportGraph({}),
                   Interpreter("/py", "--python", True), _Job(1, module, {}, "warm"),

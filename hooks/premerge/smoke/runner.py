@@ -263,20 +263,6 @@ class _Job(Record):
         self.kill_at = kill_at
 
 
-class RunReport(Record):
-    __slots__ = _fields = ("outcomes", "mode", "notes", "preloaded", "version", "executable")
-
-    def __init__(self, outcomes: list[Outcome], mode: str, notes: list[str] | None = None,
-                 preloaded: int = 0, version: tuple[int, ...] = (),
-                 executable: str = "") -> None:
-        self.outcomes = outcomes
-        self.mode = mode  # "warm", "fresh" or a mix described in notes
-        self.notes: list[str] = [] if notes is None else notes
-        self.preloaded = preloaded
-        self.version = version
-        self.executable = executable
-
-
 class _Server:
     """The warm parent: one ``child.py serve`` process of the project's interpreter."""
 
