@@ -384,10 +384,11 @@ class Analyzer:
         module_level = self.frame is self.module_frame
         if module_level and self.block_defs:
             self.block_defs.append([])
+        dispatch = self._stmt_dispatch
         for stmt in body:
             if self.frame.state is None:
                 break
-            handler = self._stmt_dispatch.get(type(stmt))
+            handler = dispatch.get(type(stmt))
             if handler is not None:
                 handler(self, stmt)
             else:
@@ -442,15 +443,17 @@ class Analyzer:
                 self.state = None
 
     def s_assign(self, node: ast.Assign) -> None:
-        self.expr(node.value)
-        if _is_namespace_call(node.value) or _is_module_dict(node.value):
+        value = node.value
+        self.expr(value)
+        kind = type(value)
+        if (kind is _Call or kind is _Subscript or kind is _Attribute) and (
+                _is_namespace_call(value) or _is_module_dict(value)):
             self.dynamic.append(f"the module namespace is kept in a variable at line "
                                 f"{node.lineno}")
         for target in node.targets:
             self.store_target(target)
         if len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
-            value = node.value
-            if type(value) is ast.Constant and value.value in (True, False, None, 0, 1):
+            if kind is ast.Constant and value.value in (True, False, None, 0, 1):
                 state = self.state
                 if state is not None:
                     name = node.targets[0].id
@@ -556,29 +559,34 @@ class Analyzer:
 
     def s_if(self, node: ast.If) -> None:
         test = node.test
-        tc = is_type_checking(test) or (type(test) is ast.UnaryOp
-                                         and type(test.op) is ast.Not
-                                         and is_type_checking(test.operand))
-        truth = static_truth(test)
-        if not tc and type(test) is not ast.Constant:
+        kind = type(test)
+        if kind is _Compare or kind is _Call or kind is _BoolOp:  # the usual tests: neither
+            tc, truth = False, None                                # TYPE_CHECKING nor constant
+        else:
+            tc = is_type_checking(test) or (kind is ast.UnaryOp
+                                             and type(test.op) is ast.Not
+                                             and is_type_checking(test.operand))
+            truth = static_truth(test)
+        if not tc and kind is not ast.Constant:
             self.expr(test)
-        entry = self.state
+        frame = self.frame  # the branches run in this frame (nested code restores it)
+        entry = frame.state
         assert entry is not None
-        main = self.frame is self.module_frame and is_main_test(test)
+        main = frame is self.module_frame and is_main_test(test)
         if truth is False:
             body_exit = None
         else:
-            self.state = entry.copy()
+            frame.state = entry.copy()
             self.assume(test, True)
             self.block(node.body)
-            body_exit = self.state
+            body_exit = frame.state
         if truth is True:
             else_exit = None
         else:
-            self.state = entry.copy()
+            frame.state = entry.copy()
             self.assume(test, False)
             self.block(node.orelse)
-            else_exit = self.state
+            else_exit = frame.state
         if truth is False and else_exit is not None:
             else_exit.mark_cause(block_bound_names(node.body),
                                  TYPE_CHECKING if tc else BRANCH)
@@ -587,7 +595,7 @@ class Analyzer:
                                  TYPE_CHECKING if tc else BRANCH)
         if main and else_exit is not None:
             else_exit.mark_cause(block_bound_names(node.body), MAIN)
-        self.state = join([body_exit, else_exit])
+        frame.state = join([body_exit, else_exit])
 
     def test_keys(self, test: ast.expr, truth: bool) -> list[tuple[TestKey, bool]]:
         """What a test having ``truth`` tells: ``(key, value)`` pairs for ``State.know``."""
@@ -619,14 +627,14 @@ class Analyzer:
 
     def assume(self, test: ast.expr, truth: bool) -> None:
         """Entering a branch where ``test`` has ``truth``: apply and remember what it implies."""
-        state = self.state
+        state = self.frame.state
         if state is None:
             return
         for key, value in self.test_keys(test, truth):
             if state.facts:
                 state.apply_fact(key, value)
             state.know(key, value)
-        if truth:
+        if truth and (type(test) is _Compare or type(test) is _Call):
             name = _existence_test(test)
             if name is not None:
                 self._known_to_exist(state, name)
@@ -876,7 +884,8 @@ class Analyzer:
             value = target.value  # type: ignore[attr-defined]
             if type(value) is ast.Name and self.module_imports.get(value.id) == "builtins":
                 self.injected_builtins.add(target.attr)  # type: ignore[attr-defined]
-            if _is_module_dict(value):
+            if (type(value) is _Subscript or type(value) is _Attribute) and \
+                    _is_module_dict(value):
                 self.dynamic.append(f"a write to the module namespace at line {target.lineno}")  # type: ignore[attr-defined]
             self.expr(value)
         else:
@@ -903,12 +912,14 @@ class Analyzer:
         if kind is _Constant:
             return
         if kind is _Attribute:
-            if type(node.ctx) is _Load and self.module_imports:  # type: ignore[attr-defined]
-                self.attribute_chain(node)  # type: ignore[arg-type]
             value = node.value  # type: ignore[attr-defined]
             while type(value) is _Attribute:
                 value = value.value  # type: ignore[attr-defined]
             if type(value) is _Name:
+                # a chain on a name bound by `import pkg` may use a submodule (PM109)
+                if value.id in self.module_imports and \
+                        type(node.ctx) is _Load:  # type: ignore[attr-defined]
+                    self.attribute_chain(node)  # type: ignore[arg-type]
                 self.load(value.id, value)  # type: ignore[attr-defined]
             else:
                 self.expr(value)
@@ -1096,33 +1107,44 @@ class Analyzer:
             scope=self._qualname(self.frame))
 
     def _dynamic_call(self, node: ast.Call) -> None:
+        # every call passes here: the helpers run only where their node types can match
         func = node.func
         kind = type(func)
-        loaded = _dynamic_import(node)
-        if loaded is not None:
-            self.dynamic_imports.add(loaded)
-        if kind is ast.Name:
+        if kind is _Name:
             name = func.id  # type: ignore[attr-defined]
+            if name == "__import__" or name == "import_module":
+                self._dynamic_import(node)
             if name == "exec" and self.frame is self.module_frame:
                 self.dynamic.append(f"exec() at module level, line {node.lineno}")
             elif name == "setattr" and node.args and _is_module_object(node.args[0]):
                 self.dynamic.append(f"setattr() on the module at line {node.lineno}")
             elif name not in ("eval", "dict", "len", "print", "sorted", "list", "iter"):
                 for arg in node.args:
-                    if _is_namespace_call(arg):
+                    if type(arg) is _Call and _is_namespace_call(arg):
                         self.dynamic.append(f"globals() passed to {name}() at line "
                                             f"{node.lineno}")
                         break
-        elif kind is ast.Attribute:
+        elif kind is _Attribute:
             attr = func.attr  # type: ignore[attr-defined]
+            if attr == "__import__" or attr == "import_module":
+                self._dynamic_import(node)
             if attr in ("update", "setdefault", "__setitem__", "pop") and \
                     _is_namespace_call(func.value):  # type: ignore[attr-defined]
                 self.dynamic.append(f"globals().{attr}() at line {node.lineno}")
             elif attr in ("_convert_", "_convert"):
                 self.dynamic.append(f"{attr}() (adds enum members to the module) at line "
                                     f"{node.lineno}")
-            elif _is_module_dict(func.value):  # type: ignore[attr-defined]
-                self.dynamic.append(f"a write to the module namespace at line {node.lineno}")
+            else:
+                value = func.value  # type: ignore[attr-defined]
+                if (type(value) is _Subscript or type(value) is _Attribute) and \
+                        _is_module_dict(value):
+                    self.dynamic.append(f"a write to the module namespace at line "
+                                        f"{node.lineno}")
+
+    def _dynamic_import(self, node: ast.Call) -> None:
+        loaded = _dynamic_import(node)
+        if loaded is not None:
+            self.dynamic_imports.add(loaded)
 
     # -- loads ------------------------------------------------------------------------------
     def load(self, name: str, node: ast.AST) -> None:

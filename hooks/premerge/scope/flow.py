@@ -84,6 +84,8 @@ class State:
                     break
 
     def know(self, key: TestKey, value: bool) -> None:
+        if self.consts.get(key) is value:
+            return  # known already: the dict keeps its identity (join's fast paths)
         consts = dict(self.consts)
         consts[key] = value
         self.consts = consts
@@ -113,13 +115,17 @@ def join(states: Iterable[State | None]) -> State | None:
         return live[0]
     first = live[0]
     bits = first.bits.copy()
+    any_consts = bool(first.consts)
     for other in live[1:]:
         obits = other.bits
-        for name, value in bits.items():
-            bits[name] = value | obits.get(name, UNBOUND)
-        for name, value in obits.items():
-            if name not in bits:
-                bits[name] = value | UNBOUND
+        if obits != bits:  # paths that bound the same names need no OR
+            for name, value in bits.items():
+                bits[name] = value | obits.get(name, UNBOUND)
+            for name, value in obits.items():
+                if name not in bits:
+                    bits[name] = value | UNBOUND
+        if other.consts:
+            any_consts = True
     for name, value in bits.items():
         if value & BOUND and value & UNBOUND and not value & CAUSES:
             bits[name] = value | BRANCH
@@ -128,7 +134,7 @@ def join(states: Iterable[State | None]) -> State | None:
         if consts and consts is not other.consts:
             consts = {k: v for k, v in consts.items() if other.consts.get(k) is v}
     result = State(bits, consts, _join_facts(live))
-    if any(s.consts for s in live):
+    if any_consts:
         _learn_flags(live, result)
     return result
 
@@ -151,7 +157,10 @@ def _guaranteed(state: State, key: FactKey, names: frozenset[str]) -> frozenset[
 
 def _join_facts(live: list[State]) -> dict[FactKey, frozenset[str]]:
     first = live[0].facts
-    if all(s.facts is first or s.facts == first for s in live):
+    for state in live:
+        if state.facts is not first and state.facts != first:
+            break
+    else:
         return first  # the same facts on every path: each is guaranteed by its own path
     keys: set[FactKey] = set()
     for state in live:
@@ -177,7 +186,7 @@ def _learn_flags(live: list[State], result: State) -> None:
     implies ``x`` bound; a handler that raises when ``sys.platform == "win32"`` -> that test
     true implies the names the try body bound.
     """
-    maybe = frozenset(n for n, v in result.bits.items() if v & BOUND and v & UNBOUND)
+    maybe = frozenset([n for n, v in result.bits.items() if v & BOUND and v & UNBOUND])
     if not maybe:
         return
     keys: set[TestKey] = set()
