@@ -1107,7 +1107,10 @@ def become_subreaper():
 
 
 def _own_children():
-    """PIDs of this process's children (each thread lists the ones it started)."""
+    """PIDs of this process's children (each thread lists the ones it started).
+
+    Raw ``os`` calls: this runs after every import, in the child and in the warm parent,
+    where each Python object touched can copy a page shared with the fork."""
     found = []
     try:
         tasks = os.listdir("/proc/self/task")
@@ -1115,10 +1118,16 @@ def _own_children():
         return found
     for task in tasks:
         try:
-            with open("/proc/self/task/{0}/children".format(task)) as handle:
-                found.extend(int(pid) for pid in handle.read().split())
-        except (OSError, ValueError):
+            fd = os.open("/proc/self/task/" + task + "/children", os.O_RDONLY)
+        except OSError:
             continue
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            data = b""
+        finally:
+            os.close(fd)
+        found.extend(int(pid) for pid in data.split())
     return found
 
 
