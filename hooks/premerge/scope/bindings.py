@@ -206,6 +206,8 @@ def pattern_names(pattern: ast.AST) -> Iterator[tuple[str, ast.AST]]:
 #: raised and caught an AttributeError per statement before 3.12)
 _HAS_TYPE_PARAMS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                               *([ast.TypeAlias] if hasattr(ast, "TypeAlias") else [])})
+#: tests that are never ``TYPE_CHECKING`` nor a constant (``static_truth`` is None for them)
+_PLAIN_TESTS = frozenset({ast.Compare, ast.Call, ast.BoolOp})
 #: statements that bind no name themselves (walrus targets inside them are handled first)
 _BINDS_NOTHING = frozenset({ast.Expr, ast.Return, ast.Raise, ast.Pass, ast.Break, ast.Continue,
                             ast.Assert})
@@ -321,9 +323,11 @@ class StatementScanner:
                 names.add(binding.name)
 
     def bind_targets(self, scope: Scope, target: ast.AST, stmt: ast.AST) -> None:
-        if type(target) is ast.Name:  # the common case, without the generator
-            self.bind(scope, Assignment(target.id, target, scope, self.context,  # type: ignore[attr-defined]
-                                        self.in_tc, self.in_main))
+        if type(target) is ast.Name:  # the common case: bind() inlined, without the generator
+            name = target.id  # type: ignore[attr-defined]
+            binding = Assignment(name, target, scope, self.context, self.in_tc, self.in_main)
+            scope.bindings.setdefault(name, []).append(binding)
+            self.facts.bound_anywhere.add(name)
             return
         for name in target_names(target):
             self.bind(scope, Assignment(name.id, name, scope, self.context, self.in_tc,
@@ -337,8 +341,9 @@ class StatementScanner:
                                             self.in_tc, self.in_main))
 
     def block(self, body: list[ast.stmt], scope: Scope) -> None:
+        visit = self.stmt
         for stmt in body:
-            self.stmt(stmt, scope)
+            visit(stmt, scope)
 
     def nested(self, body: list[ast.stmt], scope: Scope, context: str) -> None:
         saved = self.context
@@ -421,10 +426,12 @@ class StatementScanner:
             self.context = saved
         elif kind is ast.If:
             saved_tc, saved_main = self.in_tc, self.in_main
-            truth = static_truth(node.test)
-            if is_type_checking(node.test) or truth is False:
-                self.in_tc = self.in_tc or is_type_checking(node.test)
-            if isinstance(scope, ModuleScope) and is_main_test(node.test):
+            test = node.test
+            if type(test) not in _PLAIN_TESTS:  # neither TYPE_CHECKING nor a constant
+                truth = static_truth(test)
+                if is_type_checking(test) or truth is False:
+                    self.in_tc = self.in_tc or is_type_checking(test)
+            if isinstance(scope, ModuleScope) and is_main_test(test):
                 self.in_main = True
             self.nested(node.body, scope, "if")
             self.in_tc, self.in_main = saved_tc, saved_main
