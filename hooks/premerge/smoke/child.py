@@ -438,6 +438,7 @@ class _State:
     base_path = None  # sys.path after preloading, without this file's directory
     protocol_fds = ()  # fds the child must not keep (pipes to premerge)
     capture_fds = set()  # in-memory capture files of running children (a child keeps its own)
+    go_fds = set()  # write ends of the pipes children forked ahead wait on
     clean = {}  # name -> module object the warm parent verified is not first-party
     #: (len(sys.modules), last name) when the parent verified that *nothing* loaded is
     #: first-party; a forked child whose sys.modules still matches needs no scan of its own
@@ -511,7 +512,8 @@ def _redirect(spec):
         os.dup2(target, fd)
         os.close(target)
     own = set(captures.values()) if captures else set()
-    for fd in list(_State.protocol_fds) + [f for f in _State.capture_fds if f not in own]:
+    others = [f for f in _State.capture_fds if f not in own] + list(_State.go_fds)
+    for fd in list(_State.protocol_fds) + others:
         try:
             os.close(fd)
         except OSError:
@@ -988,6 +990,7 @@ def serve():
     #: run requests waiting for a free slot: premerge sends a few ahead, so the next child is
     #: forked the moment one exits, without a round trip through premerge
     queue = []
+    waiting = {}  # pid -> go pipe: the child forked ahead of a free slot
     slots = [0]  # at most this many children at once (0: no limit, fork on request)
     _send(proto_out, hello())
     own_tops = {n.split(".")[0] for n in sys.modules}
@@ -1003,9 +1006,9 @@ def serve():
                         pass
                 except (BlockingIOError, InterruptedError):
                     pass
-            if _reap(children, proto_out) and subreaper:
+            if _reap(children, proto_out, waiting) and subreaper:
                 kill_orphans(children)
-            _start_queued(queue, children, slots[0], proto_out)
+            _start_queued(queue, children, waiting, slots[0], proto_out)
             if proto_in not in ready:
                 continue
             messages = reader.read()
@@ -1046,9 +1049,9 @@ def serve():
                                 pass
                 elif op == "exit":
                     return 0
-            if _reap(children, proto_out) and subreaper:
+            if _reap(children, proto_out, waiting) and subreaper:
                 kill_orphans(children)
-            _start_queued(queue, children, slots[0], proto_out)
+            _start_queued(queue, children, waiting, slots[0], proto_out)
     finally:
         for pid in list(children):
             _kill_group(pid)
@@ -1063,27 +1066,80 @@ def serve():
     return 0
 
 
-def _start_queued(queue, children, slots, proto_out):
-    """Fork a child for each queued run request while a slot is free."""
-    while queue and (slots <= 0 or len(children) < slots):
-        message = queue.pop(0)
-        spec = message["spec"]
-        if not _State.clean:
-            _mark_clean(spec["repo"])
-        root = spec.get("import_root")
-        if root and root not in _State.shadows:
-            _State.shadows[root] = frozenset(shadowing_names([root]))
-        captures = _memory_captures() if message.get("tails") else None
-        if captures:
-            spec = dict(spec, fds=captures)
-            _State.capture_fds.update(captures.values())
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            run_child(spec)  # never returns
-        children[pid] = (message["id"], captures, message.get("tails") or {})
-        _send(proto_out, {"op": "started", "id": message["id"], "pid": pid})
+def _start_queued(queue, children, waiting, slots, proto_out):
+    """Start queued imports while a slot is free, and keep one more forked ahead.
+
+    Forking the ~50 MB warm parent takes a millisecond or two; done when a slot frees, it
+    left that slot idle every time.  The child forked ahead (``waiting``: pid -> the write
+    end of its go pipe) is a copy of the same state and blocks until it is released, so at
+    most ``slots`` imports still run at once."""
+    def free():
+        return slots <= 0 or len(children) - len(waiting) < slots
+
+    while waiting and free():
+        pid = next(iter(waiting))
+        go = waiting.pop(pid)
+        _State.go_fds.discard(go)
+        try:
+            os.write(go, b"g")
+        except OSError:
+            pass  # it died waiting: the reap reports it
+        os.close(go)
+        _send(proto_out, {"op": "started", "id": children[pid][0], "pid": pid})
+    while queue and free():
+        pid = _fork_child(queue.pop(0), children, ahead=False)
+        _send(proto_out, {"op": "started", "id": children[pid][0], "pid": pid})
+    if slots > 0 and queue and not waiting:
+        read_end, write_end = os.pipe()
+        _State.go_fds.add(write_end)
+        pid = _fork_child(queue.pop(0), children, ahead=read_end)
+        os.close(read_end)
+        waiting[pid] = write_end
+
+
+def _fork_child(message, children, ahead):
+    """Fork the child for one run request (``ahead``: the fd it waits on before starting)."""
+    spec = message["spec"]
+    if not _State.clean:
+        _mark_clean(spec["repo"])
+    root = spec.get("import_root")
+    if root and root not in _State.shadows:
+        _State.shadows[root] = frozenset(shadowing_names([root]))
+    captures = _memory_captures() if message.get("tails") else None
+    if captures:
+        spec = dict(spec, fds=captures)
+        _State.capture_fds.update(captures.values())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        if ahead is not False:
+            _wait_for_release(ahead)
+        run_child(spec)  # never returns
+    children[pid] = (message["id"], captures, message.get("tails") or {})
+    return pid
+
+
+def _wait_for_release(fd):
+    """A child forked ahead: block until the parent gives it a slot (EOF: it never will)."""
+    for other in list(_State.go_fds):
+        try:
+            os.close(other)  # our own go pipe's write end too, or EOF could never come
+        except OSError:
+            pass
+    _State.go_fds.clear()
+    while True:
+        try:
+            data = os.read(fd, 1)
+            break
+        except InterruptedError:
+            continue
+        except OSError:
+            data = b""
+            break
+    os.close(fd)
+    if not data:
+        os._exit(0)
 
 
 _PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
@@ -1162,7 +1218,7 @@ def _kill_group(pid):
             continue
 
 
-def _reap(children, proto_out):
+def _reap(children, proto_out, waiting=None):
     """Report every child that exited; True when there was one."""
     exited = False
     while children:
@@ -1175,6 +1231,10 @@ def _reap(children, proto_out):
         if pid == 0:
             break
         entry = children.pop(pid, None)
+        go = waiting.pop(pid, None) if waiting else None
+        if go is not None:  # died while waiting for a slot
+            _State.go_fds.discard(go)
+            os.close(go)
         # nothing the import started may survive it: kill what is left of its process group
         _kill_group(pid)
         if entry is None:
