@@ -4,7 +4,8 @@ The corpus is a copy of the running interpreter's standard library (``Lib/**/*.p
 test packages (``test/``, ``tests/``, ``idle_test/``: deliberately broken code is not what users
 run) and without ``site-packages``.  One run prints, side by side: pyflakes, ruff (when
 installed; it is a compiled linter, shown for scale only), premerge cold (a fresh, empty cache
-directory), premerge warm (the cache primed), and the same for one large file.
+directory), premerge warm (the cache primed), and the same for one large file (cold, and with
+``--no-cache``: no cache read or written).
 
 Targets from the issue: cold <= 0.5x pyflakes, warm <= 0.05x, one file <= 0.75x.
 Options: ``--repeat N`` (best of N, default 3), ``--keep DIR`` (build the corpus there and keep it).
@@ -107,8 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     time_command([*ruff_cmd, single], repeat * 2, cwd=work)))
     one.append(("premerge scope, cold", time_command([*scope, single], repeat * 2,
                                                      cwd=work, env=env, before=fresh_cache)))
+    one.append(("premerge scope --no-cache", time_command([*scope, "--no-cache", single],
+                                                          repeat * 2, cwd=work, env=env)))
     print_table(f"one large file ({large.name})", one, "pyflakes",
-                {"premerge scope, cold": "<= 0.75x"})
+                {"premerge scope, cold": "<= 0.75x", "premerge scope --no-cache": "<= 0.75x"})
 
     cpu = [("pyflakes", cpu_seconds([*pyflakes, target], repeat, work, bytecode)),
            ("premerge scope, cold", cpu_seconds([*scope, target], repeat, work, env,
