@@ -43,7 +43,8 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
         changed = set(config.run.changed)
         files = [f for f in files if relative_to(f, root) in changed]
     result = CheckResult(findings=list(problems), files=len(files))
-    cache = Cache("scope", enabled=config.run.use_cache, salt=_salt())
+    cache = Cache("scope", enabled=config.run.use_cache,
+                  salt=_salt() if config.run.use_cache else "")
     todo: list[tuple[str, bytes, str | None, str]] = []
     for path in files:
         try:
