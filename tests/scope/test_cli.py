@@ -188,21 +188,29 @@ def test_python_dash_m_subprocess(tmp_path: Path) -> None:
 
 
 def _imported(*args: str, cwd: Path) -> set[str]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    """Modules a fresh interpreter imports for ``args``, without ``site`` (whose .pth files may
+    load some of them first and hide a regression), finding premerge through PYTHONPATH."""
+    import os
+
+    import premerge
+
+    package_root = str(Path(premerge.__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, "-S", "-X", "importtime", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": package_root})
     return {line.split("|")[-1].strip() for line in proc.stderr.splitlines()
             if line.startswith("import time:")}
 
 
 def test_one_file_no_cache_run_skips_avoidable_imports(tmp_path: Path) -> None:
-    """dataclasses (which pulls in inspect), json, tokenize and the hash module cost a one-file
-    --no-cache run start-up time and do nothing for it (site may have loaded some already)."""
+    """dataclasses (which pulls in inspect), json, tokenize, typing, tempfile and the hash
+    module cost a one-file --no-cache run start-up time and do nothing for it."""
     (tmp_path / "one.py").write_text(BRANCH_BUG)
     before = _imported("-c", "pass", cwd=tmp_path)
     during = _imported("-m", "premerge", "scope", "--no-cache", "one.py", cwd=tmp_path)
     assert "premerge.scope.analyzer" in during
-    avoidable = {"dataclasses", "inspect", "json", "tokenize", "_blake2", "hashlib",
-                 "subprocess", "premerge.files", "premerge.smoke"}
+    avoidable = {"dataclasses", "inspect", "json", "tokenize", "_blake2", "hashlib", "typing",
+                 "tempfile", "subprocess", "premerge.files", "premerge.smoke"}
     assert not (during - before) & avoidable, (during - before) & avoidable
 
 

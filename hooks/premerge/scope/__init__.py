@@ -14,10 +14,15 @@ import gc
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from premerge.check import CheckResult
 from premerge.config import Config
+
+#: typing.TYPE_CHECKING without importing typing: its names serve annotations only, and
+#: the import costs ~3 ms of start-up where nothing else has loaded it
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: below this many files to analyse, worker processes cost more than they save (measured:
 #: scripts/bench_scope.py; a worker pool starts in ~40 ms, a typical file takes ~5 ms)
