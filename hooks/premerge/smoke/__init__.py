@@ -38,18 +38,23 @@ NEVER_IMPORT = frozenset({"setup.py"})
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
     root = posix(config.root)
-    modules = discover_modules(Path(root), config.smoke.include, config.smoke.exclude)
-    runner = None
-    if modules:
-        from premerge.smoke.execute import prepare  # noqa: PLC0415 - only when modules exist
+    # The warm parent boots (interpreter start-up, site, child.py) while premerge discovers
+    # and reads the modules: started first, it is ready when the preload list is.
+    from premerge.smoke.execute import discard, prepare  # noqa: PLC0415
 
-        runner = prepare(config, root)
+    runner: Runner | None = prepare(config, root)
+    try:
+        modules = discover_modules(Path(root), config.smoke.include, config.smoke.exclude)
+    except BaseException:
+        discard(runner)
+        raise
+    if not modules:
+        discard(runner)
+        runner = None
     try:
         return _run(config, paths, root, modules, runner)
     except BaseException:
         if runner is not None:
-            from premerge.smoke.execute import discard  # noqa: PLC0415
-
             discard(runner)
         raise
 

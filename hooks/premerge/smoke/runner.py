@@ -362,9 +362,13 @@ class _Server:
         messages = self.read(wait, until="preloaded")
         return messages[-1] if messages else None
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """End the warm parent: politely (EOF on its stdin), or at once with ``kill`` (one
+        that was spawned but never used)."""
         if self.proc is None:
             return
+        if kill:
+            _kill_group(self.proc.pid)
         try:
             if self.proc.stdin:
                 self.proc.stdin.close()
@@ -522,7 +526,7 @@ class Runner:
 
     def close(self) -> None:
         if self._spawned is not None:
-            self._spawned.close()
+            self._spawned.close(kill=True)
             self._spawned = None
         if self.server is not None:
             self.server.send({"op": "exit"})
