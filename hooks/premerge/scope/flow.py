@@ -195,19 +195,28 @@ def _learn_flags(live: list[State], result: State) -> None:
     facts = result.facts
     copied = False  # copied on the first new fact: an unchanged dict keeps its identity
     for key in keys:
+        seen_true = seen_false = False
+        for state in live:
+            known = state.consts.get(key)
+            if known is True:
+                seen_true = True
+            elif known is False:
+                seen_false = True
         for truth in (True, False):
-            vacuous = False
+            # a fact is learned only where some path knows the other outcome (vacuous there;
+            # what consts know is always True or False)
+            if not (seen_false if truth else seen_true):
+                continue
+            fact = (key[0], key[1], truth)
             names = maybe
             for state in live:
                 known = state.consts.get(key)
                 if known is not None and known is not truth:
-                    vacuous = True
                     continue
-                names = _guaranteed(state, (key[0], key[1], truth), names)
+                names = _guaranteed(state, fact, names)
                 if not names:
                     break
-            if vacuous and names:
-                fact = (key[0], key[1], truth)
+            if names:
                 if not copied:
                     facts = dict(facts)
                     copied = True
