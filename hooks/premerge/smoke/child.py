@@ -439,6 +439,7 @@ class _State:
     protocol_fds = ()  # fds the child must not keep (pipes to premerge)
     capture_fds = set()  # in-memory capture files of running children (a child keeps its own)
     go_fds = set()  # write ends of the pipes children forked ahead wait on
+    fault_fd = None  # the warm parent's faulthandler descriptor (see _arm_faulthandler)
     clean = {}  # name -> module object the warm parent verified is not first-party
     #: (len(sys.modules), last name) when the parent verified that *nothing* loaded is
     #: first-party; a forked child whose sys.modules still matches needs no scan of its own
@@ -476,6 +477,7 @@ def _mark_clean(repo):
     # Objects that exist now are never collected by the children's GC: it would touch (and so
     # copy) every page the fork shares with us.  (No full collection first: after preloading it
     # finds nothing to free and costs ~30 ms before the first child can start.)
+    _arm_faulthandler()
     if hasattr(gc, "freeze"):
         gc.freeze()
 
@@ -518,10 +520,28 @@ def _redirect(spec):
             os.close(fd)
         except OSError:
             pass
-    # rebuild the text streams on the new fds (the warm parent's wrappers point elsewhere)
-    sys.stdin = open(0, "r", closefd=False)
-    sys.stdout = open(1, "w", closefd=False, buffering=1, errors="backslashreplace")
-    sys.stderr = open(2, "w", closefd=False, buffering=1, errors="backslashreplace")
+    # sys.stdin/stdout/stderr keep their objects: they write to fds 0-2, which now point at
+    # /dev/null and the captures -- buffered as in `python -c "import m" > file` (stderr line
+    # by line, stdout flushed when the child ends).  Building new ones cost every child ~80
+    # copied pages.
+
+
+def _arm_faulthandler():
+    """In the warm parent, once: faulthandler on a descriptor of its own (``/dev/null`` here)
+    that each forked child points at its fault capture with one ``dup2``.  Children inherit the
+    handlers (and SIGUSR1: premerge asks a hung child for its traceback before killing it)
+    instead of installing them -- and their alternate signal stack -- each time."""
+    if _State.fault_fd is not None:
+        return
+    fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        faulthandler.enable(file=fd, all_threads=True)
+        if hasattr(faulthandler, "register"):
+            faulthandler.register(signal.SIGUSR1, file=fd, all_threads=True)
+    except (OSError, ValueError, RuntimeError):
+        os.close(fd)
+        return
+    _State.fault_fd = fd
 
 
 def _reset_signals():
@@ -698,12 +718,15 @@ def run_child(spec):
         _reset_signals()
         _redirect(spec)
         captures = spec.get("fds")
-        fault = (open(captures["fault"], "w", closefd=False) if captures
-                 else open(spec["fault"], "w"))
-        faulthandler.enable(file=fault, all_threads=True)
-        if hasattr(faulthandler, "register"):
-            # on timeout premerge sends SIGUSR1 first: where the import hangs, then SIGKILL
-            faulthandler.register(signal.SIGUSR1, file=fault, all_threads=True)
+        if captures and _State.fault_fd is not None:
+            os.dup2(captures["fault"], _State.fault_fd)  # the inherited handlers write there
+        else:
+            fault = (open(captures["fault"], "w", closefd=False) if captures
+                     else open(spec["fault"], "w"))
+            faulthandler.enable(file=fault, all_threads=True)
+            if hasattr(faulthandler, "register"):
+                # on timeout premerge sends SIGUSR1 first: where the import hangs, then SIGKILL
+                faulthandler.register(signal.SIGUSR1, file=fault, all_threads=True)
         _apply_limits(spec)
         os.environ["TMPDIR"] = spec["tmpdir"]
         tempfile.tempdir = None
@@ -728,6 +751,11 @@ def run_child(spec):
             os.rename(spec["result"] + ".tmp", spec["result"])
     except BaseException:  # noqa: BLE001
         status = 70
+    for stream in (sys.stdout, sys.stderr):  # the import may have replaced or closed them
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            pass
     kill_orphans()  # what the import left running, even outside its process group
     os._exit(status)
 
