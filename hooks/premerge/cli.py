@@ -271,7 +271,7 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
     opts.jobs = getattr(args, "jobs", None)
     opts.shard = getattr(args, "shard", None)
     opts.progress = sys.stderr.isatty() and args.format == "text" and not args.output
-    opts.ends_process = args.ends_process
+    opts.ends_process = args.ends_process and len(checks) == 1  # the last thing it does
     if args.changed:
         from premerge.repo import Repository  # noqa: PLC0415
 

@@ -106,8 +106,9 @@ class RunOptions(Record):
         self.shard = shard  # (index starting at 1, count)
         self.python = python
         self.progress = progress
-        #: the process exits right after this run without freeing anything (``cli.entry``):
-        #: what is built for the last step may be left for the operating system to reclaim
+        #: this check is the last thing the process does before it exits without freeing
+        #: anything (``cli.entry``, one check): what its last step builds may be left for the
+        #: operating system to reclaim
         self.ends_process = ends_process
 
 

@@ -229,3 +229,28 @@ def test_a_run_that_ends_the_process_keeps_its_verdicts(tmp_path: Path) -> None:
         gc.enable()
         scope_check._left_for_exit.clear()
     assert kept == plain and [f["code"] for f in plain["findings"]] == ["PM102", "PM105"]
+
+
+@pytest.mark.parametrize(("checks", "collector_left_off"), [("scope", True),
+                                                             ("scope,files", False)])
+def test_only_a_run_whose_last_check_is_scope_leaves_the_collector_off(
+        make_repo, monkeypatch: pytest.MonkeyPatch, checks: str,
+        collector_left_off: bool) -> None:
+    """The process entry exits right after the run: scope may then leave its last tree to the
+    OS with the collector off, but never when another check still runs after it."""
+    import gc
+
+    from premerge.cli import main
+
+    repo = make_repo({"one.py": BRANCH_BUG})
+    monkeypatch.chdir(repo.path)
+    try:
+        code = main(["check", "--checks", checks, "--no-cache", "--format", "json",
+                     "--output", str(repo.path / "out.json"), "one.py"], ends_process=True)
+        assert (not gc.isenabled()) is collector_left_off
+    finally:
+        gc.enable()
+        scope_check._left_for_exit.clear()
+    assert code == 1
+    codes = [f["code"] for f in json.loads((repo.path / "out.json").read_text())["findings"]]
+    assert "PM102" in codes
