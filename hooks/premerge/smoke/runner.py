@@ -362,6 +362,22 @@ class _Server:
         messages = self.read(wait, until="preloaded")
         return messages[-1] if messages else None
 
+    def _drain(self, wait: float) -> None:
+        """Read until the warm parent's end of the pipe closes -- it has exited then -- so the
+        wait that follows returns at once instead of polling with sleeps."""
+        deadline = time.monotonic() + wait
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.fd, selectors.EVENT_READ)
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not selector.select(left):
+                        return
+                    if not os.read(self.fd, 65536):
+                        return
+        except (OSError, ValueError):
+            return
+
     def close(self, kill: bool = False) -> None:
         """End the warm parent: politely (EOF on its stdin), or at once with ``kill`` (one
         that was spawned but never used)."""
@@ -374,6 +390,8 @@ class _Server:
                 self.proc.stdin.close()
         except OSError:
             pass
+        if not kill:
+            self._drain(5.0)
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
