@@ -5,7 +5,7 @@ test packages (``test/``, ``tests/``, ``idle_test/``: deliberately broken code i
 run) and without ``site-packages``.  One run prints, side by side: pyflakes, ruff (when
 installed; it is a compiled linter, shown for scale only), premerge cold (a fresh, empty cache
 directory), premerge warm (the cache primed), and the same for one large file (cold, and with
-``--no-cache``: no cache read or written).
+``--no-cache``: no cache read or written), timed in interleaved rounds.
 
 Targets from the issue: cold <= 0.5x pyflakes, warm <= 0.05x, one file <= 0.75x.
 Options: ``--repeat N`` (best of N, default 3), ``--keep DIR`` (build the corpus there and keep it).
@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchlib import cpu_seconds, premerge_cmd, print_table, time_command
@@ -45,6 +46,22 @@ def build_corpus(target: Path) -> int:
             shutil.copyfile(source, destination)
             count += 1
     return count
+
+
+def interleaved(commands: Sequence[tuple[str, list[str], dict[str, str] | None,
+                                        Callable[[], None] | None]],
+                rounds: int, cwd: Path) -> tuple[list[tuple[str, float]], dict[str, float]]:
+    """Each command's best wall time over ``rounds`` rounds that run every command once, one
+    after another (a neighbour's load then hits them alike), and the median over the rounds of
+    each command's time divided by the first command's."""
+    times: dict[str, list[float]] = {label: [] for label, *_rest in commands}
+    for _ in range(rounds):
+        for label, cmd, env, before in commands:
+            times[label].append(time_command(cmd, 1, cwd=cwd, env=env, before=before))
+    anchor = times[commands[0][0]]
+    ratios = {label: statistics.median(t / a for t, a in zip(values, anchor))
+              for label, values in times.items()}
+    return [(label, min(values)) for label, values in times.items()], ratios
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,17 +118,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_table("whole corpus", rows, "pyflakes",
                 {"premerge scope, cold": "<= 0.50x", "premerge scope, warm": "<= 0.05x"})
 
-    one = [("pyflakes", time_command([*pyflakes, single], repeat * 2, cwd=work,
-                                     env=bytecode))]
+    # One file takes a fraction of a second: runs of each tool at different moments would
+    # measure the neighbours' load as much as the tools, so every round runs each tool once.
+    one_commands: list[tuple[str, list[str], dict[str, str] | None, Callable[[], None] | None]]
+    one_commands = [("pyflakes", [*pyflakes, single], bytecode, None)]
     if ruff_cmd:
-        one.append(("ruff (F821,F822,F401)",
-                    time_command([*ruff_cmd, single], repeat * 2, cwd=work)))
-    one.append(("premerge scope, cold", time_command([*scope, single], repeat * 2,
-                                                     cwd=work, env=env, before=fresh_cache)))
-    one.append(("premerge scope --no-cache", time_command([*scope, "--no-cache", single],
-                                                          repeat * 2, cwd=work, env=env)))
-    print_table(f"one large file ({large.name})", one, "pyflakes",
+        one_commands.append(("ruff (F821,F822,F401)", [*ruff_cmd, single], None, None))
+    one_commands.append(("premerge scope, cold", [*scope, single], env, fresh_cache))
+    one_commands.append(("premerge scope --no-cache", [*scope, "--no-cache", single], env,
+                         None))
+    one, ratios = interleaved(one_commands, repeat * 4, work)
+    print_table(f"one large file ({large.name}), best of {repeat * 4} interleaved rounds", one,
+                "pyflakes",
                 {"premerge scope, cold": "<= 0.75x", "premerge scope --no-cache": "<= 0.75x"})
+    print("median of the per-round ratios: " + ", ".join(
+        f"{label} {ratio:.2f}x" for label, ratio in ratios.items() if label != "pyflakes"))
 
     cpu = [("pyflakes", cpu_seconds([*pyflakes, target], repeat, work, bytecode)),
            ("premerge scope, cold", cpu_seconds([*scope, target], repeat, work, env,
