@@ -285,6 +285,18 @@ BUGGY = [
         def now():
             return datetime.now()
         """, "import mod; mod.now()", ("PM111",), "NameError"),
+    # an existence test guards only where it was true: not the right side of an `or`, not
+    # another name
+    Case("pm111-existence-test-or-does-not-guard", """
+        def load(text):
+            return "yaml" in globals() or yaml.safe_load(text)
+        """, "import mod; mod.load('a')", ("PM111",), "NameError"),
+    Case("pm111-existence-test-of-another-name", """
+        def load(text):
+            if "json" in globals() and yaml:
+                return yaml.safe_load(text)
+            return yaml
+        """, "import mod; mod.load('a')", ("PM111", "PM111", "PM111"), "NameError"),
 ]
 
 CLEAN = [
@@ -333,6 +345,47 @@ CLEAN = [
         if "helper" in globals():
             VALUE = helper()
         """, "import mod"),
+    # an existence test guards the rest of its `and`, the `if` body it opens and a ternary,
+    # in a file without other guard facts as much as in one with them
+    Case("existence-test-guard-in-and", """
+        def load(text):
+            if "yaml" in globals() and yaml:
+                return yaml.safe_load(text)
+            return None
+
+
+        def load_inline(text):
+            return "yaml" in globals() and yaml.safe_load(text)
+
+
+        def load_ternary(text):
+            return yaml.safe_load(text) if "yaml" in globals() else None
+
+
+        def load_late(text, ready=True):
+            return ready and "yaml" in globals() and yaml.safe_load(text)
+
+
+        def load_negated(text):
+            if not ("yaml" in globals() and yaml):
+                return None
+            return yaml.safe_load(text)
+        """, "import mod; assert mod.load('a: 1') is None and mod.load_inline('a') is False; "
+             "assert mod.load_ternary('a') is None and mod.load_late('a') is False; "
+             "assert mod.load_negated('a') is None"),
+    Case("existence-test-guard-in-and-with-flags", """
+        try:
+            import json
+            HAS_JSON = True
+        except ImportError:
+            HAS_JSON = False
+
+
+        def load(text):
+            if "yaml" in globals() and yaml:
+                return yaml.safe_load(text)
+            return None
+        """, "import mod; assert mod.load('a: 1') is None"),
     Case("closure-sees-outer-import", """
         def outer():
             import json

@@ -79,6 +79,7 @@ from premerge.sources import SourceFile
 #: ~3 ms of start-up where nothing else loads it
 TYPING_ONLY = False
 if TYPING_ONLY:
+    from collections.abc import Sequence
     from typing import Any
 
 #: Builtins of every Python premerge supports (3.9 - 3.13), so results do not depend on the
@@ -639,10 +640,8 @@ class Analyzer:
             if state.facts:
                 state.apply_fact(key, value)
             state.know(key, value)
-        if truth and (type(test) is _Compare or type(test) is _Call):
-            name = _existence_test(test)
-            if name is not None:
-                self._known_to_exist(state, name)
+        for name in _existence_names(test, truth):
+            self._known_to_exist(state, name)
 
     def _known_to_exist(self, state: State, name: str) -> None:
         """On this path ``name`` is bound: a test or a ``NameError`` probe proved it."""
@@ -1015,24 +1014,27 @@ class Analyzer:
                 self.expr(value)
 
     def boolop(self, node: ast.BoolOp) -> None:
-        first = node.values[0]
+        values = node.values
+        first = values[0]
         self.expr(first)
         state = self.state
-        if state is not None and state.facts:
+        if state is not None and (state.facts or _tests_existence(values)):
+            # each operand runs only where the ones before it had the value that lets it run
             saved = state
             self.state = state.copy()
-            self.assume(first, type(node.op) is ast.And)
-            for value in node.values[1:]:
+            is_and = type(node.op) is ast.And
+            for previous, value in zip(values, values[1:]):
+                self.assume(previous, is_and)
                 self.expr(value)
             self.state = saved
             return
-        for value in node.values[1:]:
+        for value in values[1:]:
             self.expr(value)
 
     def ifexp(self, node: ast.IfExp) -> None:
         self.expr(node.test)
         state = self.state
-        if state is not None and state.facts:
+        if state is not None and (state.facts or _tests_existence((node.test,))):
             for truth, branch in ((True, node.body), (False, node.orelse)):
                 self.state = state.copy()
                 self.assume(node.test, truth)
@@ -1565,6 +1567,28 @@ def _handler_names(handler: ast.ExceptHandler) -> set[str] | None:
         elif type(node) is ast.Attribute:
             out.add(node.attr)
     return out
+
+
+def _existence_names(test: ast.expr, truth: bool) -> list[str]:
+    """Names a test having ``truth`` proves bound: ``"x" in globals()`` true, also inside
+    ``not`` and inside ``and`` (all true) / ``or`` (all false)."""
+    kind = type(test)
+    if kind is _Compare or kind is _Call:
+        name = _existence_test(test) if truth else None
+        return [name] if name is not None else []
+    if kind is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
+        return _existence_names(test.operand, not truth)  # type: ignore[attr-defined]
+    if kind is ast.BoolOp and (type(test.op) is ast.And) is truth:  # type: ignore[attr-defined]
+        return [name for value in test.values  # type: ignore[attr-defined]
+                for name in _existence_names(value, truth)]
+    return []
+
+
+def _tests_existence(tests: Sequence[ast.expr]) -> bool:
+    """Whether any of these operands is (or holds) an existence test: only then is a
+    path-sensitive pass over an ``and``/``or``/ternary worth it in a file without facts."""
+    return any(_existence_names(test, True) or _existence_names(test, False)
+               for test in tests if type(test) is not ast.Name)
 
 
 def _existence_test(test: ast.expr) -> str | None:
