@@ -11,6 +11,10 @@ from hypothesis import HealthCheck, given, settings
 
 from premerge.scope.analyzer import analyze_text
 
+#: hypothesmith compiles what it generates; "'dict' object is not callable"-style
+#: SyntaxWarnings about those programs are test input, not a problem of premerge
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+
 
 def _analyze(source: str) -> None:
     try:
