@@ -857,8 +857,7 @@ class Analyzer:
         if name in self.frame.tracked or name in state.bits:
             state.bits[name] = BOUND
         if state.consts or state.facts:
-            if name in state.consts or state.facts:
-                state.forget_flag(name)
+            state.forget_flag(name)  # consts are keyed by (kind, name): forget_flag matches
 
     def unbind(self, name: str, cause: int) -> None:
         state = self.frame.state
@@ -866,7 +865,7 @@ class Analyzer:
             return
         if name in self.frame.tracked or name in state.bits:
             state.bits[name] = UNBOUND | cause
-        if name in state.consts or state.facts:
+        if state.consts or state.facts:
             state.forget_flag(name)
 
     def store_target(self, target: ast.AST) -> None:
