@@ -284,7 +284,7 @@ def test_queued_imports_get_their_whole_timeout(tmp_path: Path) -> None:
         "b_slow.py": "import time\ntime.sleep(1.5)\n",
         "c_slow.py": "import time\ntime.sleep(1.5)\n",
     })
-    run = smoke(repo, "--jobs", "1", "--timeout", "2.5")
+    run = smoke(repo, "--jobs", "1", "--timeout", "4")
     assert run.codes("a_hang.py") == ["PM309"]
     assert run.by_path("b_slow.py") == [] and run.by_path("c_slow.py") == [], run.findings
 
