@@ -851,13 +851,7 @@ class _Lines:
 
 
 def _send(fd, message):
-    data = (json.dumps(message) + "\n").encode()
-    while data:
-        try:
-            written = os.write(fd, data)
-        except InterruptedError:
-            continue
-        data = data[written:]
+    _write_all(fd, (json.dumps(message) + "\n").encode())
 
 
 def preload(names, repo):
