@@ -579,29 +579,26 @@ class Analyzer:
         entry = frame.state
         assert entry is not None
         main = frame is self.module_frame and is_main_test(test)
-        if truth is False:
-            body_exit = None
-        else:
-            frame.state = entry.copy()
-            self.assume(test, True)
-            self.block(node.body)
-            body_exit = frame.state
-        if truth is True:
-            else_exit = None
-        else:
-            frame.state = entry.copy()
-            self.assume(test, False)
-            self.block(node.orelse)
-            else_exit = frame.state
+        # a branch the test rules out never runs; its names are unbound on the other path
+        body_exit = None if truth is False else self._branch(entry, test, True, node.body)
+        else_exit = None if truth is True else self._branch(entry, test, False, node.orelse)
+        cause = TYPE_CHECKING if tc else BRANCH
         if truth is False and else_exit is not None:
-            else_exit.mark_cause(block_bound_names(node.body),
-                                 TYPE_CHECKING if tc else BRANCH)
+            else_exit.mark_cause(block_bound_names(node.body), cause)
         elif truth is True and body_exit is not None and node.orelse:
-            body_exit.mark_cause(block_bound_names(node.orelse),
-                                 TYPE_CHECKING if tc else BRANCH)
+            body_exit.mark_cause(block_bound_names(node.orelse), cause)
         if main and else_exit is not None:
             else_exit.mark_cause(block_bound_names(node.body), MAIN)
         frame.state = join([body_exit, else_exit])
+
+    def _branch(self, entry: State, test: ast.expr, truth: bool,
+                body: list[ast.stmt]) -> State | None:
+        """Run one branch of an ``if`` from ``entry`` where ``test`` had ``truth``: its exit."""
+        frame = self.frame
+        frame.state = entry.copy()
+        self.assume(test, truth)
+        self.block(body)
+        return frame.state
 
     def test_keys(self, test: ast.expr, truth: bool) -> list[tuple[TestKey, bool]]:
         """What a test having ``truth`` tells: ``(key, value)`` pairs for ``State.know``."""
