@@ -87,6 +87,43 @@ FILES = {
             def old():
                 return undefined_but_never_defined
         """,
+    # `os` is imported nowhere: a broad handler hides the NameError, it does not handle it
+    "lib/broad.py": """\
+        def cwd_or_error():
+            try:
+                return os.getcwd()
+            except Exception as exc:
+                return exc
+
+        def cwd_bare():
+            try:
+                return os.getcwd()
+            except:  # noqa: E722
+                return None
+
+        def cwd_base():
+            try:
+                return os.getcwd()
+            except BaseException:
+                return None
+        """,
+    # the clean twins: a handler that names NameError expects the name may be missing
+    "lib/probe.py": """\
+        def cwd_or_none():
+            try:
+                return os.getcwd()
+            except NameError:
+                return None
+        """,
+    "lib/imported.py": """\
+        import os
+
+        def cwd_or_error():
+            try:
+                return os.getcwd()
+            except Exception as exc:
+                return exc
+        """,
 }
 
 
@@ -122,3 +159,20 @@ def test_nested_code_objects_are_checked(result: SmokeRun, project: Path) -> Non
         proc = python_in(project, f"import lib.nested as m\n{call}")
         assert "NameError" in proc.stderr, call
     assert python_in(project, "import lib.nested as m\nm.Outer.static()").returncode == 0
+
+
+def test_broad_handlers_do_not_guard_a_missing_name(result: SmokeRun, project: Path) -> None:
+    found = sorted((f["code"], f["line"], f["name"]) for f in result.by_path("lib/broad.py"))
+    assert found == [("PM313", 3, "os"), ("PM313", 9, "os"), ("PM313", 15, "os")], found
+    proc = python_in(project, "import lib.broad as m\nprint(type(m.cwd_or_error()).__name__)")
+    assert proc.stdout.strip() == "NameError", proc.stderr
+
+
+def test_a_name_error_handler_and_a_real_import_are_clean(result: SmokeRun,
+                                                          project: Path) -> None:
+    assert result.by_path("lib/probe.py") == []
+    assert result.by_path("lib/imported.py") == []
+    proc = python_in(project, "import lib.probe as p, lib.imported as i\n"
+                              "assert p.cwd_or_none() is None\n"
+                              "assert isinstance(i.cwd_or_error(), str)")
+    assert proc.returncode == 0, proc.stderr

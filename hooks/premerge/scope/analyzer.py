@@ -104,6 +104,10 @@ BUILTIN_NAMES = frozenset(dir(builtins)) | PORTABLE_BUILTINS | MODULE_DUNDERS
 
 #: exception names whose handler catches NameError / an ImportError / AttributeError
 _CATCHES_NAME = {"NameError", "UnboundLocalError", "Exception", "BaseException"}
+#: handlers that name the failure itself: the code expects the name may be missing.  A broad
+#: ``except Exception`` (or bare ``except``) hides a NameError instead of handling it, so
+#: smoke's runtime check confirms the loads it covers (``guarded_loads`` leaves them out).
+_HANDLES_NAME = {"NameError", "UnboundLocalError"}
 _CATCHES_IMPORT = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 _CATCHES_ATTRIBUTE = {"AttributeError", "Exception", "BaseException"}
 _EXIT_CALLS = {("sys", "exit"), ("os", "_exit"), ("os", "abort"), (None, "exit"),
@@ -300,6 +304,7 @@ class Analyzer:
         #: per enclosing try body: [frame, every state seen in it, joined] (handler entry)
         self.accs: list[list[Any]] = []
         self.name_guard = 0
+        self.exact_name_guard = 0
         self.attr_guard = 0
         self.deftime = ""
         self.dynamic: list[str] = list(facts.dynamic_reasons)
@@ -689,11 +694,14 @@ class Analyzer:
         names = [_handler_names(h) for h in node.handlers]
         guards_name = any(n is None or n & _CATCHES_NAME for n in names)
         guards_attr = any(n is None or n & _CATCHES_ATTRIBUTE for n in names)
+        handles_name = any(n is not None and n & _HANDLES_NAME for n in names)
         self.name_guard += guards_name
+        self.exact_name_guard += handles_name
         self.attr_guard += guards_attr
         self.state = entry.copy()
         handler_entry = self.guarded_block(node.body, entry)
         self.name_guard -= guards_name
+        self.exact_name_guard -= handles_name
         self.attr_guard -= guards_attr
         body_exit = self.state
         changed = [n for n, v in handler_entry.bits.items() if entry.bits.get(n, UNBOUND) != v]
@@ -1216,7 +1224,7 @@ class Analyzer:
         probes for names an embedding host injects (IPython's ``get_ipython``).
         """
         if self.name_guard:
-            self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
+            self._guarded_by_handler(node, name)
             return
         for known in (state, self.frame.state):
             if known is not None and known.consts and known.consts.get(("exists", name)):
@@ -1237,9 +1245,15 @@ class Analyzer:
         return True
 
     # -- reporting --------------------------------------------------------------------------
+    def _guarded_by_handler(self, node: ast.AST, name: str) -> None:
+        """A load in a try body whose handler catches NameError: smoke's runtime check trusts
+        only a handler that names it (``except NameError``), not a broad one that hides it."""
+        if self.exact_name_guard:
+            self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
+
     def report(self, frame: Frame, name: str, node: ast.AST, bits: int, cross: bool) -> None:
         if self.name_guard:
-            self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
+            self._guarded_by_handler(node, name)
             return
         if cross and not fails_elsewhere(bits):
             return
@@ -1460,7 +1474,7 @@ class Analyzer:
                     state.bits[name] = BOUND
         self.frame = frame
         self.loops, self.accs = [], []
-        self.name_guard = self.attr_guard = 0
+        self.name_guard = self.exact_name_guard = self.attr_guard = 0
         self.deftime = ""
         if type(node) is ast.Lambda:
             self.expr(node.body)  # type: ignore[attr-defined]
