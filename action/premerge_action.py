@@ -146,11 +146,15 @@ def event_base(event_name: str, event: Mapping[str, object]) -> tuple[str, str]:
 
 
 def _git_has_commit(workspace: Path, ref: str) -> bool:
-    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options",
-                           f"{ref}^{{commit}}"],
-                          cwd=workspace, capture_output=True, text=True, check=False,
-                          stdin=subprocess.DEVNULL)
-    return proc.returncode == 0
+    """Through premerge's one git door (the checkout's config runs no program)."""
+    from premerge.repo import GitError, run_git  # noqa: PLC0415 - the action's venv
+
+    try:
+        run_git(workspace, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                f"{ref}^{{commit}}")
+    except GitError:
+        return False
+    return True
 
 
 @dataclass

@@ -1,11 +1,16 @@
-"""Everything git, in one place.  GitPython is imported lazily: `premerge scope` on one file
-never pays for it.
+"""Everything git, in one place, and every git process premerge starts goes through
+:func:`git_command` (``git -c ... ARGS`` under :func:`git_environment`).
 
-Finding the root needs no git at all (walk up to the first ``.git``); everything else goes
-through :class:`Repository`.  Queries that ask git plumbing for a list (``ls-files``,
-``check-ignore``, ``worktree list``) run ``git`` directly: importing GitPython alone costs about
-100 ms, half of ``premerge files``' budget, and those queries use none of its object model.
-What needs the object model (merge bases, refs) goes through GitPython's ``git.Repo``.
+The repository is hostile: its ``.git/config`` (shipped in an archive, or appended by imported
+code during smoke) can name programs git runs on its own: ``core.fsmonitor`` on every index
+refresh, hooks, ``diff.external`` and textconv drivers, the clean/smudge/process filters that
+``.gitattributes`` selects whenever git hashes a working-tree file, ``core.sshCommand`` and
+friends on anything networky.  Command-line ``-c`` outranks the repository's config, so each
+of those is overridden here; filter and diff drivers have per-driver names, so the ones the
+configuration defines are listed once per repository (``git config`` runs nothing) and each
+is emptied.  Finding the root needs no git at all (walk up to the first ``.git``).  Nothing
+imports GitPython: the plumbing premerge needs is a handful of ``git`` calls, and one process
+per query is also faster than GitPython's import (~100 ms).
 """
 
 from __future__ import annotations
@@ -23,8 +28,6 @@ from premerge.records import FrozenRecord, frozen_init
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-
-    import git
 
 
 #: Plumbing queries, named so :meth:`Repository.prefetch` can start them early.
@@ -51,6 +54,109 @@ EMPTY_BLOBS = frozenset({"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
 
 class GitError(Exception):
     """A git operation failed; the message is one line, fit for the user."""
+
+
+#: ``-c`` overrides for every configuration key that makes git run a program (see the module
+#: docstring), and for what could start a network transport.  Empty values reset a key (and
+#: a list such as ``credential.helper``) to "none".
+SAFE_CONFIG = (
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.sshCommand=",
+    "core.gitProxy=",
+    "core.askPass=",
+    "core.pager=cat",
+    "core.editor=:",
+    "core.alternateRefsCommand=",
+    "credential.helper=",
+    "diff.external=",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "protocol.allow=never",
+    "submodule.recurse=false",
+)
+
+#: driver keys (``filter.<name>.clean`` ...) that name a program; the names are the config's
+DRIVER_KEYS = (r"^(filter|diff|merge)\..+\."
+               r"(clean|smudge|process|required|command|textconv|driver)$")
+
+#: environment for every git process: no system config (``/etc/gitconfig``), never a prompt,
+#: no optional index writes by read-only commands, no replace refs
+SAFE_ENVIRONMENT = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_PAGER": "cat",
+}
+
+def git_environment() -> dict[str, str]:
+    """The environment every git process runs with: the user's, plus :data:`SAFE_ENVIRONMENT`
+    (git's own ``GIT_EXTERNAL_DIFF``/``GIT_SSH*`` escape hatches dropped too)."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("GIT_EXTERNAL_DIFF", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS",
+                          "GIT_PROXY_COMMAND")}
+    env.update(SAFE_ENVIRONMENT)
+    return env
+
+
+def _config_options(overrides: Sequence[str]) -> list[str]:
+    options: list[str] = []
+    for item in overrides:
+        options += ["-c", item]
+    return options
+
+
+def _spawn_git(root: str | os.PathLike[str], args: Sequence[str], overrides: Sequence[str],
+               stdin: bool = False) -> subprocess.Popen[bytes]:
+    import subprocess  # noqa: PLC0415 - finding the root needs no process
+
+    try:
+        return subprocess.Popen(["git", *_config_options(overrides), "-C", str(root), *args],
+                                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=git_environment())
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+
+
+def driver_overrides(root: str | os.PathLike[str]) -> tuple[str, ...]:
+    """``KEY=`` for every filter/diff/merge driver program the configuration names (which
+    ``.gitattributes`` may select for any file): emptied, git runs none of them.
+
+    Listed afresh for each git call (or batch, :meth:`Repository.prefetch`), ~1.5 ms: code
+    that smoke imports may have added a driver to the configuration since the last one."""
+    proc = _spawn_git(root, ("config", "-z", "--get-regexp", DRIVER_KEYS), SAFE_CONFIG)
+    out, _ = proc.communicate()
+    names = (record.split("\n", 1)[0] for record in
+             out.decode("utf-8", "surrogateescape").split("\0") if record)
+    return tuple(dict.fromkeys(f"{name}=" for name in names))
+
+
+def git_command(root: str | os.PathLike[str], args: Sequence[str], stdin: bool = False,
+                drivers: Sequence[str] | None = None) -> subprocess.Popen[bytes]:
+    """Start ``git -C ROOT ARGS`` with nothing the repository configures able to run a
+    program; stdout and stderr are pipes.  The one way premerge starts git.  ``drivers``:
+    :func:`driver_overrides`, when the caller just listed them for a batch of calls."""
+    if drivers is None:
+        drivers = driver_overrides(root)
+    return _spawn_git(root, args, (*SAFE_CONFIG, *drivers), stdin=stdin)
+
+
+def run_git(root: str | os.PathLike[str], *args: str, stdin: bytes | None = None,
+            ok_codes: tuple[int, ...] = (0,)) -> str:
+    """:func:`git_command` to completion: stdout decoded losslessly, or :class:`GitError`."""
+    return _finish(git_command(root, args, stdin=stdin is not None), args, stdin, ok_codes)
+
+
+def _finish(proc: subprocess.Popen[bytes], args: Sequence[str], stdin: bytes | None,
+            ok_codes: tuple[int, ...]) -> str:
+    out, err = proc.communicate(stdin)
+    if proc.returncode not in ok_codes:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise GitError(f"git {' '.join(args[:2])} failed: "
+                       f"{lines[-1] if lines else f'exit status {proc.returncode}'}")
+    return out.decode("utf-8", errors="surrogateescape")
 
 
 def find_root(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -82,7 +188,7 @@ class Worktree(FrozenRecord):
 
 
 class Repository:
-    """A git work tree, queried through GitPython."""
+    """A git work tree, queried through :func:`git_command`."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
@@ -94,57 +200,23 @@ class Repository:
         root = find_root(start)
         return cls(root) if root is not None else None
 
-    @cached_property
-    def git_repo(self) -> git.Repo:
-        try:
-            import git  # noqa: PLC0415 - lazy on purpose
-        except ImportError as exc:  # pragma: no cover - a broken install
-            raise GitError(f"GitPython is not installed: {exc}") from None
-        try:
-            return git.Repo(self.root)
-        except Exception as exc:  # git raises several unrelated types here
-            raise GitError(f"not a usable git repository at {self.root}: {exc}") from None
-
-    def _spawn(self, args: Sequence[str], stdin: bool = False) -> subprocess.Popen[bytes]:
-        import subprocess  # noqa: PLC0415 - finding the root needs no process
-
-        try:
-            return subprocess.Popen(["git", "-C", str(self.root), *args],
-                                    stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        except OSError as exc:
-            raise GitError(f"cannot run git: {exc.strerror or exc}") from None
-
     def prefetch(self, *queries: Sequence[str]) -> None:
         """Start plumbing queries now, in parallel; :meth:`_plumbing` with the same arguments
         collects the answer later.  Hides git's file-system walks behind Python work."""
+        drivers = driver_overrides(self.root) if queries else ()
         for args in queries:
             key = tuple(args)
             if key not in self._pending:
-                self._pending[key] = self._spawn(key)
+                self._pending[key] = git_command(self.root, key, drivers=drivers)
 
     def _plumbing(self, *args: str, stdin: bytes | None = None,
                   ok_codes: tuple[int, ...] = (0,)) -> str:
-        """Run ``git -C ROOT ARGS`` directly (no GitPython import); stdout, decoded losslessly."""
+        """Run ``git -C ROOT ARGS`` (or collect its prefetched run); stdout, decoded
+        losslessly."""
         proc = self._pending.pop(args, None) if stdin is None else None
         if proc is None:
-            proc = self._spawn(args, stdin=stdin is not None)
-        out, err = proc.communicate(stdin)
-        if proc.returncode not in ok_codes:
-            lines = err.decode(errors="replace").strip().splitlines()
-            raise GitError(f"git {' '.join(args[:2])} failed: "
-                           f"{lines[-1] if lines else f'exit status {proc.returncode}'}")
-        return out.decode("utf-8", errors="surrogateescape")
-
-    def _git(self, *args: str) -> str:
-        try:
-            return self.git_repo.git.execute(["git", *args], strip_newline_in_stdout=False)
-        except GitError:
-            raise
-        except Exception as exc:
-            first = str(exc).strip().splitlines()
-            raise GitError(f"git {' '.join(args[:2])} failed: "
-                           f"{first[-1] if first else exc}") from None
+            return run_git(self.root, *args, stdin=stdin, ok_codes=ok_codes)
+        return _finish(proc, args, stdin, ok_codes)
 
     @cached_property
     def tracked_files(self) -> frozenset[str]:
@@ -240,7 +312,7 @@ class Repository:
         return {p for p in self._check_ignore(relpaths).split("\0") if p}
 
     def _check_ignore(self, relpaths: Sequence[str]) -> str:
-        # GitPython's Repo.ignored() passes paths as arguments; stdin scales to any count.
+        # paths on stdin, not as arguments: stdin scales to any count
         return self._plumbing("check-ignore", "-z", "--stdin",
                               stdin="\0".join(relpaths).encode("utf-8", "surrogateescape"),
                               ok_codes=(0, 1))
@@ -248,23 +320,24 @@ class Repository:
     def merge_base(self, base: str) -> str:
         """The merge base of HEAD and ``base`` (a ref or commit)."""
         try:
-            bases = self.git_repo.merge_base(base, "HEAD")
-        except Exception as exc:
+            bases = self._plumbing("merge-base", "--end-of-options", base, "HEAD",
+                                   ok_codes=(0, 1)).split()
+        except GitError as exc:
             raise GitError(f"cannot find the merge base with {base!r}: "
-                           f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}"
-                           ) from None
+                           f"{str(exc).partition(' failed: ')[2]}") from None
         if not bases:
             raise GitError(f"{base!r} and HEAD have no common ancestor")
-        return bases[0].hexsha
+        return bases[0]
 
     def changed_files(self, base: str) -> list[str]:
         """Root-relative POSIX paths changed since the merge base with ``base``: committed,
         staged, unstaged and untracked (not ignored) changes; deleted files excluded."""
         mb = self.merge_base(base)
         names: set[str] = set()
-        out = self._git("diff", "--name-only", "-z", "--diff-filter=d", mb)
+        out = self._plumbing("diff", "--name-only", "-z", "--no-ext-diff", "--no-textconv",
+                             "--ignore-submodules=dirty", "--diff-filter=d", mb, "--")
         names.update(p for p in out.split("\0") if p)
-        out = self._git("ls-files", "-z", "--others", "--exclude-standard")
+        out = self._plumbing("ls-files", "-z", "--others", "--exclude-standard")
         names.update(p for p in out.split("\0") if p)
         return sorted(n for n in names if (self.root / n).exists())
 
@@ -272,7 +345,7 @@ class Repository:
         """A sensible base when none is given: origin's HEAD, else main/master, else HEAD~1."""
         for ref in ("origin/HEAD", "origin/main", "origin/master", "main", "master"):
             try:
-                self._git("rev-parse", "--verify", "--quiet", ref + "^{commit}")
+                self._plumbing("rev-parse", "--verify", "--quiet", ref + "^{commit}")
                 return ref
             except GitError:
                 continue
