@@ -166,8 +166,10 @@ def _finish(reports: list[dict[str, Any]], config: Config
             from premerge.scope.submodules import ModuleIndex, resolve, search_path_for
 
             if index is None:
+                from premerge.scope.environment import project_path
+
                 index = ModuleIndex(search_path_for(config.root.as_posix()),
-                                    use_cache=config.run.use_cache)
+                                    use_cache=config.run.use_cache, more=project_path(config))
             try:
                 findings.extend(resolve(FileReport.from_dict(data), index))
             except Exception as exc:  # one file's cross-file answer must not stop the rest

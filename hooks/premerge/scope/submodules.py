@@ -17,7 +17,7 @@ import ast
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
 from pathlib import Path
 
@@ -65,8 +65,14 @@ class _ModuleInfo:
 class ModuleIndex:
     """Locates modules on a search path and reads what they import, without importing them."""
 
-    def __init__(self, search_path: Sequence[str], use_cache: bool = True) -> None:
+    def __init__(self, search_path: Sequence[str], use_cache: bool = True,
+                 more: Callable[[], list[str] | None] | None = None) -> None:
         self.search_path = [p for p in search_path if p]
+        #: the rest of the search path (the project interpreter's), asked for on the first
+        #: top-level module not found in ``search_path``; None once asked
+        self._more = more
+        #: whether that rest could not be known: then a module not found may still exist
+        self.environment_unknown = False
         self._specs: dict[str, _ModuleInfo | None] = {}
         self._imports: dict[str, tuple[set[str], set[str], bool]] = {}
         self._closures: dict[frozenset[str], set[str] | None] = {}
@@ -93,6 +99,8 @@ class ModuleIndex:
                 spec = PathFinder.find_spec(dotted, path) if path else None
             else:
                 spec = PathFinder.find_spec(dotted, self.search_path)
+                if spec is None and self._extend():
+                    spec = PathFinder.find_spec(dotted, self.search_path)
         except Exception:  # finders raise odd things (KeyError for namespace packages whose
             spec = None     # parent is not in sys.modules): unknown means silent
         if spec is not None:
@@ -107,6 +115,28 @@ class ModuleIndex:
             info = _ModuleInfo(dotted, None, None)
         self._specs[dotted] = info
         return info
+
+    def _extend(self) -> bool:
+        """Add the project interpreter's search path (once); whether anything was added."""
+        more, self._more = self._more, None
+        if more is None:
+            return False
+        entries = more()
+        if entries is None:
+            self.environment_unknown = True
+            return False
+        added = [e for e in entries if e not in self.search_path]
+        self.search_path.extend(added)
+        self._touched.update(added)
+        for name in [n for n, info in self._specs.items() if info is None]:
+            del self._specs[name]  # not found before: may be found now
+        return bool(added)
+
+    def resolves(self, dotted: str) -> bool | None:
+        """Whether a module exists in the project's environment: None when that is unknown."""
+        if self.find(dotted) is not None:
+            return True
+        return None if self.environment_unknown else False
 
     def dependencies(self) -> dict[str, list[int]]:
         """(mtime_ns, size) of everything the answers depended on; -1 for what was absent."""
@@ -426,14 +456,12 @@ def _top_level_facts(body: list[ast.stmt], package: str) -> tuple[set[str], set[
 
 
 def search_path_for(root: str) -> list[str]:
-    """Where first-party modules live (the repository root, ``src/``) and then ``sys.path``."""
-    out = [root]
-    src = os.path.join(root, "src")
-    if os.path.isdir(src):
-        out.append(src)
-    for entry in sys.path:
-        if entry and os.path.isdir(entry) and entry not in out:
-            out.append(entry)
+    """Where first-party modules live (the repository root, ``src/``), then the standard
+    library; the project interpreter's site-packages come later (``ModuleIndex(more=...)``)."""
+    from premerge.scope.environment import repository_path, stdlib_path
+
+    out = repository_path(root)
+    out.extend(entry for entry in stdlib_path() if entry not in out)
     return out
 
 
@@ -466,6 +494,10 @@ def _star_findings(report: FileReport, index: ModuleIndex) -> list[Finding]:
 
 def _submodule_findings(report: FileReport, index: ModuleIndex) -> list[Finding]:
     imported = set(report.imported_modules)
+    if any(index.find(module) is None for module in imported if "." not in module):
+        # an import the project's environment cannot resolve (or that cannot be asked): what
+        # it would load is unknown, so any submodule may be loaded on the way (issue 11 item 6)
+        return []
     out: list[Finding] = []
     reported: set[str] = set()
     loaded: set[str] | None = None

@@ -1,0 +1,255 @@
+"""The project's Python environment, as scope needs it: where its imports resolve.
+
+Scope never runs the checked code, but two answers depend on what the *project's* interpreter
+would load, not premerge's own (a pre-commit virtualenv holds only premerge's dependencies):
+
+* PM109 follows what the file's imports load on the way; a third-party import that premerge's
+  environment lacks would look as if it loaded nothing (issue 11 item 6);
+* ``--fix`` may hoist an import to module level only where it cannot fail: it must resolve in
+  the project's environment and not be an optional extra there (item 5).
+
+The search path is the repository (its root and ``src/``), then the standard library premerge
+runs with, then, only when a module is not found there, the ``sys.path`` of the interpreter smoke
+chooses (``--python`` > ``smoke.python`` > ``$VIRTUAL_ENV`` > ``.venv`` > ``python3``), asked
+once per process.  It prints its ``sys.path`` and nothing else runs: site's ``.pth`` files are
+the environment's own, as when smoke runs it.  When that cannot be asked, the answer is None
+and callers stay silent (PM109) or import locally (``--fix``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from premerge.config import Config
+
+#: seconds the project's interpreter gets to print its search path
+QUERY_TIMEOUT = 20
+_PRINT_PATH = "import sys, json; sys.stdout.write(json.dumps(sys.path))"
+_queried: dict[str, list[str] | None] = {}
+
+
+def repository_path(root: str) -> list[str]:
+    """Where first-party modules live: the repository root and ``src/``."""
+    out = [root]
+    src = os.path.join(root, "src")
+    if os.path.isdir(src):
+        out.append(src)
+    return out
+
+
+def stdlib_path() -> list[str]:
+    """premerge's own standard-library entries of ``sys.path`` (no site-packages)."""
+    base = os.path.realpath(sys.base_prefix)
+    out = []
+    for entry in sys.path:
+        if not entry or "site-packages" in entry or "dist-packages" in entry:
+            continue
+        if os.path.realpath(entry).startswith(base + os.sep):
+            out.append(entry)
+    return out
+
+
+def project_path(config: Config) -> Callable[[], list[str] | None]:
+    """A call that returns the project interpreter's ``sys.path`` (asked on first call), or
+    None when it cannot be known."""
+    cache: list[list[str] | None] = []
+
+    def ask() -> list[str] | None:
+        if not cache:
+            cache.append(_interpreter_path(config))
+        return cache[0]
+
+    return ask
+
+
+def _interpreter_path(config: Config) -> list[str] | None:
+    try:
+        from premerge.smoke.runner import choose_interpreter
+
+        python = choose_interpreter(config).path
+    except Exception:  # noqa: BLE001 - a bad smoke setting: the smoke check reports it
+        return None
+    if _same_interpreter(python):
+        return [entry for entry in sys.path if entry]
+    if python not in _queried:
+        _queried[python] = _ask(python, config.root.as_posix())
+    return _queried[python]
+
+
+def _same_interpreter(python: str) -> bool:
+    """Whether ``python`` is the interpreter premerge runs in (same virtualenv, or the same
+    base installation): then its search path is ``sys.path``, no need to ask."""
+    try:
+        own_venv = sys.prefix != sys.base_prefix
+        venv = _venv_of(python)
+        if venv is not None or own_venv:
+            return venv is not None and own_venv and venv == os.path.realpath(sys.prefix)
+        return os.path.realpath(python) == os.path.realpath(sys.executable)
+    except OSError:
+        return False
+
+
+def _venv_of(python: str) -> str | None:
+    """The virtualenv an interpreter path belongs to (``pyvenv.cfg`` beside its directory)."""
+    directory = os.path.dirname(os.path.abspath(python))
+    for candidate in (directory, os.path.dirname(directory)):
+        if os.path.isfile(os.path.join(candidate, "pyvenv.cfg")):
+            return os.path.realpath(candidate)
+    return None
+
+
+def _ask(python: str, root: str) -> list[str] | None:
+    import json
+    import subprocess
+
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONHOME")}
+    try:
+        proc = subprocess.run([python, "-B", "-c", _PRINT_PATH], capture_output=True,
+                              timeout=QUERY_TIMEOUT, stdin=subprocess.DEVNULL, cwd=root,
+                              env=env, check=False)
+        value = json.loads(proc.stdout.decode("utf-8", "replace")) if proc.returncode == 0 \
+            else None
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    return [entry for entry in value if entry and os.path.isabs(entry)]
+
+
+# ---------------------------------------------------------------------------------------------
+# optional dependencies (extras): installed for the developer, missing for most users
+
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def normalize(name: str) -> str:
+    """A distribution or module name as PEP 503 compares them (``Foo.Bar-baz`` -> ``foo_bar_baz``)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def optional_distributions(root: str) -> set[str]:
+    """Distributions the project declares only as extras (``pyproject.toml``'s
+    ``[project.optional-dependencies]``, Poetry's ``optional = true``, setup.cfg's
+    ``extras_require``), normalized; required ones are left out."""
+    required: set[str] = set()
+    optional: set[str] = set()
+    data = _read_toml(os.path.join(root, "pyproject.toml"))
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    for item in project.get("dependencies") or ():
+        _add_requirement(required, item)
+    extras = project.get("optional-dependencies") or {}
+    if isinstance(extras, dict):
+        for items in extras.values():
+            for item in items if isinstance(items, list) else ():
+                _add_requirement(optional, item)
+    poetry = (data.get("tool") or {}).get("poetry") if isinstance(data.get("tool"), dict) else None
+    if isinstance(poetry, dict):
+        for name, spec in (poetry.get("dependencies") or {}).items():
+            (optional if isinstance(spec, dict) and spec.get("optional") else required).add(
+                normalize(name))
+    optional |= _setup_cfg_extras(os.path.join(root, "setup.cfg"))
+    return optional - required
+
+
+def _add_requirement(out: set[str], item: object) -> None:
+    if isinstance(item, str):
+        match = _REQUIREMENT_NAME.match(item)
+        if match:
+            out.add(normalize(match.group(1)))
+
+
+def _read(path: str) -> bytes | None:
+    """A regular file's bytes, bounded like every source premerge reads; None otherwise."""
+    from premerge.sources import SourceError, read_bytes
+
+    if not os.path.isfile(path):  # a regular file (a FIFO would block the read)
+        return None
+    try:
+        return read_bytes(path)
+    except (SourceError, OSError):
+        return None
+
+
+def _read_toml(path: str) -> dict:  # type: ignore[type-arg]
+    raw = _read(path)
+    if raw is None:
+        return {}
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: no TOML reader in the stdlib; extras unknown
+        return {"unreadable": True}
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return {"unreadable": True}
+    return data if isinstance(data, dict) else {}
+
+
+def _setup_cfg_extras(path: str) -> set[str]:
+    raw = _read(path)
+    if raw is None:
+        return set()
+    text = raw.decode("utf-8", "replace")
+    out: set[str] = set()
+    section = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1].strip()
+        elif section == "options.extras_require" and stripped and not stripped.startswith("#"):
+            value = stripped.split("=", 1)[1] if "=" in stripped and not line[:1].isspace() \
+                else stripped
+            _add_requirement(out, value)
+    return out
+
+
+def extras_unknown(root: str) -> bool:
+    """Whether the project has metadata premerge cannot read here (then every third-party
+    import counts as possibly optional)."""
+    return bool(_read_toml(os.path.join(root, "pyproject.toml")).get("unreadable"))
+
+
+def modules_of(distributions: set[str], search_path: list[str]) -> set[str]:
+    """Top-level modules the installed ``distributions`` provide (their ``top_level.txt``, else
+    their RECORD's first path parts), found in the ``*.dist-info`` directories on the path;
+    always including the distribution's own name as a module name."""
+    out = set(distributions)
+    if not distributions:
+        return out
+    for entry in search_path:
+        try:
+            names = os.listdir(entry)
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            dist = normalize(name.rsplit(".", 1)[0].split("-", 1)[0])
+            if dist not in distributions:
+                continue
+            out |= _provided(os.path.join(entry, name))
+    return out
+
+
+def _provided(info: str) -> set[str]:
+    for listing, first_part in (("top_level.txt", False), ("RECORD", True)):
+        raw = _read(os.path.join(info, listing))
+        if raw is None:
+            continue
+        text = raw.decode("utf-8", "replace")
+        out = set()
+        for line in text.splitlines():
+            part = line.split(",", 1)[0].strip()
+            if first_part:
+                part = part.split("/", 1)[0]
+                part = part[:-3] if part.endswith(".py") else part
+            if part.isidentifier():
+                out.add(normalize(part))
+        return out
+    return set()

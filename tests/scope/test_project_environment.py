@@ -1,0 +1,98 @@
+"""What the checked project's interpreter loads decides PM109, not premerge's own environment
+(issue 11 item 6): a pre-commit hook virtualenv and a local run must agree.
+
+A real virtualenv plays the project's environment; the third-party package lives only there, so
+premerge's own interpreter cannot see it.  Verdicts are confirmed by running the module with
+that interpreter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from premerge.config import Config
+from premerge.findings import Finding
+from premerge.scope import run
+from tests.scope.helpers import last_error, write_module
+
+USER = """
+    import fakemd
+    import urllib
+
+    def quote(text):
+        return urllib.parse.quote(text)
+    """
+
+
+@pytest.fixture(scope="module")
+def project_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    venv = tmp_path_factory.mktemp("project-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   capture_output=True, timeout=120)
+    return venv / "bin" / "python"
+
+
+def _site(python: Path) -> Path:
+    out = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                          "['purelib'])"], capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+def _scope(root: Path, python: Path | str) -> list[Finding]:
+    config = Config(root=root)
+    config.run.use_cache = False
+    config.run.python = str(python)
+    return [f for f in run(config, [str(root / "mod.py")]).findings if f.code == "PM109"]
+
+
+def _run_in_project(python: Path, root: Path) -> str | None:
+    """The module run by the project's interpreter without site (nothing else pre-imported),
+    its site-packages on the path."""
+    code = (f"import sys; sys.path[:0] = [{str(root)!r}, {str(_site(python))!r}]; "
+            "import mod; mod.quote('a b')")
+    return last_error(subprocess.run([str(python), "-S", "-c", code], capture_output=True,
+                                     text=True, timeout=60, cwd=root))
+
+
+def test_submodule_loaded_by_a_package_only_the_project_has_is_silent(
+        project_python: Path, tmp_path: Path) -> None:
+    package = _site(project_python) / "fakemd"
+    write_module(package, "import urllib.parse\n", "__init__.py")
+    try:
+        write_module(tmp_path, USER)
+        assert __import__("importlib.util").util.find_spec("fakemd") is None  # not ours
+        assert _scope(tmp_path, project_python) == []
+        assert _run_in_project(project_python, tmp_path) is None
+    finally:
+        (package / "__init__.py").unlink()
+        package.rmdir()
+
+
+def test_package_in_the_project_that_does_not_load_it_is_reported(
+        project_python: Path, tmp_path: Path) -> None:
+    package = _site(project_python) / "fakemd"
+    write_module(package, "VERSION = 1\n", "__init__.py")
+    try:
+        write_module(tmp_path, USER)
+        assert [f.name for f in _scope(tmp_path, project_python)] == ["urllib.parse"]
+        assert _run_in_project(project_python, tmp_path) == "AttributeError"
+    finally:
+        (package / "__init__.py").unlink()
+        package.rmdir()
+
+
+def test_import_no_environment_resolves_is_silent(project_python: Path, tmp_path: Path) -> None:
+    """Neither premerge's interpreter nor the project's has the package: what it loads is
+    unknown, so PM109 stays silent rather than guess."""
+    write_module(tmp_path, USER)
+    assert _scope(tmp_path, project_python) == []
+    assert _scope(tmp_path, sys.executable) == []
+
+
+def test_stdlib_only_file_is_still_reported(project_python: Path, tmp_path: Path) -> None:
+    write_module(tmp_path, "import urllib\n\ndef quote(text):\n    return urllib.parse.quote(text)\n")
+    assert [f.name for f in _scope(tmp_path, project_python)] == ["urllib.parse"]
