@@ -5,7 +5,9 @@ Two halves share one view of the repository (:class:`~premerge.files.rules.RepoF
 - the manifest's ``required_files`` against the disk, git's index and every worktree
   (PM201-PM206, PM209), reported at each entry's line in the manifest;
 - code references found statically (:mod:`premerge.files.references`) that the manifest does
-  not declare (PM207) or that point at nothing in the repository (PM208), reported at the code.
+  not declare (PM207) or that point at nothing in the repository (PM208), reported at the code;
+- reads, copies and moves of declared files whose failure an ``except`` handler lets pass
+  silently (PM210, :mod:`premerge.files.handlers`), reported at the handler.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from collections.abc import Sequence
 
 from premerge.check import CheckResult
 from premerge.config import Config
-from premerge.files.messages import BrokenReference, UndeclaredReference
+from premerge.files.messages import BrokenReference, SwallowedFailure, UndeclaredReference
 from premerge.files.references import (CHECK, GUARDED_READ, OTHER, READ, Reference, ScanResult,
                                        is_code, scan)
 from premerge.files.rules import (Declarations, RepoFacts, check_entries,
                                   check_manifest_tracked, normalize)
-from premerge.findings import Finding
-from premerge.sources import discover_python_files, glob_to_regex, matches_any, relative_to
+from premerge.findings import Finding, Location, Severity
+from premerge.sources import (discover_python_files, glob_to_regex, matches_any, posix,
+                              relative_to)
 
 #: Test code is not scanned for references: its data files are checked by running the tests.
 TEST_GLOBS = ("tests", "test", "testing", "test_*.py", "*_test.py", "conftest.py")
@@ -42,6 +45,7 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
     findings.extend(check_entries(config, facts, by_target))
     findings.extend(check_manifest_tracked(config, facts))
     findings.extend(check_references(config, facts, scanned))
+    findings.extend(check_swallowed(config, facts, scanned))
 
     notes = list(facts.notes)
     if not facts.in_git:
@@ -162,6 +166,33 @@ def check_references(config: Config, facts: RepoFacts, scanned: ScanResult) -> l
     return findings
 
 
+def check_swallowed(config: Config, facts: RepoFacts, scanned: ScanResult) -> list[Finding]:
+    """PM210: a declared file's read, copy or move whose failure a handler swallows."""
+    declared = Declarations(config.required_files)
+    manifest = posix(config.manifest_path)
+    exclude = config.files.exclude
+    findings: list[Finding] = []
+    for src, ref in scanned.items():
+        if not ref.swallowed or (exclude and matches_any(ref.target, exclude)):
+            continue
+        entry = declared.entry_for(ref.target, is_dir=ref.dynamic)
+        if entry is None:
+            continue
+        name = entry.path if ref.dynamic else ref.target
+        for swallow in ref.swallowed:
+            related = [Location(path=facts.full(src), line=swallow.line, col=swallow.col,
+                                message=f"{swallow.verb} '{name}' here"),
+                       Location(path=manifest, line=entry.line, col=entry.col,
+                                message="declared required here" + (
+                                    " (worktrees: true)" if entry.worktrees else ""))]
+            findings.append(SwallowedFailure.at(
+                facts.full(src), swallow.handler_line, swallow.handler_col, name=name,
+                verb=swallow.verb, handler_line=swallow.handler_line,
+                behaviour=swallow.behaviour, related=related,
+                severity=Severity.ERROR if entry.worktrees else Severity.WARNING))
+    return findings
+
+
 def _runtime_data(target: str, written: set[str]) -> bool:
     """The program writes this path, something inside it, or a directory containing it."""
     for path in written:
@@ -179,4 +210,5 @@ def _undeclared(facts: RepoFacts, src: str, ref: Reference) -> Finding:
         name=name, usage=_usage_word(ref), detail=detail)
 
 
-__all__ = ["run", "reference_sources", "scan_references", "check_references", "normalize"]
+__all__ = ["run", "reference_sources", "scan_references", "check_references", "check_swallowed",
+           "normalize"]

@@ -160,6 +160,7 @@ def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry]) -> str:
         "# `premerge files` checks that every required file exists, is committed, is non-empty",
         "# (and, with `worktrees: true`, is present in every `git worktree`), and that every",
         "# repository file the code reaches for is declared here.",
+        "# PM210: a declared file read or copied in a try whose handler only logs or passes.",
         "# Forms: `- CLAUDE.md` (short) or `- path: templates/*.md` with reason, min_count,",
         "# allow_empty, tracked, worktrees (see README).",
         "version: 1",

@@ -107,3 +107,20 @@ class ManifestNotCommitted(Rule):
     help = ("The manifest itself is untracked or ignored, so every other checkout (CI, a "
             "colleague's clone, a new worktree) runs without its declarations. Commit it.")
     example = "premerge init   # and premerge.yaml never committed"
+
+
+class SwallowedFailure(Rule):
+    code = "PM210"
+    title = "required file's failure swallowed"
+    template = ("{verb} required file '{name}' can fail silently: the handler at line "
+                "{handler_line} {behaviour}")
+    severity = Severity.WARNING  # an error for entries with `worktrees: true`
+    help = ("The code reads, copies or moves a file premerge.yaml declares inside a try whose "
+            "handler catches the failure (OSError or a subclass, shutil.Error, Exception, "
+            "BaseException, a bare except) and then only logs, prints, warns, passes or "
+            "continues: the file goes missing and the run still succeeds. Re-raise (or raise "
+            "your own error), exit non-zero, return a value the caller can tell from success, "
+            "or record the failure and test it after the loop. An error for entries with "
+            "`worktrees: true` (provisioning is their whole point), a warning otherwise.")
+    example = ("try:\n    shutil.copy2(ROOT / \"CLAUDE.md\", tree / \"CLAUDE.md\")\n"
+               "except Exception as e:\n    print(f\"Warning: Could not copy CLAUDE.md: {e}\")")

@@ -14,8 +14,9 @@ import ast
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from premerge.files.handlers import swallowing_handler
 from premerge.files.references import (CHECK, GUARDED_READ, MENTION, OTHER, READ, WRITE,
-                                       Reference)
+                                       Reference, Swallow)
 
 _PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath",
                            "pathlib.PurePosixPath", "pathlib.WindowsPath",
@@ -662,6 +663,8 @@ class _Collector:
         self.sites: dict[int, tuple[ast.expr, PathValue]] = {}
         self.usages: dict[int, set[str]] = {}
         self.stack: list[ast.AST] = []
+        #: uses of each site whose failure a handler swallows (PM210), keyed like ``sites``
+        self.swallows: dict[int, list[Swallow]] = {}
         #: sites assigned to module or class attributes: other modules may use them
         self.exported: set[int] = set()
         self.scope = self.binder.module_scope
@@ -738,7 +741,7 @@ class _Collector:
         value = self.eval.path(node, self.scope)
         if value is None:
             return None
-        usage = self._usage(node)
+        usage, operation = self._usage(node)
         inner = _unwrap(node, self.eval, self.scope)
         if isinstance(inner, ast.Name):
             found = self.eval.variable(inner.id, self.scope)
@@ -746,11 +749,11 @@ class _Collector:
                 site = found[1]
                 site_value = self.eval.path(site, found[0])
                 if site_value is not None and usage != "assigned":
-                    self._record(site, site_value, usage)
+                    self._record(site, site_value, usage, operation)
             if usage == "assigned":
                 return self._assigned_variable(node)
             return None
-        self._record(node, value, usage)
+        self._record(node, value, usage, operation)
         if usage != "assigned":
             return None
         if self.scope.is_class or self.scope.parent is None:
@@ -769,7 +772,10 @@ class _Collector:
             return None
         return found[0], name
 
-    def _record(self, node: ast.expr, value: PathValue, usage: str) -> None:
+    def _record(self, node: ast.expr, value: PathValue, usage: str,
+                operation: str | None = None) -> None:
+        """Record a use of the path named at ``node``; a read, copy or move (``operation``
+        is its function or method) also records a handler that would swallow its failure."""
         if not value.named:
             return
         self.sites.setdefault(id(node), (node, value))
@@ -777,6 +783,23 @@ class _Collector:
             self.usages.setdefault(id(node), set()).add(usage)
         else:
             self.usages.setdefault(id(node), set())
+        if usage in (READ, GUARDED_READ) and operation is not None:
+            self._swallow(node, operation)
+
+    def _swallow(self, site: ast.expr, operation: str) -> None:
+        """The use at the top of the stack sits in a try whose handler lets its failure pass
+        silently: remember where, for PM210."""
+        found = swallowing_handler(self.stack, lambda node: self.eval.qualname(node,
+                                                                                self.scope))
+        if found is None:
+            return
+        handler, behaviour = found
+        use = self.stack[-1]
+        swallow = Swallow(getattr(use, "lineno", 1), getattr(use, "col_offset", 0) + 1,
+                          handler.lineno, handler.col_offset + 1, _verb(operation), behaviour)
+        known = self.swallows.setdefault(id(site), [])
+        if swallow not in known:
+            known.append(swallow)
 
     def _package_resource(self, node: ast.Call) -> bool:
         name = self.eval.qualname(node.func, self.scope)
@@ -792,7 +815,7 @@ class _Collector:
             return False
         if usage == READ and self._guarded():
             usage = GUARDED_READ
-        self._record(node, value, usage)
+        self._record(node, value, usage, name)
         return True
 
     def _literal_call(self, node: ast.Call) -> None:
@@ -823,12 +846,13 @@ class _Collector:
             usage = _call_usage(name, position, node, self.eval, self.scope)
             if usage == READ and self._guarded():
                 usage = GUARDED_READ
-            self._record(arg, value, usage)
+            self._record(arg, value, usage, name)
 
     # usage -------------------------------------------------------------------------------
 
-    def _usage(self, node: ast.expr) -> str:
-        """How the expression at the top of the stack is used."""
+    def _usage(self, node: ast.expr) -> tuple[str, str | None]:
+        """How the expression at the top of the stack is used, and the function or method
+        that uses it (None when no call does)."""
         stack = self.stack
         index = len(stack) - 1
         # climb through wrappers that keep the same path (str(), os.fspath(), Path(), resolve)
@@ -844,32 +868,34 @@ class _Collector:
         parent = stack[index - 1] if index > 0 else None
         grand = stack[index - 2] if index > 1 else None
         usage = OTHER
+        operation: str | None = None
         if isinstance(parent, (ast.FormattedValue, ast.Compare)) or (
                 isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod)):
-            return MENTION
+            return MENTION, None
         if isinstance(parent, ast.Call) and child in parent.args and _mentions(
                 parent, self.eval, self.scope):
-            return MENTION
+            return MENTION, None
         if isinstance(parent, ast.Attribute) and parent.value is child:
             if isinstance(grand, ast.Call) and grand.func is parent:
                 usage = _method_usage(parent.attr, grand, self.eval, self.scope)
+                operation = parent.attr
         elif isinstance(parent, ast.Call) and child in parent.args:
-            name = self.eval.qualname(parent.func, self.scope)
+            operation = self.eval.qualname(parent.func, self.scope)
             position = parent.args.index(child)  # type: ignore[arg-type]
-            usage = _call_usage(name, position, parent, self.eval, self.scope)
+            usage = _call_usage(operation, position, parent, self.eval, self.scope)
         elif isinstance(parent, ast.Call) and any(k.value is child for k in parent.keywords):
-            name = self.eval.qualname(parent.func, self.scope)
+            operation = self.eval.qualname(parent.func, self.scope)
             keyword = next(k.arg for k in parent.keywords if k.value is child)
             position = {"file": 0, "src": 0, "dst": 1, "path": 0}.get(keyword or "", -1)
-            usage = _call_usage(name, position, parent, self.eval, self.scope)
+            usage = _call_usage(operation, position, parent, self.eval, self.scope)
         elif isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is child:
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and \
                     self.eval.variable(targets[0].id, self.scope) is not None:
-                return "assigned"
+                return "assigned", None
         if usage == READ and self._guarded():
             usage = GUARDED_READ
-        return usage
+        return usage, operation
 
     def _guarded(self) -> bool:
         """Inside a ``try`` whose handlers catch a missing file, or ``suppress(OSError)``."""
@@ -904,7 +930,7 @@ class _Collector:
                 dynamic=value.dynamic, line=line, col=getattr(node, "col_offset", 0) + 1,
                 end_line=getattr(node, "end_lineno", None) or line,
                 end_col=(getattr(node, "end_col_offset", None) or 0) + 1,
-                code=code[:160]))
+                code=code[:160], swallowed=tuple(self.swallows.get(key, ()))))
         refs.sort(key=lambda r: (r.line, r.col, r.target))
         return refs
 
@@ -945,6 +971,18 @@ def _open_mode(call: ast.Call, position: int, evaluator: _Evaluator, scope: _Sco
     if any(ch in mode for ch in "wax"):
         return WRITE
     return READ
+
+
+_MOVE_FUNCS = frozenset({"shutil.move", "os.rename", "os.replace", "os.renames"})
+
+
+def _verb(operation: str) -> str:
+    """What a read-like use does to the file, for messages: copying, moving, reading."""
+    if operation in _MOVE_FUNCS:
+        return "moving"
+    if operation in _COPY_FUNCS:
+        return "linking" if operation in ("os.link", "os.symlink") else "copying"
+    return "reading"
 
 
 def _method_usage(method: str, call: ast.Call, evaluator: _Evaluator, scope: _Scope) -> str:

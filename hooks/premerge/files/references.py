@@ -46,6 +46,29 @@ _ANCHOR_HINT = (
     rb"|=[ \t]{0,8}[\"'][^\"'\n]{0,200}\.[A-Za-z0-9]{1,8}[\"']")
 
 
+class Swallow(NamedTuple):
+    """A read, copy or move of a referenced path whose failure a handler lets pass silently
+    (found by :mod:`premerge.files.handlers`; PM210 when the path is declared)."""
+
+    line: int  # the operation
+    col: int
+    handler_line: int  # the ``except`` clause
+    handler_col: int
+    verb: str  # "copying", "moving", "reading"
+    behaviour: str  # "only prints a warning and the loop goes on"
+
+    def to_json(self) -> list[Any]:
+        return list(self)
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Swallow:
+        line, col, handler_line, handler_col, verb, behaviour = data
+        if not all(isinstance(n, int) for n in (line, col, handler_line, handler_col)) or \
+                not isinstance(verb, str) or not isinstance(behaviour, str):
+            raise ValueError("not a swallowed failure")
+        return cls(line, col, handler_line, handler_col, verb, behaviour)
+
+
 class Reference(NamedTuple):
     """One place where code reaches for a repository path."""
 
@@ -58,6 +81,8 @@ class Reference(NamedTuple):
     end_line: int
     end_col: int
     code: str = ""  # the referencing source line, stripped (for init's comments)
+    #: reads, copies or moves of this path whose failure a handler lets pass silently
+    swallowed: tuple[Swallow, ...] = ()
 
     @property
     def writes(self) -> bool:
@@ -74,13 +99,14 @@ class Reference(NamedTuple):
 
     def to_json(self) -> list[Any]:
         return [self.target, self.anchor, sorted(self.usages), self.dynamic, self.line,
-                self.col, self.end_line, self.end_col, self.code]
+                self.col, self.end_line, self.end_col, self.code,
+                [swallow.to_json() for swallow in self.swallowed]]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Reference:
-        target, anchor, usages, dynamic, line, col, end_line, end_col, code = data
+        target, anchor, usages, dynamic, line, col, end_line, end_col, code, swallowed = data
         return cls(target, anchor, frozenset(usages), bool(dynamic), line, col, end_line,
-                   end_col, code)
+                   end_col, code, tuple(Swallow.from_json(item) for item in swallowed))
 
 
 def extract(text: str, relpath: str) -> list[Reference]:
@@ -134,7 +160,7 @@ def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = N
     the per-file cache keyed on their bytes.  Unreadable and unparsable files are skipped (the
     scope check reports them).
     """
-    cache = Cache("files-refs", enabled=use_cache)
+    cache = Cache("files-refs", enabled=use_cache, salt=_FORMAT)
     index_key = cache.key(root.encode("utf-8", "surrogateescape"), "blob-index")
     stored = (cache.get(index_key) if blobs else None) or {}
     if not isinstance(stored, dict) or not isinstance(stored.get("none"), str) or \
@@ -178,6 +204,10 @@ def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = N
                   or len(fresh_refs) != len(stored_refs)):  # new, changed or removed files
         cache.put(index_key, {"none": "\n".join(fresh_none), "refs": fresh_refs})
     return result
+
+
+#: the cached form of :class:`Reference`; a new field is a new format (old entries miss)
+_FORMAT = "2"
 
 
 def _decode(items: Any) -> list[Reference] | None:

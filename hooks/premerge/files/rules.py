@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -264,18 +264,22 @@ class Declarations:
     def covers(self, target: str, is_dir: bool = False) -> bool:
         """A file is declared when an entry names it, a directory above it, or a glob matches
         it; a directory when an entry declares anything inside it."""
-        for path, is_glob in self._normalized:
+        return any(self._covering(target, is_dir))
+
+    def entry_for(self, target: str, is_dir: bool = False) -> RequiredFile | None:
+        """The entry that declares ``target`` (one with ``worktrees: true`` first)."""
+        found = list(self._covering(target, is_dir))
+        return next((e for e in found if e.worktrees), found[0] if found else None)
+
+    def _covering(self, target: str, is_dir: bool) -> Iterator[RequiredFile]:
+        for entry, (path, is_glob) in zip(self.entries, self._normalized):
             if is_glob:
-                if glob_matches(path, target):
-                    return True
-                if is_dir and (static_prefix(path) + "/").startswith(target + "/"):
-                    return True
-            else:
-                if path == target or target.startswith(path + "/"):
-                    return True
-                if is_dir and path.startswith(target + "/"):
-                    return True
-        return False
+                if glob_matches(path, target) or (
+                        is_dir and (static_prefix(path) + "/").startswith(target + "/")):
+                    yield entry
+            elif path == target or target.startswith(path + "/") or (
+                    is_dir and path.startswith(target + "/")):
+                yield entry
 
 
 # ---------------------------------------------------------------------------------------------
