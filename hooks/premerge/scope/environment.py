@@ -253,3 +253,70 @@ def _provided(info: str) -> set[str]:
                 out.add(normalize(part))
         return out
     return set()
+
+
+# ---------------------------------------------------------------------------------------------
+# the fixer's question
+
+
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+
+
+class ImportSafety:
+    """Whether a module-level copy of an import statement could fail (issue 11 item 5).
+
+    ``--fix`` must never add an import that can fail where none could before: a hoisted import
+    runs whenever the module is imported (a package ``__init__`` that imports the module then
+    fails for every user without the optional dependency).  Safe: relative (first-party)
+    imports, and absolute ones that resolve in the project's environment and are not declared
+    only as an extra.  Unknown counts as "can fail": the fixer then imports locally.
+    """
+
+    def __init__(self, config: Config) -> None:
+        from premerge.scope.submodules import ModuleIndex, search_path_for
+
+        root = config.root.as_posix()
+        self.root = root
+        self.more = project_path(config)
+        self.index = ModuleIndex(search_path_for(root), use_cache=config.run.use_cache,
+                                 more=self.more)
+        self._optional: set[str] | None = None
+
+    def can_fail(self, path: str, stmt: object) -> bool:
+        modules = _absolute_modules(stmt)
+        for module in modules:
+            top = module.split(".", 1)[0]
+            if normalize(top) in self.optional_modules():
+                return True
+            if top not in _STDLIB and extras_unknown(self.root):
+                return True
+            # the standard library's own dotted names may be attributes (os.path): its top
+            # level (present on this platform?) is the question; elsewhere the whole module
+            if self.index.resolves(top if top in _STDLIB else module) is not True:
+                return True
+        return False
+
+    def optional_modules(self) -> set[str]:
+        """Top-level modules (normalized) of the project's extras."""
+        if self._optional is None:
+            declared = optional_distributions(self.root)
+            path = (self.more() or []) if declared else []
+            self._optional = {normalize(m) for m in modules_of(declared, path)}
+        return self._optional
+
+
+def stdlib_only(path: str, stmt: object) -> bool:
+    """Without the project's environment: only the standard library and relative imports are
+    known not to fail (``ImportSafety.can_fail``'s offline stand-in)."""
+    return any(module.split(".", 1)[0] not in _STDLIB for module in _absolute_modules(stmt))
+
+
+def _absolute_modules(stmt: object) -> list[str]:
+    """The absolute modules an import statement must find (a ``from`` import's names may be
+    attributes, so only its module); none for a relative import."""
+    if type(stmt).__name__ == "Import":
+        return [alias.name for alias in stmt.names]  # type: ignore[attr-defined]
+    if getattr(stmt, "level", 0):
+        return []
+    module = getattr(stmt, "module", None)
+    return [module] if module else []

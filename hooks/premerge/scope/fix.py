@@ -6,12 +6,16 @@ Fix shapes (one *group* = the findings one import statement causes):
   import moves to module level, after the leading imports, in its exact form (relative level,
   ``as``), merged into an existing top-level ``from x import ...`` when there is one.  Refused
   when the name clashes with a module-level binding or a builtin, when the import closes an
-  import cycle (:mod:`.fix_graph`), or when the original is deliberately lazy (under a
-  condition or ``try/except ImportError``, or a heavy optional dependency): then
+  import cycle (:mod:`.fix_graph`), when the original is deliberately lazy (under a
+  condition or ``try/except ImportError``, or a heavy optional dependency), or when the import
+  could fail at module level (it does not resolve in the project's environment, or its package
+  is an optional extra there: :class:`.environment.ImportSafety`): then
 * **copy**: the import is copied to the top of each *using* function (after its docstring).
 * **untype** (PM104, a ``TYPE_CHECKING``-only import used at runtime): the import moves out of
   the block; an emptied block goes, and so does the ``TYPE_CHECKING`` import when nothing
-  else uses it.  An import that would close a cycle is copied into the using function.
+  else uses it.  An import that would close a cycle, or could fail at module level (a
+  ``TYPE_CHECKING`` import of an optional package is the usual case), is copied into the using
+  function instead.
 
 Every other code has no fix: its message says what to do.
 
@@ -123,6 +127,7 @@ def apply_fixes(config: Config, result: CheckResult) -> None:
     """Plan fixes for the files with fixable findings; with ``--diff`` put the unified diff in
     ``result.facts["diff"]`` (and a fix description on each finding it resolves); with
     ``--fix`` write the files and report what remains in them."""
+    from premerge.scope.environment import ImportSafety
     from premerge.scope.fix_graph import CycleOracle
 
     try:
@@ -132,11 +137,12 @@ def apply_fixes(config: Config, result: CheckResult) -> None:
 
     root = config.root.as_posix()
     oracle = CycleOracle(config)
+    safety = ImportSafety(config)
     plans: list[FilePlan] = []
     for path in sorted({f.path for f in result.findings if f.code in FIXABLE}):
         try:
             raw = read_bytes(path)
-            plan = plan_file(path, raw, package_of(path), oracle.closes_cycle)
+            plan = plan_file(path, raw, package_of(path), oracle.closes_cycle, safety.can_fail)
         except SourceError:
             continue  # its PM0xx finding is already reported
         except Exception as exc:  # a bug in the fixer must not stop the check
@@ -203,14 +209,21 @@ def _with_fix_descriptions(findings: list[Finding], plans: list[FilePlan]) -> li
 
 
 def plan_file(path: str, raw: bytes, package: str | None,
-              closes_cycle: Callable[[str, ast.stmt], bool] = lambda path, stmt: True
-              ) -> FilePlan:
+              closes_cycle: Callable[[str, ast.stmt], bool] = lambda path, stmt: True,
+              can_fail: Callable[[str, ast.stmt], bool] | None = None) -> FilePlan:
     """Every safe fix for the file's bytes, applied group by group and verified each time.
 
     ``closes_cycle(path, import_statement)`` says whether hoisting the statement would close
     an import cycle (the default, "always", means: never hoist a first-party import... or any
     other: pass :class:`.fix_graph.CycleOracle`'s answer for the real decision).
+    ``can_fail(path, import_statement)`` says whether the import could fail at module level
+    (default: anything but the standard library and relative imports; ``apply_fixes`` passes
+    :class:`.environment.ImportSafety`'s answer from the project's environment).
     """
+    if can_fail is None:
+        from premerge.scope.environment import stdlib_only
+
+        can_fail = stdlib_only
     source = decode_source(path, raw)  # raises SourceError
     plan = FilePlan(source=source, new_text=source.text)
     try:
@@ -222,7 +235,7 @@ def plan_file(path: str, raw: bytes, package: str | None,
     tried: set[Identity] = set()
     for _ in range(MAX_GROUPS):
         text = plan.new_text
-        editor = _Editor(SourceText(text, source.newline), tree, path, closes_cycle)
+        editor = _Editor(SourceText(text, source.newline), tree, path, closes_cycle, can_fail)
         group = editor.next_group(findings, tried)
         if group is None:
             break
@@ -255,7 +268,7 @@ def _drop_unused_import(plan: FilePlan, path: str, package: str | None,
     """After an emptied ``if TYPE_CHECKING:`` block went: its flag's import too, when nothing
     else uses the name (a separate edit on the new text, verified like any other)."""
     editor = _Editor(SourceText(plan.new_text, plan.source.newline), tree, path,
-                     lambda _path, _stmt: True)
+                     lambda _path, _stmt: True, lambda _path, _stmt: True)
     edit = editor.unused_import(name)
     if edit is None:
         return findings, tree
@@ -318,11 +331,13 @@ class _Editor:
     """Fix shapes for one state of the text (rebuilt after every applied group)."""
 
     def __init__(self, source: SourceText, tree: ast.Module, path: str,
-                 closes_cycle: Callable[[str, ast.stmt], bool]) -> None:
+                 closes_cycle: Callable[[str, ast.stmt], bool],
+                 can_fail: Callable[[str, ast.stmt], bool]) -> None:
         self.source = source
         self.tree = tree
         self.path = path
         self.closes_cycle = closes_cycle
+        self.can_fail = can_fail
         self._parents: dict[ast.AST, ast.AST] | None = None
         self.imports: dict[tuple[int, int], ast.Import | ast.ImportFrom] = {
             (node.lineno, node.col_offset + 1): node for node in ast.walk(tree)
@@ -383,7 +398,7 @@ class _Editor:
 
         type_checking = self._type_checking_block(stmt)
         if group[0].code == "PM104":
-            if type_checking is None or heavy or \
+            if type_checking is None or heavy or self.can_fail(self.path, stmt) or \
                     self.closes_cycle(self.path, stmt):
                 return [copy]
             return [lambda: self.move_out_of_type_checking(stmt, aliases, group,
@@ -397,7 +412,7 @@ class _Editor:
     def _unsafe_to_hoist(self, stmt: ast.Import | ast.ImportFrom, names: set[str]) -> bool:
         if names & (self._module_names(exclude=stmt) | set(dir(builtins))):
             return True  # the name clashes with another module-level binding or a builtin
-        if self._deliberately_lazy(stmt):
+        if self._deliberately_lazy(stmt) or self.can_fail(self.path, stmt):
             return True
         return self.closes_cycle(self.path, stmt)
 
