@@ -18,8 +18,8 @@ import pytest
 from premerge.cli import main as premerge_main
 
 ROOT = Path(__file__).resolve().parent.parent
-#: ../shared beside the checkout (the SARIF schema lives there); tests skip when it is absent.
-SHARED = ROOT.parent / "shared"
+#: data the tests read (the SARIF 2.1.0 schema, the pinned-action table): part of the repository
+DATA = ROOT / "tests" / "data"
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "premerge tests",
@@ -34,8 +34,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
 
 
+def on_ci() -> bool:
+    """CI=true (CI services set it; .ci/run defaults it): slow tests run, missing tools fail."""
+    return os.environ.get("CI", "").lower() in ("1", "true")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-slow") or os.environ.get("CI", "").lower() in ("1", "true"):
+    if config.getoption("--run-slow") or on_ci():
         return
     skip = pytest.mark.skip(reason="slow corpus test: run with --run-slow (CI runs it)")
     for item in items:

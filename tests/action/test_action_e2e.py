@@ -218,6 +218,13 @@ def test_pull_request_end_to_end(make_repo, action_dir: Path, installed: dict[st
                                 "pull_request", _pr_event(base, head)).run())
     assert ("PM101", "pkg/feature.py", 11) in _codes(again)
     assert _fingerprint(again, "PM101", "pkg/feature.py") == before
+    # every other finding keeps its fingerprint too, and the findings differ in the hash part
+    # itself (not only in the per-run :N counter), so none is taken for another
+    places = {(code, uri) for code, uri, _line in PR_FINDINGS}
+    assert {p: _fingerprint(again, *p) for p in places} == {p: _fingerprint(sarif, *p)
+                                                            for p in places}
+    hashes = {_fingerprint(again, *p).rsplit(":", 1)[0] for p in places}
+    assert len(hashes) == len(places)
 
 
 def test_the_whole_repository_without_changed_only(make_repo, action_dir: Path,
@@ -271,11 +278,33 @@ def test_shallow_clone_without_the_base_commit_fails_clearly(make_repo, action_d
     assert "premerge did not run" in run.summary
 
 
-def test_the_run_step_uses_the_workflow_python_not_its_own(installed: dict[str, str]) -> None:
-    """premerge lives in its own virtualenv: nothing of it leaks into the project's Python."""
-    proc = subprocess.run([sys.executable, "-c", "import sys; print(sys.prefix)"],
-                          capture_output=True, text=True, check=True)
-    assert Path(installed["python"]).parent.parent != Path(proc.stdout.strip())
+def test_the_run_step_uses_the_workflow_python_not_its_own(make_repo, action_dir: Path,
+                                                           installed: dict[str, str],
+                                                           tmp_path: Path) -> None:
+    """premerge runs from its own virtualenv, yet smoke imports the project with the workflow's
+    Python (the python3 actions/setup-python put first on PATH), which premerge leaves alone."""
+    workflow_bin = tmp_path / "setup-python" / "bin"
+    workflow_bin.mkdir(parents=True)
+    launcher = workflow_bin / "python3"
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    launcher.chmod(0o755)
+    seen = tmp_path / "seen.json"
+    repo = make_repo({
+        "premerge.yaml": 'version: 1\nsmoke:\n  run_scripts: ["probe.py"]\n',
+        "probe.py": "import json, sys\n"
+                    f"with open({str(seen)!r}, 'w') as handle:\n"
+                    "    json.dump({'prefix': sys.prefix, 'premerge': 'premerge' in "
+                    "sys.modules or any('premerge-venv' in p for p in sys.path)}, handle)\n",
+    })
+    runner = _runner(repo, action_dir, installed, tmp_path, "push", {})
+    runner.base_env = {**runner.base_env,
+                       "PATH": os.pathsep.join([str(workflow_bin), os.environ["PATH"]])}
+    run = runner.run({"checks": "smoke"})
+    assert _codes(_consistent(run)) == set()
+    premerge_venv = Path(installed["python"]).parent.parent
+    assert json.loads(seen.read_text(encoding="utf-8")) == {"prefix": sys.prefix,
+                                                            "premerge": False}
+    assert premerge_venv != Path(sys.prefix) and premerge_venv.name == "premerge-venv"
     version = subprocess.run([installed["python"], "-m", "premerge", "--version"],
                              capture_output=True, text=True, check=True)
     assert version.stdout.startswith("premerge ")

@@ -1,8 +1,9 @@
 """Quality gates on the Action, the workflows and the hook manifest, run offline.
 
 Schemas (check-jsonschema's vendored GitHub schemas), zizmor's offline audits, pre-commit's
-manifest validation, SHA pins from ../shared/pinned-actions.json, the contract's inputs and
-outputs, and no template expansion inside any ``run:``.
+manifest validation, SHA pins from tests/data/pinned-actions.json, the contract's inputs and
+outputs, and no template expansion inside any ``run:``.  The tools are declared test
+dependencies: a missing one skips its gate on a developer's machine and fails it under CI=true.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SHARED
+from tests.conftest import DATA, ROOT, on_ci
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 CONTRACT_INPUTS = ["checks", "paths", "config", "python", "base-ref", "changed-only",
@@ -38,14 +40,48 @@ def _offline_prefix() -> tuple[str, ...]:
     return ()
 
 
+def declared_tool(name: str) -> str:
+    """The declared test tool's executable: beside this interpreter (its virtualenv's bin,
+    active or not), else on PATH.  Missing: fail under CI=true, saying which; skip elsewhere."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which(name, path=search)
+    if found is None:
+        message = f"{name} is not installed: it is a declared test tool (pip install -e '.[test]')"
+        if on_ci():
+            pytest.fail(f"CI=true: {message}", pytrace=False)
+        pytest.skip(message)
+    return found
+
+
 def _offline(*cmd: str) -> subprocess.CompletedProcess[str]:
     """Run a tool with no network: a separate network namespace, else dead proxies."""
-    if shutil.which(cmd[0]) is None:
-        pytest.skip(f"{cmd[0]} is not installed (pip install -e '.[test]')")
+    executable = declared_tool(cmd[0])
     env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
            "NO_PROXY": ""}
-    return subprocess.run([*_offline_prefix(), *cmd], cwd=ROOT, capture_output=True, text=True,
-                          env=env, timeout=300, stdin=subprocess.DEVNULL, check=False)
+    return subprocess.run([*_offline_prefix(), executable, *cmd[1:]], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=300,
+                          stdin=subprocess.DEVNULL, check=False)
+
+
+#: the tools these gates run, each a declared test dependency (pyproject's `test` extra)
+TOOLS = ("check-jsonschema", "pre-commit", "zizmor")
+
+
+def test_the_gate_tools_are_declared_test_dependencies() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    extra = re.search(r"^test = \[(.*?)^\]", text, re.MULTILINE | re.DOTALL)
+    assert extra, "pyproject.toml has no `test` extra"
+    declared = set(re.findall(r'"([A-Za-z0-9_.-]+)', extra.group(1)))
+    assert set(TOOLS) <= declared
+
+
+def test_a_missing_tool_fails_under_ci_and_says_which(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true: no-such-gate-tool is not installed"):
+        declared_tool("no-such-gate-tool")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no-such-gate-tool is not installed"):
+        declared_tool("no-such-gate-tool")
 
 
 def _yaml(path: Path) -> dict[str, Any]:
@@ -139,9 +175,7 @@ def test_every_input_is_passed_to_the_run_step_by_env() -> None:
 
 
 def _pins() -> dict[str, dict[str, str]]:
-    path = SHARED / "pinned-actions.json"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: pins cannot be compared")
+    path = DATA / "pinned-actions.json"
     data: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))["actions"]
     return data
 

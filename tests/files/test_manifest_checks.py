@@ -164,8 +164,30 @@ def test_symlink_to_missing_target(make_repo, run_cli) -> None:
 
 
 def test_noqa_on_the_manifest_line_suppresses(make_repo, run_cli) -> None:
-    repo = make_repo({"premerge.yaml": "required_files:\n  - CLAUDE.md  # noqa: PM201\n"})
-    assert run_cli("files", cwd=repo.path).code == 0
+    """``# noqa: CODE`` silences that code on its entry's line only; a bare ``# noqa`` all."""
+    entries = [("CLAUDE.md", "  # noqa: PM201"),  # missing: suppressed
+               ("AGENTS.md", "  # noqa: PM205"),  # missing, but the comment names PM205
+               ("NOTES.md", "  # noqa: PM205"),  # empty: suppressed
+               ("EMPTY.md", "  # noqa")]  # empty: a bare noqa suppresses every code
+    repo = make_repo({"NOTES.md": "", "EMPTY.md": ""})
+
+    def manifest(with_comments: bool) -> str:
+        return "required_files:\n" + "".join(
+            f"  - {path}{comment if with_comments else ''}\n" for path, comment in entries)
+
+    repo.write("premerge.yaml", manifest(with_comments=False))
+    repo.commit("manifest")
+    code, findings = files_json(run_cli, repo.path)
+    assert code == 1
+    assert [(f["code"], f["line"], f["name"]) for f in findings] == [
+        ("PM201", 2, "CLAUDE.md"), ("PM201", 3, "AGENTS.md"), ("PM205", 4, "NOTES.md"),
+        ("PM205", 5, "EMPTY.md")]
+
+    repo.write("premerge.yaml", manifest(with_comments=True))
+    repo.commit("noqa comments")
+    code, findings = files_json(run_cli, repo.path)
+    assert [(f["code"], f["line"], f["name"]) for f in findings] == [("PM201", 3, "AGENTS.md")]
+    assert code == 1
 
 
 def test_uncommitted_manifest_is_a_warning_pm209(make_repo, run_cli) -> None:

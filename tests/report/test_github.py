@@ -108,10 +108,32 @@ def test_any_text_round_trips_through_one_command(message: str, name: str) -> No
 
 
 def test_cli_github_format(make_repo, run_cli) -> None:
-    repo = make_repo({"ok.py": "VALUE = 1\n"})
+    """The real check, through the CLI: one command per finding, the path's ``,`` and ``%`` and
+    the message's newline escaped, so the runner reads back exactly what premerge found."""
+    repo = make_repo({"ok.py": "VALUE = 1\n", "we,ird/100%/session.py": """\
+        class Orchestrator:
+            def run(self):
+                from json import dumps
+                return dumps(1)
+
+            def report(self):
+                return dumps(2)
+        """})
     result = run_cli("check", "--format", "github", "--checks", "scope,files", cwd=repo.path)
-    assert result.code == 0, result.err
-    assert all(_COMMAND.match(line) for line in result.out.splitlines())
+    assert result.code == 1, result.err
+    (line,) = result.out.splitlines()
+    assert line.startswith("::error file=we%2Cird/100%25/session.py,line=7,col=16,")
+    kind, props, message = _parse(line)
+    assert kind == "error" and props["title"] == "PM101"
+    assert (props["file"], props["line"], props["col"]) == ("we,ird/100%/session.py", "7", "16")
+    assert message.splitlines() == [
+        "'dumps' is not defined here: it is imported only inside Orchestrator.run()",
+        "  we,ird/100%/session.py:3:9: imported here, in Orchestrator.run()"]
+
+    repo.write("we,ird/100%/session.py", "import json\n\n\ndef report():\n"
+               "    return json.dumps(2)\n")
+    clean = run_cli("check", "--format", "github", "--checks", "scope,files", cwd=repo.path)
+    assert (clean.code, clean.out) == (0, "")
 
 
 def test_pseudo_file_frames_are_shown_as_they_are(tmp_path: Path) -> None:

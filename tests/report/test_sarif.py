@@ -156,7 +156,16 @@ def test_fingerprint_differs_for_a_different_finding(tmp_path: Path) -> None:
         NotChecked.at(path, 1, 5, name="Briefing", reason="r"),  # same place, other code
         SyntaxErrorInFile.at(elsewhere, 1, 5, name="Briefing", reason="r"),  # other file
     ])
-    assert len(set(prints)) == len(prints)
+    hashes = [_hash_part(p) for p in prints]
+    # the hash part itself, not the per-run :N counter, tells the findings apart
+    assert len(set(hashes)) == len(hashes), prints
+    assert all(p.endswith(":1") for p in prints)
+
+
+def _hash_part(fingerprint: str) -> str:
+    digest, occurrence = fingerprint.rsplit(":", 1)
+    assert len(digest) >= 16 and occurrence.isdigit(), fingerprint
+    return digest
 
 
 def test_identical_lines_get_distinct_occurrences(tmp_path: Path) -> None:
@@ -183,16 +192,99 @@ def test_nonsense_positions_still_validate(tmp_path: Path, line: int | None, col
     _sarif([finding], tmp_path)
 
 
-def test_cli_writes_valid_sarif(make_repo, run_cli) -> None:
-    repo = make_repo({"pkg/__init__.py": "", "pkg/mod.py": "VALUE = 1\n"})
-    out = repo.path / "out.sarif"
+def _cli_sarif(run_cli, root: Path, expected_code: int) -> dict:
+    out = root.parent / f"{root.name}.sarif"
     result = run_cli("check", "--format", "sarif", "--output", str(out), "--checks",
-                     "scope,files", cwd=repo.path)
-    assert result.code in (0, 1), result.err
+                     "scope,files", cwd=root)
+    assert result.code == expected_code, (result.out, result.err)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert_valid_sarif(data)
-    assert data["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == \
-        repo.path.resolve().as_uri() + "/"
+    return data
+
+
+def test_cli_writes_valid_sarif(make_repo, run_cli) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/mod.py": "VALUE = 1\n"})
+    data = _cli_sarif(run_cli, repo.path, 0)  # a clean repository passes
+    (run,) = data["runs"]
+    assert run["results"] == []
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == repo.path.resolve().as_uri() + "/"
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == sorted(all_rules())
+
+    repo.write("pkg/mod.py", "def f(:\n    pass\n")
+    (result,) = _cli_sarif(run_cli, repo.path, 1)["runs"][0]["results"]
+    assert result["ruleId"] == "PM002" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/mod.py"
+
+
+#: PM101 in two files: ``helper`` is imported only in run() and used in report()
+ORCHESTRATOR = """\
+class Orchestrator:
+    def run(self):
+        from pkg.core import helper, other
+        return helper(), other()
+
+    def report(self):
+        return helper()
+
+    def summary(self):
+        return other()
+"""
+
+
+def _results_by_place(data: dict) -> dict[tuple[str, str, str], dict]:
+    """(code, file, name) -> its result, for every result."""
+    out = {}
+    for result in data["runs"][0]["results"]:
+        key = (result["ruleId"],
+               result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+               result.get("properties", {}).get("name", ""))
+        assert key not in out, key
+        out[key] = result
+    return out
+
+
+def _prints_by_place(data: dict) -> dict[tuple[str, str, str], str]:
+    """(code, file, name) -> fingerprint of every result."""
+    return {place: result["partialFingerprints"][FINGERPRINT_KEY]
+            for place, result in _results_by_place(data).items()}
+
+
+def test_fingerprints_across_runs_follow_the_finding_not_its_place(make_repo, run_cli) -> None:
+    """Code scanning matches alerts between runs by fingerprint: an unrelated edit between two
+    runs (lines inserted above, a new finding in a file listed earlier) keeps each finding's
+    fingerprint; a different name, path or code gives a different hash part."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/core.py": "def helper():\n    return 1\n\n\n"
+                      "def other():\n    return 2\n", "pkg/session.py": ORCHESTRATOR,
+                      "pkg/twin.py": ORCHESTRATOR})
+    first = _prints_by_place(_cli_sarif(run_cli, repo.path, 1))
+    assert set(first) == {("PM101", f"pkg/{stem}.py", name) for stem in ("session", "twin")
+                          for name in ("helper", "other")}
+
+    # the unrelated edit: a docstring and imports above the findings, and a new bug in a file
+    # that sorts before the others (its results come first in the log)
+    repo.write("pkg/session.py", '"""The orchestrator."""\n\nimport os\n\n\n' + ORCHESTRATOR)
+    repo.write("pkg/aaa.py", "def f():\n    import json\n\n\ndef g():\n    return json\n")
+    repo.commit("unrelated edit")
+    results = _results_by_place(_cli_sarif(run_cli, repo.path, 1))
+    second = {place: r["partialFingerprints"][FINGERPRINT_KEY] for place, r in results.items()}
+    assert set(second) == set(first) | {("PM101", "pkg/aaa.py", "json")}
+    for place, fingerprint in first.items():
+        assert second[place] == fingerprint, place  # the same finding keeps its fingerprint
+
+    hashes = {place: _hash_part(fp) for place, fp in second.items()}
+    # another name in the same file, and the same name and line text in another file
+    assert len(set(hashes.values())) == len(hashes), second
+    # another code for the same name at the same place (so on the same line text)
+    place = ("PM101", "pkg/session.py", "helper")
+    region = results[place]["locations"][0]["physicalLocation"]["region"]
+    assert region["startLine"] == 12
+    twin = Finding(code="PM102", message=results[place]["message"]["text"],
+                   path=(repo.path / "pkg/session.py").as_posix(), line=region["startLine"],
+                   col=region["startColumn"], name="helper", key="Orchestrator.report:helper")
+    same = twin.with_changes(code="PM101")
+    other_code, same_code = _fingerprint(repo.path, [twin]), _fingerprint(repo.path, [same])
+    assert same_code == [second[place]]  # the recipe above, rebuilt from the finding's parts
+    assert _hash_part(other_code[0]) != hashes[place]
 
 
 _positions = st.one_of(st.none(), st.integers(min_value=-2, max_value=10_000))
@@ -220,6 +312,14 @@ def test_any_findings_give_schema_valid_sarif(findings: list[Finding]) -> None:
     assert len(results) == len(findings)
     prints = [r["partialFingerprints"][FINGERPRINT_KEY] for r in results]
     assert len(set(prints)) == len(prints)  # occurrence numbers keep even twins apart
+    hashes = [_hash_part(p) for p in prints]
+    for index, (finding, digest) in enumerate(zip(findings, hashes)):
+        # N counts the earlier results with the same hash part
+        assert prints[index].endswith(f":{hashes[:index].count(digest) + 1}")
+        for other, other_digest in zip(findings[:index], hashes):
+            if (other.code, other.path, other.name or "") != (finding.code, finding.path,
+                                                              finding.name or ""):
+                assert digest != other_digest, (finding, other)
 
 
 def test_the_schema_gate_rejects_broken_sarif(tmp_path: Path) -> None:

@@ -71,6 +71,33 @@ def test_secrets_stdin_home_and_cwd_of_imported_code(tmp_path: Path) -> None:
     assert seen["name"] == "spy"  # imported, not run as __main__
 
 
+def test_env_globs_pass_what_they_match_but_never_a_secret(tmp_path: Path) -> None:
+    """README's promise for ``smoke.env`` globs, checked in the real child: ``MY_*`` lets
+    MY_SETTING through but not the secret-looking MY_API_KEY; ``NPM_*`` not NPM_TOKEN; a
+    secret reaches imported code only when named exactly."""
+    report = tmp_path / "seen.json"
+    names = ("MY_SETTING", "NPM_CONFIG_REGISTRY", "MY_NAMED_TOKEN", "MY_API_KEY", "NPM_TOKEN",
+             "GITHUB_TOKEN", "OTHER_SETTING")
+    repo = git_repo(tmp_path / "repo", {
+        "premerge.yaml": 'smoke:\n  run_scripts: ["probe.py"]\n'
+                         '  env: ["MY_*", "NPM_*", "MY_NAMED_TOKEN"]\n',
+        "probe.py": f"""\
+            import json, os
+            with open({str(report)!r}, "w") as handle:
+                json.dump({{name: os.environ.get(name) for name in {names!r}}}, handle)
+            """,
+    })
+    environment = {"MY_SETTING": "on", "NPM_CONFIG_REGISTRY": "https://registry.invalid/",
+                   "MY_NAMED_TOKEN": "named", "MY_API_KEY": "k-secret", "NPM_TOKEN": "npm-secret",
+                   "GITHUB_TOKEN": "ghp_secret", "OTHER_SETTING": "not listed"}
+    run = smoke(repo, env=environment)
+    assert run.findings == [], run.findings
+    assert json.loads(report.read_text()) == {
+        "MY_SETTING": "on", "NPM_CONFIG_REGISTRY": "https://registry.invalid/",
+        "MY_NAMED_TOKEN": "named",  # a secret-looking name passes when listed exactly
+        "MY_API_KEY": None, "NPM_TOKEN": None, "GITHUB_TOKEN": None, "OTHER_SETTING": None}
+
+
 def test_hang_is_killed_with_its_grandchildren(tmp_path: Path) -> None:
     marker = f"premerge-marker-{uuid.uuid4().hex}"
     repo = git_repo(tmp_path / "repo", {
