@@ -446,6 +446,7 @@ class _State:
     verified = None
     loaded_tops = frozenset()  # top-level names of sys.modules minus the interpreter's own
     shadows = {}  # import root -> names its files provide (listed once, in the parent)
+    nondumpable = False  # the warm parent made itself non-dumpable (children undo it)
 
 
 def _last_name():
@@ -496,7 +497,8 @@ def _apply_limits(spec):
             soft, hard = resource.getrlimit(which)
             if hard != resource.RLIM_INFINITY and value > hard:
                 value = hard
-            resource.setrlimit(which, (value, hard))
+            # hard too: a soft limit alone the import could simply raise again
+            resource.setrlimit(which, (value, value))
         except (ValueError, OSError):
             pass
 
@@ -715,6 +717,8 @@ def run_child(spec):
             os.setsid()
         except OSError:
             pass  # already a session leader (fresh process started in a new session)
+        if _State.nondumpable:
+            set_dumpable(True)
         _reset_signals()
         _redirect(spec)
         captures = spec.get("fds")
@@ -1001,6 +1005,8 @@ def serve():
     os.close(devnull)
     os.dup2(2, 1)  # anything a preloaded module prints goes to our stderr, not the protocol
     subreaper = become_subreaper()
+    drop_ptrace_capability()
+    _State.nondumpable = set_dumpable(False)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
@@ -1164,7 +1170,78 @@ def _wait_for_release(fd):
         os._exit(0)
 
 
-_PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+_PR_SET_DUMPABLE = 4  # linux/prctl.h
+_PR_CAPBSET_DROP = 24
+_PR_SET_CHILD_SUBREAPER = 36
+#: CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON (linux/capability.h)
+_OVERRIDE_DUMPABLE = (19, 21, 38)
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+_LIBC = []
+
+
+def _libc():
+    """glibc through ctypes on Linux, else None (no ctypes, no libc: the mechanisms that need
+    it are skipped, never faked)."""
+    if _LIBC:
+        return _LIBC[0]
+    libc = None
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+        except Exception:  # noqa: BLE001
+            libc = None
+    _LIBC.append(libc)
+    return libc
+
+
+def set_dumpable(flag):
+    """``prctl(PR_SET_DUMPABLE)``: a non-dumpable process's ``/proc/<pid>/environ``, ``fd/``
+    and ``mem`` are closed to other processes of the same user.  The warm parent is made
+    non-dumpable (its protocol pipes to premerge stay out of the imports' reach); each forked
+    child is made dumpable again, so the import sees the process a plain ``python`` has."""
+    libc = _libc()
+    return libc is not None and libc.prctl(_PR_SET_DUMPABLE, int(flag), 0, 0, 0) == 0
+
+
+def drop_ptrace_capability():
+    """Root only has capabilities that override the non-dumpable flag (CAP_SYS_PTRACE, and
+    for ``/proc/<pid>/environ`` CAP_SYS_ADMIN or CAP_PERFMON too): drop them from the
+    bounding set (lost for good, across ``exec`` too) and from this process's sets, so
+    imported code running as root cannot read premerge's ``/proc`` entries either."""
+    libc = _libc()
+    if libc is None:
+        return False
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    try:
+        for cap in _OVERRIDE_DUMPABLE:  # needs CAP_SETPCAP; else a no-op
+            libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+        header = Header(_CAPABILITY_VERSION_3, 0)
+        data = (Data * 2)()
+        if libc.capget(ctypes.byref(header), data) != 0:
+            return False
+        held = False
+        for cap in _OVERRIDE_DUMPABLE:
+            word, bit = divmod(cap, 32)
+            mask = ~(1 << bit) & 0xFFFFFFFF
+            held = held or bool(data[word].permitted & ~mask)
+            data[word].effective &= mask
+            data[word].permitted &= mask
+            data[word].inheritable &= mask
+        return not held or libc.capset(ctypes.byref(header), data) == 0
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def become_subreaper():
@@ -1173,15 +1250,8 @@ def become_subreaper():
     A process group dies as a whole, but a daemon that called ``setsid`` (or was started with
     ``start_new_session``) has left it; as a subreaper we still see it as our child when its
     parent exits, and kill it (:func:`kill_orphans`).  False where that is not possible."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except Exception:  # noqa: BLE001 - no ctypes, no libc symbol: the group kill stays
-        return False
+    libc = _libc()
+    return libc is not None and libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
 def _own_children():
@@ -1270,6 +1340,50 @@ def _reap(children, proto_out, waiting=None):
     return exited
 
 
+def supervise(spec):
+    """Fresh mode: this process stands between premerge and the import, as the warm parent
+    does in warm mode -- imported code is never premerge's own child, so killing or stopping
+    its parent (``os.getppid()``) hits this process, which premerge outlives and reports.
+
+    A subreaper: what the import leaves running, even in a session of its own, is re-parented
+    here and killed before this process writes the import's exit status (``.exit``) for
+    premerge and exits."""
+    subreaper = become_subreaper()
+    drop_ptrace_capability()
+    pid = os.fork()
+    if pid == 0:
+        run_child(spec)  # never returns
+
+    def forward(signum, _frame):
+        try:
+            os.kill(pid, signum)  # SIGUSR1: premerge asks the hung import for its traceback
+        except OSError:
+            pass
+
+    signal.signal(signal.SIGUSR1, forward)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            status = None
+            break
+    _kill_group(pid)
+    if subreaper:
+        kill_orphans()
+    if status is None:
+        return 70
+    try:
+        with open(spec["result"] + ".exit.tmp", "w") as handle:
+            json.dump(_status(status), handle)
+        os.rename(spec["result"] + ".exit.tmp", spec["result"] + ".exit")
+    except OSError:
+        return 70
+    return 0
+
+
 def _status(status):
     if os.WIFSIGNALED(status):
         return {"signal": os.WTERMSIG(status), "code": None}
@@ -1296,8 +1410,7 @@ def main(argv):
             spec = json.load(handle)
         here = os.path.dirname(CHILD_FILE)
         sys.path[:] = [p for p in sys.path if p and _real(p) != _real(here)]
-        become_subreaper()  # a fresh process has no warm parent to inherit orphans
-        run_child(spec)
+        os._exit(supervise(spec))
     sys.stderr.write("usage: child.py hello|serve|run SPEC\n")
     return 2
 

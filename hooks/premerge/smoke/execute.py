@@ -71,13 +71,17 @@ def prepare(config: Config, root: str) -> Runner:
         workdir=workdir, memory=memory_limit(), progress=progress,
         warm=os.environ.get("PREMERGE_SMOKE_FRESH", "") not in ("1", "true"))
     runner = Runner(settings)
+    runner.guard()
     runner.spawn()
     return runner
 
 
 def discard(runner: Runner) -> None:
-    runner.close()
-    shutil.rmtree(runner.settings.workdir, ignore_errors=True)
+    try:
+        runner.close()
+    finally:
+        runner.unguard()
+        shutil.rmtree(runner.settings.workdir, ignore_errors=True)
 
 
 def execute(runner: Runner, config: Config, root: str, graph: ImportGraph,
@@ -115,7 +119,13 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     loaded: dict[str, list[str]] = {}
     modules_fact: dict[str, str] = {}
     namespaces: dict[str, list[str]] = {}
+    attacks: list[Finding] = []
     for outcome in outcomes:
+        if outcome.attack:
+            attacks.append(m.ImportAttackedItsRunner.at(outcome.module.path, None,
+                                                        module=outcome.module.name,
+                                                        action=outcome.attack))
+            continue
         classified.extend(classify(outcome, ctx))
         payload = outcome.result or {}
         loaded[outcome.module.path] = [f for f in payload.get("first_party_loaded", [])
@@ -125,6 +135,7 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
             namespaces[outcome.module.path] = payload["namespace"]
     tested = {o.module.path: o.module.name for o in outcomes}
     findings: list[Finding] = fold(classified, tested)
+    findings.extend(attacks)
     findings.extend(_write_findings(root, before, after, outcomes))
     findings.extend(uncommitted_findings(config, root, graph, loaded, tracked))
     result.findings.extend(findings)

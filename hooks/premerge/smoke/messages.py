@@ -173,3 +173,16 @@ class InterpreterUnusable(Rule):
             "one found is too old (Python 3.7 or newer is needed; 3.9+ runs the fast warm-"
             "parent mode). Nothing was imported.")
     example = "smoke:\n  python: .venv/bin/python   # a virtualenv that was never created"
+
+
+class ImportAttackedItsRunner(Rule):
+    code = "PM316"
+    title = "import attacks the process that runs it"
+    template = ("importing {module} {action}; premerge ended the import and everything it "
+                "started")
+    help = ("Module-level code killed or stopped its parent process (the warm parent or the "
+            "supervisor premerge puts between itself and every import), typically through "
+            "os.getppid(). premerge survives that and reports it: no module has a reason to "
+            "signal the process that imports it, and under a test runner or an application it "
+            "kills that process.")
+    example = "os.kill(os.getppid(), signal.SIGKILL)   # at module level"

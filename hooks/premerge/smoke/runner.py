@@ -46,6 +46,8 @@ FAULT_TAIL = 20000
 TAILS = {"stdout": OUTPUT_TAIL, "stderr": OUTPUT_TAIL, "fault": FAULT_TAIL, "result": None}
 #: seconds between asking a timed-out child for its traceback and killing its process group
 TRACEBACK_GRACE = 0.3
+#: seconds the warm parent has to report a child it was told to kill before it is given up
+UNRESPONSIVE = 5.0
 
 #: Environment variables that never reach imported code unless named exactly in smoke.env.
 _SECRET = re.compile(r"(TOKEN|SECRET|_KEY$|^KEY$|PASSWORD|PASSWD|CREDENTIAL|^AWS_|^ACTIONS_|"
@@ -186,7 +188,7 @@ class Outcome(Record):
     """What happened to one module's import."""
 
     _fields = ("module", "result", "exit_code", "exit_signal", "timed_out", "files", "captured",
-               "started", "ended", "mode")
+               "started", "ended", "mode", "attack")
     #: ``_tails`` caches the capture files' tails :meth:`_read` has read (no part of equality)
     __slots__ = (*_fields, "_tails")
 
@@ -194,7 +196,7 @@ class Outcome(Record):
                  exit_code: int | None = None, exit_signal: int | None = None,
                  timed_out: bool = False, files: dict[str, str] | None = None,
                  captured: dict[str, list[Any]] | None = None, started: int = 0,
-                 ended: int = 0, mode: str = "warm") -> None:
+                 ended: int = 0, mode: str = "warm", attack: str | None = None) -> None:
         self.module = module
         self.result = result
         self.exit_code = exit_code
@@ -207,6 +209,8 @@ class Outcome(Record):
         self.started = started  # time.time_ns()
         self.ended = ended
         self.mode = mode
+        #: what the import did to the process that ran it ("killed ... (SIGKILL)"), or None
+        self.attack = attack
         self._tails: dict[str, str] | None = None
 
     def _read(self, key: str, limit: int = OUTPUT_TAIL) -> str:
@@ -244,12 +248,13 @@ class Outcome(Record):
 
 class _Job(Record):
     __slots__ = _fields = ("ident", "module", "spec", "mode", "deadline", "pid", "proc",
-                           "timed_out", "started", "kill_at")
+                           "timed_out", "started", "kill_at", "attack", "killed")
 
     def __init__(self, ident: int, module: SmokeModule, spec: dict[str, Any], mode: str,
                  deadline: float = 0.0, pid: int | None = None,
                  proc: subprocess.Popen[bytes] | None = None, timed_out: bool = False,
-                 started: int = 0, kill_at: float = 0.0) -> None:
+                 started: int = 0, kill_at: float = 0.0, attack: str | None = None,
+                 killed: bool = False) -> None:
         self.ident = ident
         self.module = module
         self.spec = spec
@@ -261,6 +266,9 @@ class _Job(Record):
         self.started = started
         #: after a timeout: SIGUSR1 sent (traceback), SIGKILL at this time
         self.kill_at = kill_at
+        #: fresh mode: what the import did to its supervisor (see :class:`Outcome`)
+        self.attack = attack
+        self.killed = killed  # SIGKILL sent after its timeout
 
 
 class _Server:
@@ -279,7 +287,7 @@ class _Server:
             self.proc = subprocess.Popen(
                 [self.settings.interpreter.path, "-B", CHILD, "serve"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=err, env=self.settings.env,
-                cwd=self.settings.root, start_new_session=True)
+                cwd=self.settings.workdir, start_new_session=True)
 
     def start(self, wait: float = 30.0) -> dict[str, Any]:
         if self.proc is None:
@@ -302,6 +310,11 @@ class _Server:
             text = ""
         last = text.splitlines()[-1] if text else "it exited without a word"
         return f"{self.settings.interpreter.path} cannot run the smoke child: {last}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
 
     @property
     def fd(self) -> int:
@@ -412,6 +425,95 @@ def _kill_group(pid: int) -> None:
             pass
 
 
+_PR_SET_DUMPABLE = 4  # linux/prctl.h
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def guard_process() -> bool:
+    """Linux, for the whole smoke run: premerge becomes non-dumpable (other processes of the
+    user, imported code included, can no longer read its ``/proc/<pid>/environ`` or open its
+    ``fd/0`` and ``fd/1``) and a child subreaper (what an import leaves running is re-parented
+    to premerge, not to init, once the process between them is gone, and
+    :func:`kill_strays` ends it).  True when premerge is a subreaper."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes  # noqa: PLC0415 - Linux only, smoke only
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except Exception:  # noqa: BLE001 - no ctypes or no prctl: the process-group kills remain
+        return False
+
+
+def _children() -> list[int]:
+    """PIDs of premerge's children (each thread lists those it started or inherited)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children", "rb") as handle:
+                found.extend(int(pid) for pid in handle.read(1 << 20).split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, session id) of a process from ``/proc/<pid>/stat``, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read(4096)
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2:].split()
+    try:
+        return fields[0].decode(), int(fields[3])
+    except (IndexError, ValueError):
+        return None
+
+
+def is_stopped(pid: int) -> bool:
+    """Linux: the process is stopped (SIGSTOP, SIGTSTP) or stopped under a tracer."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] in ("T", "t")
+
+
+def kill_strays(keep: Iterable[int] = ()) -> int:
+    """Kill and reap every child of premerge that the smoke run left behind: a process in a
+    session other than premerge's (smoke's processes all start new sessions; premerge's own
+    git calls stay in its session) and not in ``keep``.  As a subreaper premerge inherits
+    them when their parent dies; killing one hands its children to premerge: repeat."""
+    own = os.getsid(0)
+    kept = set(keep)
+    killed = 0
+    for _round in range(100):
+        strays = []
+        for pid in _children():
+            stat = _stat(pid)
+            if pid not in kept and stat is not None and stat[1] != own:
+                strays.append(pid)
+        if not strays:
+            break
+        for pid in strays:
+            _kill_group(pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+                killed += 1
+            except OSError:
+                pass
+    return killed
+
+
 def _tail(path: str, limit: int = OUTPUT_TAIL) -> str:
     try:
         with open(path, "rb") as handle:
@@ -437,6 +539,10 @@ class Runner:
         self.preloaded = 0
         self._ids = iter(range(1, 1 << 30))
         self._spawned: _Server | None = None
+        #: imports running now, by job id (read by :meth:`terminate` from a signal handler)
+        self._running: dict[int, _Job] = {}
+        self.subreaper = False
+        self._handlers: dict[int, Any] = {}
 
     def spawn(self) -> None:
         """Start the warm parent's process early (its interpreter boots while premerge reads
@@ -550,6 +656,38 @@ class Runner:
             self.server.send({"op": "exit"})
             self.server.close()
             self.server = None
+        if self.subreaper:
+            kill_strays(self._keep())
+
+    def guard(self) -> None:
+        """For the run: premerge non-dumpable and a subreaper (:func:`guard_process`), and
+        SIGTERM/SIGINT (a cancelled CI job, Ctrl-C) kill everything the run started before
+        premerge exits (143 / 130).  :meth:`unguard` restores the handlers."""
+        self.subreaper = guard_process()
+        import threading  # noqa: PLC0415
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def stop(signum: int, _frame: Any) -> None:
+            self.terminate()
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise SystemExit(128 + signum)
+
+        for number in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._handlers[number] = signal.signal(number, stop)
+            except (OSError, ValueError):
+                continue
+
+    def unguard(self) -> None:
+        for number, handler in self._handlers.items():
+            try:
+                signal.signal(number, handler)
+            except (OSError, ValueError, TypeError):
+                pass
+        self._handlers.clear()
 
     # -- running ------------------------------------------------------------------------------
     def spec_for(self, module: SmokeModule, ident: int, check_globals: bool = True
@@ -575,7 +713,7 @@ class Runner:
         total = len(pending)
         done: dict[int, Outcome] = {}
         order = [job.ident for job in pending]
-        running: dict[int, _Job] = {}
+        running = self._running
         finished = 0
         selector = selectors.DefaultSelector()
         if self.server is not None:
@@ -595,19 +733,17 @@ class Runner:
                 if not events and self.server is None:
                     time.sleep(min(wait, 0.01))
                 exited: list[tuple[_Job, dict[str, Any], dict[str, Any] | None]] = []
+                if not events:
+                    self._watch_parents(running)
+                    if self.server is not None and is_stopped(self.server.pid):
+                        self._lose_server(selector, running, pending,
+                                          "the warm parent was stopped (SIGSTOP)")
+                        continue
                 if events and self.server is not None:
                     messages = self.server.read_available()
                     if messages is None:  # the warm parent died: finish in fresh processes
-                        selector.unregister(self.server.fd)
-                        self.notes.append("smoke: the warm parent exited unexpectedly; the "
-                                          "rest ran one process per module")
-                        self.server.close()
-                        self.server = None
-                        for job in list(running.values()):
-                            if job.mode == "warm":
-                                del running[job.ident]
-                                job.mode, job.pid = "fresh", None
-                                pending.appendleft(job)
+                        self._lose_server(selector, running, pending,
+                                          "the warm parent exited unexpectedly")
                         continue
                     for message in messages:
                         job = running.get(message.get("id", -1))
@@ -625,9 +761,11 @@ class Runner:
                         code = job.proc.poll()
                         if code is not None:
                             _kill_group(job.proc.pid)  # leftovers of its process group
-                            status = ({"signal": -code, "code": None} if code < 0
-                                      else {"signal": None, "code": code})
-                            exited.append((job, status, None))
+                            exited.append((job, self._fresh_status(job, code), None))
+                if any(job.mode == "fresh" for job, _, _ in exited):
+                    # a supervisor killed before its import ended leaves that import (and
+                    # what it started) to premerge, the subreaper
+                    kill_strays(self._keep())
                 for job, status, captured in exited:
                     running.pop(job.ident, None)
                     outcome = self._collect(job, status, captured)
@@ -646,19 +784,105 @@ class Runner:
                     if self.settings.progress:
                         self.settings.progress(finished, total, job.module.name)
                 now = time.monotonic()
-                for job in running.values():
+                for job in list(running.values()):
                     if not job.timed_out and now >= job.deadline:
                         job.timed_out = True
                         job.kill_at = now + TRACEBACK_GRACE
                         self._interrupt(job)
                     elif job.timed_out and job.kill_at and now >= job.kill_at:
-                        job.kill_at = now + 3600.0
+                        if job.killed:  # killed UNRESPONSIVE seconds ago and never reported
+                            if job.mode == "warm" and self.server is not None:
+                                self._lose_server(selector, running, pending,
+                                                  "the warm parent stopped answering")
+                                break
+                            job.kill_at = now + 3600.0
+                            continue
+                        job.killed = True
+                        job.kill_at = now + UNRESPONSIVE
                         self._kill(job)
         finally:
             selector.close()
             for job in running.values():
                 self._kill(job)
+            running.clear()
         return [done[i] for i in order if i in done]
+
+    def _keep(self) -> list[int]:
+        """Processes premerge started and still waits for: never strays."""
+        keep = [job.proc.pid for job in self._running.values() if job.proc is not None]
+        for server in (self.server, self._spawned):
+            if server is not None and server.proc is not None:
+                keep.append(server.proc.pid)
+        return keep
+
+    def _watch_parents(self, running: Mapping[int, _Job]) -> None:
+        """A fresh import that stopped its supervisor (``os.kill(os.getppid(), SIGSTOP)``)
+        would hold premerge until its timeout and past it: kill the supervisor now."""
+        for job in running.values():
+            if job.mode == "fresh" and job.proc is not None and job.attack is None and \
+                    is_stopped(job.proc.pid):
+                job.attack = "stopped the process that ran it (SIGSTOP)"
+                _kill_group(job.proc.pid)
+
+    def _lose_server(self, selector: selectors.BaseSelector, running: dict[int, _Job],
+                     pending: deque[_Job], why: str) -> None:
+        """The warm parent died, was stopped or stopped answering: kill it and everything it
+        ran (its children are premerge's now), then finish in fresh processes, where the
+        import that did it meets its own supervisor and is reported."""
+        server = self.server
+        if server is None:
+            return
+        try:
+            selector.unregister(server.fd)
+        except (KeyError, ValueError):
+            pass
+        self.notes.append(f"smoke: {why}; the rest ran one process per module")
+        for job in running.values():
+            if job.mode == "warm" and job.pid:
+                _kill_group(job.pid)
+        server.close(kill=True)
+        self.server = None
+        kill_strays(self._keep())
+        for job in list(running.values()):
+            if job.mode == "warm":
+                del running[job.ident]
+                job.mode, job.pid, job.timed_out, job.killed = "fresh", None, False, False
+                pending.appendleft(job)
+
+    def _fresh_status(self, job: _Job, code: int) -> dict[str, Any]:
+        """The import's exit status, as its supervisor wrote it; a supervisor that died of a
+        signal premerge did not send was killed by the import."""
+        try:
+            with open(job.spec["result"] + ".exit", encoding="utf-8") as handle:
+                status = json.load(handle)
+            if isinstance(status, dict):
+                return status
+        except (OSError, ValueError):
+            pass
+        if code < 0:
+            if not job.timed_out and job.attack is None:
+                try:
+                    name = signal.Signals(-code).name
+                except ValueError:
+                    name = f"signal {-code}"
+                job.attack = f"killed the process that ran it ({name})"
+            return {"signal": -code, "code": None}
+        return {"signal": None, "code": code}
+
+    def terminate(self) -> None:
+        """premerge got SIGTERM or SIGINT: kill every process this run started, now."""
+        for job in self._running.values():
+            for pid in (job.pid, job.proc.pid if job.proc is not None else None):
+                if pid:
+                    _kill_group(pid)
+        for server in (self.server, self._spawned):
+            if server is not None and server.proc is not None:
+                _kill_group(server.proc.pid)
+                try:
+                    server.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+        kill_strays()
 
     def _may_launch(self, job: _Job, running: Mapping[int, _Job]) -> bool:
         """At most ``jobs`` imports run at once.  The warm parent enforces that for its own
@@ -707,6 +931,8 @@ class Runner:
     def _kill(self, job: _Job) -> None:
         if job.mode == "warm" and self.server is not None:
             self.server.send({"op": "kill", "id": job.ident})
+            if job.pid:  # directly too: the warm parent may be stopped or busy
+                _kill_group(job.pid)
         elif job.proc is not None and job.proc.poll() is None:
             _kill_group(job.proc.pid)
 
@@ -733,7 +959,8 @@ class Runner:
             module=job.module, result=result, exit_code=status.get("code"),
             exit_signal=status.get("signal"), timed_out=job.timed_out,
             files={key: spec[key] for key in ("stdout", "stderr", "fault")},
-            captured=captured, started=job.started, ended=time.time_ns(), mode=job.mode)
+            captured=captured, started=job.started, ended=time.time_ns(), mode=job.mode,
+            attack=job.attack)
 
 
 def _bare_version(python: str) -> str | None:
