@@ -56,6 +56,8 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory,
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    for key in ("NO_COLOR", "FORCE_COLOR"):  # text output is plain unless a test asks
+        monkeypatch.delenv(key, raising=False)
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:

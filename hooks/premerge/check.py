@@ -38,12 +38,13 @@ class CheckResult(Record):
 
 class RunResult(Record):
     __slots__ = _fields = ("findings", "files", "seconds", "by_check", "notes", "checks",
-                           "facts", "seconds_by_check")
+                           "facts", "seconds_by_check", "counts")
 
     def __init__(self, findings: list[Finding], files: int, seconds: float,
                  by_check: dict[str, int], notes: list[str], checks: list[str],
                  facts: dict[str, dict[str, object]] | None = None,
-                 seconds_by_check: dict[str, float] | None = None) -> None:
+                 seconds_by_check: dict[str, float] | None = None,
+                 counts: dict[str, dict[str, int]] | None = None) -> None:
         self.findings = findings
         self.files = files
         self.seconds = seconds
@@ -54,6 +55,9 @@ class RunResult(Record):
         #: wall time of each check (the total also covers merging)
         self.seconds_by_check: dict[str, float] = {} if seconds_by_check is None \
             else seconds_by_check
+        #: check -> what it looked at and what passed, for the closing summary: ``files``
+        #: (every check) and the check's own ``facts["counts"]``
+        self.counts: dict[str, dict[str, int]] = {} if counts is None else counts
 
 
 #: compiled (and cached by ``re``) on the first line that mentions noqa: most runs have none,
@@ -114,6 +118,9 @@ CONFIRMED_BY: dict[str, Callable[[Finding, Finding], bool]] = {
     "PM313": lambda static, runtime: static.check == "scope" and static.name == runtime.name,
     # "cannot be imported: syntax error" confirms the parser's PM002 on that line
     "PM305": lambda static, runtime: static.code == "PM002",
+    # "cannot be imported: NameError: name X is not defined" confirms a PM1xx about X on that
+    # line (PM108: an annotation or decorator evaluated before its import)
+    "PM306": lambda static, runtime: static.check == "scope" and static.name == runtime.name,
 }
 
 
@@ -211,7 +218,10 @@ def run_checks(config: Config, paths: Sequence[str], checks: Sequence[str]) -> R
                      seconds=time.perf_counter() - started, by_check=by_check, notes=notes,
                      checks=[c for c in CHECKS if c in checks],
                      facts={name: result.facts for name, result in results.items()},
-                     seconds_by_check=seconds_by_check)
+                     seconds_by_check=seconds_by_check,
+                     counts={name: {"files": result.files,
+                                    **result.facts.get("counts", {})}  # type: ignore[dict-item]
+                             for name, result in results.items()})
 
 
 def _refiner() -> Callable[[list[Finding], dict[str, object]], list[Finding]] | None:

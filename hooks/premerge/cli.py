@@ -37,6 +37,11 @@ def _common(parser: argparse.ArgumentParser, paths: bool = True) -> None:
                           "from one run)")
     out.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
                      help="lowest severity that makes the exit code 1 (default: error)")
+    out.add_argument("--statistics", action="store_true",
+                     help="print how many findings each code has instead of the findings "
+                          "(text format)")
+    out.add_argument("-q", "--quiet", action="store_true",
+                     help="print the findings only: no notes and no closing summary")
     run = parser.add_argument_group("run")
     run.add_argument("--config", metavar="FILE",
                      help="manifest (default: premerge.yaml at the repository root)")
@@ -259,6 +264,7 @@ def _load(args: argparse.Namespace, paths: Sequence[str]):  # -> Config
 def _run(args: argparse.Namespace, checks: list[str]) -> int:
     from premerge.check import fails, run_checks  # noqa: PLC0415
     from premerge.report import ReportContext, render  # noqa: PLC0415
+    from premerge.report.color import wanted as color_wanted  # noqa: PLC0415
 
     paths = list(getattr(args, "paths", []) or [])
     config = _load(args, paths)
@@ -283,11 +289,21 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
     elif args.base:
         raise UsageError("--base goes with --changed")
 
+    if args.statistics and args.format != "text":
+        raise UsageError("--statistics goes with --format text")
+
     result = run_checks(config, paths, checks)
     context = ReportContext(root=config.root.as_posix(), files=result.files,
                             seconds=result.seconds, by_check=result.by_check,
-                            checks=result.checks, notes=result.notes)
-    report = render(args.format, result.findings, context)
+                            checks=result.checks, notes=result.notes, counts=result.counts,
+                            color=args.format == "text" and not args.output
+                            and color_wanted(sys.stdout))
+    if args.statistics:
+        from premerge.report.text import statistics  # noqa: PLC0415
+
+        report = statistics(result.findings, context)
+    else:
+        report = render(args.format, result.findings, context)
     diff = result.facts.get("scope", {}).get("diff") if opts.diff else None
     if diff:
         # The diff is what --diff asks for; a machine-readable report printed to stdout
@@ -304,12 +320,13 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
             handle.write(summary)
     if args.sarif:
         Path(args.sarif).write_text(render("sarif", result.findings, context), encoding="utf-8")
-    if args.format == "text":
+    if args.format == "text" and not args.quiet:
         from premerge.report.text import summary_line  # noqa: PLC0415
 
         for note in result.notes:
             print(f"premerge: {note}", file=sys.stderr)
-        print(summary_line(result.findings, context), file=sys.stderr)
+        print(summary_line(result.findings, context.replace(color=color_wanted(sys.stderr))),
+              file=sys.stderr)
     return EXIT_FINDINGS if fails(result.findings, args.fail_on) else EXIT_OK
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import re
 
 from premerge.records import FrozenRecord, frozen_init
 
@@ -197,6 +198,17 @@ class Rule:
     severity: ClassVar[Severity] = Severity.ERROR
     help: ClassVar[str] = ""
     example: ClassVar[str] = ""
+    #: Text output folds this rule's findings that share one cause into one (JSON and SARIF
+    #: keep each): those whose messages agree on these template fields ...
+    group_by: ClassVar[tuple[str, ...]] = ()
+    #: ... and, when true, sit in the same file (an optional-import ``try`` block) rather than
+    #: anywhere in the run (a missing package)
+    group_in_file: ClassVar[bool] = False
+    #: the folded finding's message: the template's fields plus ``{names}`` (the findings'
+    #: names, quoted), ``{uses}`` (how many findings) and ``{count}`` (modules affected)
+    group_template: ClassVar[str] = ""
+    #: the related line for each further finding of a group (``{name}``, ``{module}``)
+    member_template: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -244,6 +256,36 @@ class Rule:
             fix=fix,
             key=key or (name or module or ""),
         )
+
+
+    @classmethod
+    def fields_of(cls, message: str) -> dict[str, str] | None:
+        """The template's fields as they appear in ``message`` (inverse of :meth:`at`'s
+        formatting, conversions such as ``!r`` included); None when it does not match."""
+        pattern = _TEMPLATE_PATTERNS.get(cls.template)
+        if pattern is None:
+            pattern = _TEMPLATE_PATTERNS[cls.template] = _template_pattern(cls.template)
+        match = pattern.fullmatch(message)
+        return match.groupdict() if match else None
+
+
+_TEMPLATE_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A regular expression matching what ``template.format(...)`` produces."""
+    import string  # noqa: PLC0415  (only text output's grouping needs it)
+
+    parts: list[str] = []
+    seen: set[str] = set()
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is None:
+            continue
+        name = field.split(".")[0].split("[")[0]
+        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+        seen.add(name)
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def all_rules() -> dict[str, type[Rule]]:

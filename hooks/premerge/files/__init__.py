@@ -42,7 +42,9 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
         by_target[ref.target].append((src, ref))
 
     findings: list[Finding] = []
-    findings.extend(check_entries(config, facts, by_target))
+    entry_findings = check_entries(config, facts, by_target)
+    findings.extend(entry_findings)
+    failing_lines = {f.line for f in entry_findings}
     findings.extend(check_manifest_tracked(config, facts))
     findings.extend(check_references(config, facts, scanned))
     findings.extend(check_swallowed(config, facts, scanned))
@@ -55,7 +57,18 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
                      "are not reported; `premerge init` writes a starter manifest")
     return CheckResult(findings=findings, files=scanned.files, notes=notes,
                        facts={"references": sum(len(r) for r in scanned.by_file.values()),
-                              "parsed": scanned.parsed})
+                              "parsed": scanned.parsed,
+                              "counts": _counts(config, scanned, failing_lines)})
+
+
+def _counts(config: Config, scanned: ScanResult, failing_lines: set[int | None]) -> dict[str, int]:
+    """For the closing summary: required-file entries and how many passed, references read."""
+    counts = {"references": sum(len(r) for r in scanned.by_file.values())}
+    if config.manifest is not None:
+        counts["required"] = len(config.required_files)
+        counts["present"] = sum(1 for entry in config.required_files
+                                if entry.line not in failing_lines)
+    return counts
 
 
 def reference_sources(config: Config, paths: Sequence[str], facts: RepoFacts) -> list[str]:

@@ -22,7 +22,7 @@ class ReportContext(FrozenRecord):
     """What a reporter may know besides the findings."""
 
     __slots__ = _fields = ("root", "cwd", "files", "seconds", "by_check", "checks", "notes",
-                           "version")
+                           "version", "counts", "color")
     root: str  # repository root (absolute POSIX); SARIF URIs are relative to it
     cwd: str  # default: the current directory
     files: int
@@ -31,12 +31,18 @@ class ReportContext(FrozenRecord):
     checks: Sequence[str]
     notes: Sequence[str]
     version: str
+    #: check -> what it looked at and what passed (``{"files": 37}``, ``{"imported": 3}``)
+    counts: dict[str, dict[str, int]]
+    #: paint text output with ANSI colour (:func:`premerge.report.color.wanted`)
+    color: bool
 
     def __init__(self, root: str, cwd: str | None = None, files: int = 0, seconds: float = 0.0,
                  by_check: dict[str, int] | None = None, checks: Sequence[str] = (),
-                 notes: Sequence[str] = (), version: str = __version__) -> None:
+                 notes: Sequence[str] = (), version: str = __version__,
+                 counts: dict[str, dict[str, int]] | None = None, color: bool = False) -> None:
         frozen_init(self, root, Path.cwd().as_posix() if cwd is None else cwd, files, seconds,
-                    {} if by_check is None else by_check, checks, notes, version)
+                    {} if by_check is None else by_check, checks, notes, version,
+                    {} if counts is None else counts, color)
 
     def display_path(self, path: str) -> str:
         """A path relative to the current directory with POSIX separators (as the contract

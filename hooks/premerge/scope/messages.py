@@ -70,6 +70,12 @@ class OptionalImportUnguarded(Rule):
             "use with a flag set in the same try/except.")
     example = ("try:\n    import yaml\nexcept ImportError:\n    pass\ndef load(text):\n"
                "    return yaml.safe_load(text)   # NameError without PyYAML")
+    group_by = ("handler_line",)
+    group_in_file = True
+    group_template = ("{names} may be unbound: imported in one optional `try` block (the handler "
+                      "at line {handler_line} lets the failure pass) and used unguarded {uses} "
+                      "times")
+    member_template = "'{name}' used here"
 
 
 class MainBlockOnly(Rule):

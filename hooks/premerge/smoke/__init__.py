@@ -76,7 +76,8 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
             findings.append(m.ScriptNotImported.at(module.path, skip[0] or None,
                                                    module=module.name, reason=skip[1]))
     result = CheckResult(findings=findings, files=len(selected), notes=notes)
-    result.facts = {"modules": {}, "namespaces": {}}
+    result.facts = {"modules": {}, "namespaces": {},
+                    "counts": {"modules": len(to_run), "imported": 0}}
     from premerge.smoke.execute import discard, execute  # noqa: PLC0415
 
     if not to_run or runner is None:

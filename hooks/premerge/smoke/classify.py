@@ -455,7 +455,7 @@ def fold(classified: list[Classified], tested: dict[str, str]) -> list[Finding]:
         owner = keep[target]
         assert owner is not None
         also = Location(finding.path, finding.line, finding.col,
-                        message=f"also stops {finding.module} from importing")
+                        message=m.ALSO_STOPS.format(module=finding.module))
         keep[target] = owner.with_changes(related=(*owner.related, also))
         keep[index] = None
     return [f for f in keep if f is not None]

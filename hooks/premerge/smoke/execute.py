@@ -145,6 +145,8 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
         "interpreter": runner.executable, "python": version,
         "mode": "warm" if any(o.mode == "warm" for o in outcomes) else "fresh",
         "preloaded": runner.preloaded,
+        "counts": {"modules": len(outcomes),
+                   "imported": sum(1 for o in outcomes if o.status == "ok")},
     })
 
 

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from premerge.findings import Rule, Severity
 
+#: the related location that names a module a failure in another module also stops
+ALSO_STOPS = "also stops {module} from importing"
+
+
+def stops_importing(message: str) -> bool:
+    """Whether a related location's message is an :data:`ALSO_STOPS` line."""
+    head, _, tail = ALSO_STOPS.partition("{module}")
+    return message.startswith(head) and message.endswith(tail)
+
 
 class MissingFirstPartyModule(Rule):
     code = "PM301"
@@ -19,6 +28,9 @@ class MissingFirstPartyModule(Rule):
             "provides (renamed, deleted, or never committed). Every fresh checkout fails with "
             "ModuleNotFoundError. Add the file, or fix the import.")
     example = "from .helpers import load   # but pkg/helpers.py does not exist"
+    group_by = ("missing",)
+    group_template = "{count} modules cannot be imported: {missing} is not in the repository"
+    member_template = "{module} cannot be imported either"
 
 
 class MissingDependency(Rule):
@@ -30,6 +42,9 @@ class MissingDependency(Rule):
             "the distribution in the project's dependencies and install it, or guard the "
             "import if it is optional.")
     example = "import requests   # requests is not installed"
+    group_by = ("missing", "hint")
+    group_template = "{count} modules cannot be imported: no module named {missing}{hint}"
+    member_template = "{module} cannot be imported either"
 
 
 class CannotImportName(Rule):
@@ -39,6 +54,9 @@ class CannotImportName(Rule):
     help = ("`from X import name` where X exists but does not define `name` (renamed, moved, "
             "removed, or a typo). The whole importing module fails to load.")
     example = "from collections import Mapping   # moved to collections.abc in Python 3.10"
+    group_by = ("name", "source")
+    group_template = "{count} modules cannot be imported: cannot import name {name} from {source}"
+    member_template = "{module} cannot be imported either"
 
 
 class CircularImport(Rule):
