@@ -65,6 +65,17 @@ class Location(FrozenRecord):
         return data
 
 
+#: the related location that names another module a failure also stops from importing (smoke
+#: folds a failure that starts in one module into that module's finding)
+ALSO_STOPS = "also stops {module} from importing"
+
+
+def stops_importing(message: str) -> bool:
+    """Whether a related location's message is an :data:`ALSO_STOPS` line."""
+    head, _, tail = ALSO_STOPS.partition("{module}")
+    return message.startswith(head) and message.endswith(tail)
+
+
 class Fix(FrozenRecord):
     """A safe edit: replace ``text`` over [start, end) (1-based line, 1-based col) ranges.
 

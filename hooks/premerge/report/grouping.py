@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from premerge.findings import Finding, Location, Rule, rule_for
+from premerge.findings import Finding, Location, Rule, rule_for, stops_importing
 from premerge.records import FrozenRecord, frozen_init
-from premerge.smoke.messages import stops_importing
 
 #: related lines shown under one finding before "... and N more"
 MAX_RELATED = 3

@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Iterable, Sequence
 
-from premerge.findings import Finding, Location, Severity
+from premerge.findings import ALSO_STOPS, Finding, Location, Severity
 from premerge.input_rules import InternalError
 from premerge.records import Record
 from premerge.smoke import messages as m
@@ -455,7 +455,7 @@ def fold(classified: list[Classified], tested: dict[str, str]) -> list[Finding]:
         owner = keep[target]
         assert owner is not None
         also = Location(finding.path, finding.line, finding.col,
-                        message=m.ALSO_STOPS.format(module=finding.module))
+                        message=ALSO_STOPS.format(module=finding.module))
         keep[target] = owner.with_changes(related=(*owner.related, also))
         keep[index] = None
     return [f for f in keep if f is not None]

@@ -9,15 +9,6 @@ from __future__ import annotations
 
 from premerge.findings import Rule, Severity
 
-#: the related location that names a module a failure in another module also stops
-ALSO_STOPS = "also stops {module} from importing"
-
-
-def stops_importing(message: str) -> bool:
-    """Whether a related location's message is an :data:`ALSO_STOPS` line."""
-    head, _, tail = ALSO_STOPS.partition("{module}")
-    return message.startswith(head) and message.endswith(tail)
-
 
 class MissingFirstPartyModule(Rule):
     code = "PM301"
