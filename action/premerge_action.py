@@ -19,6 +19,9 @@ input inject shell.  What this step decides:
   project code), so a fork cannot turn the refusal into a red or green build on its own;
 * outputs: ``findings`` (count in the SARIF) and ``sarif-file`` (absolute path);
 * exit code: premerge's (0 clean, 1 findings at or above ``fail-on``, 2 error).
+
+Both this step (action.yml) and premerge start as ``python -I``: the workspace is the pull
+request's code, and nothing in it may be importable into either process.
 """
 
 from __future__ import annotations
@@ -206,7 +209,10 @@ def plan(inputs: Inputs, env: Mapping[str, str], python: str = sys.executable) -
                  / "premerge.sarif")
     if not sarif.is_absolute():
         sarif = workspace / sarif
-    command = [python, "-m", "premerge", "check", "--checks", ",".join(checks),
+    # -I: the checkout (the working directory), PYTHONPATH and user site-packages are not on
+    # premerge's sys.path, so a pull request's premerge/, yaml.py or sitecustomize.py never
+    # runs inside premerge with the job's environment
+    command = [python, "-I", "-m", "premerge", "check", "--checks", ",".join(checks),
                "--format", "github", f"--sarif={sarif}", "--fail-on", inputs.fail_on]
     # NAME=VALUE forms: a value starting with '-' stays a value
     if inputs.config:

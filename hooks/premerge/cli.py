@@ -180,9 +180,66 @@ def entry() -> int:
     the operating system reclaims the memory at once.  In-process callers (tests) use
     :func:`main`, which always returns.
     """
+    problem = _isolate_from_checked_repository(sys.argv[1:])
+    if problem:
+        print(f"premerge: error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     code = main(ends_process=True)
     _exit_now(code)
     return code  # something still needs the normal shutdown
+
+
+def _isolate_from_checked_repository(arguments: Sequence[str]) -> str:
+    """Drop from ``sys.path`` every directory inside the checked repository (the working
+    directory ``python -m`` adds, a ``PYTHONPATH=.``), so no module premerge imports later
+    (json, yaml, ...) can come from it.  Returns why premerge must not go on, or "": a module
+    was already imported from such a directory (a ``sitecustomize.py`` found through
+    ``PYTHONPATH`` runs before any of premerge's code), so this process is not premerge's
+    alone any more.  What runs premerge stays trusted even inside the repository: premerge's
+    own directory (an editable install checking itself) and the interpreter's prefixes (a
+    project's ``.venv``).  The hooks and the Action start ``python -I``: nothing to drop."""
+    from premerge.repo import find_root  # noqa: PLC0415 - what the run imports anyway
+
+    anchors = [a for a in arguments[1:] if a and not a.startswith("-")][:1]
+    found = {find_root(), *(find_root(a) for a in anchors if os.sep in a)}
+    raw_roots = {os.fspath(root) + os.sep for root in found if root is not None}
+    if not raw_roots:
+        return ""
+    roots = raw_roots | {os.path.realpath(root) + os.sep for root in raw_roots}
+    # a trusted directory that holds the whole repository would trust all of it
+    trusted = {os.path.abspath(path) + os.sep for path in
+               (os.path.dirname(os.path.dirname(__file__)), sys.prefix, sys.exec_prefix,
+                sys.base_prefix, sys.base_exec_prefix)}
+    trusted = tuple(path for path in trusted if not any(r.startswith(path) for r in roots))
+    real_trusted: list[tuple[str, ...]] = []  # resolved only when a path needs it
+
+    def inside(directory: str) -> bool:
+        if (os.path.abspath(directory or os.curdir) + os.sep).startswith(trusted):
+            return False  # the usual case, answered without a system call
+        real = os.path.realpath(directory or os.curdir) + os.sep
+        if not real.startswith(tuple(roots)):
+            return False
+        if not real_trusted:
+            resolved = {os.path.realpath(path) + os.sep for path in trusted}
+            real_trusted.append(tuple(p for p in resolved
+                                      if not any(r.startswith(p) for r in roots)))
+        return not real.startswith(real_trusted[0])
+
+    dropped = [entry for entry in sys.path if inside(entry)]
+    if not dropped:
+        return ""
+    sys.path[:] = [entry for entry in sys.path if entry not in dropped]
+    sys.path_importer_cache.clear()
+    prefixes = tuple(os.path.abspath(entry or os.curdir) + os.sep for entry in dropped)
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if isinstance(origin, str) and origin.startswith(prefixes) \
+                and inside(os.path.dirname(origin)):
+            return (f"module {name!r} was imported from the checked repository ({origin}) "
+                    "before premerge started (PYTHONPATH points into it?): its code has run "
+                    "in this process, so premerge stops; unset PYTHONPATH or run "
+                    "`python -I -m premerge`")
+    return ""
 
 
 def _exit_now(code: int) -> None:

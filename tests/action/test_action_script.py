@@ -77,7 +77,7 @@ def test_plan_on_a_pull_request_uses_the_base_commit(make_repo, tmp_path: Path) 
            "GITHUB_EVENT_PATH": _event(tmp_path, {"pull_request": {"base": {"sha": base}}}),
            "RUNNER_TEMP": str(tmp_path)}
     plan = action.plan(action.read_inputs({"INPUT_PATHS": "a.py"}), env, python="py")
-    assert plan.command[:4] == ["py", "-m", "premerge", "check"]
+    assert plan.command[:5] == ["py", "-I", "-m", "premerge", "check"]
     assert plan.command[plan.command.index("--changed"):] == ["--changed", f"--base={base}",
                                                               "--", "a.py"]
     assert f"(`{base[:12]}`)" in plan.summary_lines[-1]
