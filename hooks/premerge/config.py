@@ -71,11 +71,12 @@ class FilesConfig(Record):
 
 class SmokeConfig(Record):
     __slots__ = _fields = ("python", "include", "exclude", "timeout", "jobs", "run_scripts",
-                           "env")
+                           "env", "source_roots")
 
     def __init__(self, python: str | None = None, include: list[str] | None = None,
                  exclude: list[str] | None = None, timeout: float = 20.0, jobs: int = 0,
-                 run_scripts: list[str] | None = None, env: list[str] | None = None) -> None:
+                 run_scripts: list[str] | None = None, env: list[str] | None = None,
+                 source_roots: list[str] | None = None) -> None:
         self.python = python
         self.include: list[str] = ["**/*.py"] if include is None else include
         self.exclude: list[str] = [] if exclude is None else exclude
@@ -83,6 +84,9 @@ class SmokeConfig(Record):
         self.jobs = jobs
         self.run_scripts: list[str] = [] if run_scripts is None else run_scripts
         self.env: list[str] = [] if env is None else env
+        #: repository directories every import finds its packages in (on ``sys.path`` after
+        #: the site directories), as an installed project's would be
+        self.source_roots: list[str] = [] if source_roots is None else source_roots
 
 
 class RunOptions(Record):
@@ -302,7 +306,8 @@ _TOP_KEYS = ("version", "required_files", "scope", "files", "smoke")
 _ENTRY_KEYS = ("path", "reason", "min_count", "allow_empty", "tracked", "worktrees")
 _SCOPE_KEYS = ("exclude",)
 _FILES_KEYS = ("exclude",)
-_SMOKE_KEYS = ("python", "include", "exclude", "timeout", "jobs", "run_scripts", "env")
+_SMOKE_KEYS = ("python", "include", "exclude", "timeout", "jobs", "run_scripts", "env",
+               "source_roots")
 
 
 def _key_line(node: _Node) -> int:
@@ -495,7 +500,7 @@ def _smoke_section(v: _Validator, node: _Node, smoke: SmokeConfig) -> None:
     if "python" in section:
         # an interpreter is not a repository file: a command name, a repo path or absolute
         smoke.python = v.typed(section["python"], "smoke.python", (str,), "a string")
-    for key in ("include", "exclude", "run_scripts"):
+    for key in ("include", "exclude", "run_scripts", "source_roots"):
         if key in section:
             setattr(smoke, key, v.string_list(section[key], f"smoke.{key}"))
     if "env" in section:

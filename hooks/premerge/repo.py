@@ -311,6 +311,13 @@ class Repository:
             return set()
         return {p for p in self._check_ignore(relpaths).split("\0") if p}
 
+    def ignored_paths(self) -> list[str]:
+        """Paths below the root git ignores, relative to the work tree's top; a wholly ignored
+        directory is one entry ending in ``/`` (its contents are not listed)."""
+        out = self._plumbing("ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                             "--directory", "--no-empty-directory", "--full-name")
+        return [p for p in out.split("\0") if p]
+
     def _check_ignore(self, relpaths: Sequence[str]) -> str:
         # paths on stdin, not as arguments: stdin scales to any count
         return self._plumbing("check-ignore", "-z", "--stdin",

@@ -2,8 +2,11 @@
 
 Reading honours PEP 263 coding cookies and BOMs, refuses NUL bytes and huge files, and never
 raises: a file that cannot be read becomes a PM0xx finding and the others go on.
-Discovery walks directories without following directory symlinks (no loops), skipping VCS and
-virtualenv directories, caches and the manifest's excludes.
+Discovery walks directories without following directory symlinks (no loops).  Inside a git
+repository it skips what git ignores (a ``build/`` copy of the package after ``pip install .``
+is not the project's code); everywhere it skips VCS and virtualenv directories, caches and the
+manifest's excludes; outside git also build output (``build``, ``dist``, ``*.egg-info``).
+Dot-directories are walked: ``.claude/hooks/`` or ``.github/scripts/`` hold real code.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ from premerge.records import FrozenRecord, frozen_init
 #: Larger files are skipped with PM004: generated data modules are not worth the time.
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
-#: Directory names never descended into.
+#: Directory names never descended into: version control, virtualenvs and installed packages,
+#: caches, node_modules.  (Any directory holding ``pyvenv.cfg`` is a virtualenv too.)
 SKIP_DIR_NAMES = frozenset({
-    ".git", ".hg", ".svn", "__pycache__", "node_modules", "site-packages", "dist-packages",
-    ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-    ".eggs", "__pypackages__",
+    ".git", ".hg", ".svn", ".bzr", "_darcs", "__pycache__", "node_modules", "site-packages",
+    "dist-packages", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".pytype", ".hypothesis", ".eggs", "__pypackages__",
 })
+#: Build output, skipped by name only outside git (inside, git's ignore rules decide: a
+#: tracked ``build`` package, as in pypa/build's ``src/build``, is the project's code).
+BUILD_DIR_NAMES = frozenset({"build", "dist", ".cache"})
 
 
 class SourceFile(FrozenRecord):
@@ -207,16 +214,71 @@ def relative_to(path: str, root: str) -> str:
         return Path(path).as_posix()
 
 
+class GitIgnored(FrozenRecord):
+    """What git ignores below a directory: whole directories and single files."""
+
+    __slots__ = _fields = ("top", "dirs", "files")
+    top: str  # absolute POSIX path the relative paths start from
+    dirs: frozenset[str]  # relative POSIX paths, no trailing slash
+    files: frozenset[str]
+
+    def __init__(self, top: str, dirs: frozenset[str], files: frozenset[str]) -> None:
+        frozen_init(self, top, dirs, files)
+
+    def covers(self, full: str) -> bool:
+        rel = relative_to(full, self.top)
+        if rel in self.files:
+            return True
+        while rel and rel != "/":
+            if rel in self.dirs:
+                return True
+            rel = rel.rpartition("/")[0]
+        return False
+
+
+def git_ignored(directory: str) -> GitIgnored | None:
+    """What git ignores below ``directory``; None outside a git work tree (or without git).
+
+    One ``git ls-files --others --ignored --exclude-standard --directory``: an ignored
+    directory is one line however many files it holds (a virtualenv, ``build/``).
+    """
+    from premerge.repo import GitError, Repository, find_root  # noqa: PLC0415 - git only here
+
+    top = find_root(directory)
+    if top is None:
+        return None
+    try:
+        out = Repository(directory).ignored_paths()  # relative to the work tree's top
+    except GitError:
+        return None
+    dirs, files = set(), set()
+    for item in out:
+        if item.endswith("/"):
+            dirs.add(item.rstrip("/"))
+        else:
+            files.add(item)
+    return GitIgnored(posix(top), frozenset(dirs), frozenset(files))
+
+
 def iter_python_files(directory: str, root: str, exclude: Sequence[str] = (),
-                      include_hidden: bool = False) -> Iterator[str]:
-    """Yield ``*.py`` files below ``directory`` (absolute POSIX paths), sorted, pruned."""
+                      ignored: GitIgnored | None | bool = True) -> Iterator[str]:
+    """Yield ``*.py`` files below ``directory`` (absolute POSIX paths), sorted, pruned.
+
+    ``ignored``: git's ignore rules (True: ask git about ``directory``; False/None: none --
+    outside git, build output is then skipped by name instead).
+    """
+    if ignored is True:
+        ignored = git_ignored(directory)
+    skip_names = SKIP_DIR_NAMES if ignored else SKIP_DIR_NAMES | BUILD_DIR_NAMES
     for current, dirnames, filenames in os.walk(directory):
         kept = []
         for name in sorted(dirnames):
             full = os.path.join(current, name)
-            if name in SKIP_DIR_NAMES or (name.startswith(".") and not include_hidden):
+            if name in skip_names or (not ignored and name.endswith(".egg-info")):
                 continue
             if os.path.islink(full) or is_virtualenv(full):
+                continue
+            if ignored and ignored.covers(posix(full)):
                 continue
             if exclude and matches_any(relative_to(posix(full), root), exclude):
                 continue
@@ -226,6 +288,8 @@ def iter_python_files(directory: str, root: str, exclude: Sequence[str] = (),
             if not name.endswith(".py"):
                 continue
             full = posix(os.path.join(current, name))
+            if ignored and ignored.covers(full):
+                continue
             if exclude and matches_any(relative_to(full, root), exclude):
                 continue
             yield full
@@ -244,7 +308,7 @@ def discover_python_files(paths: Sequence[str | os.PathLike[str]], root: str,
     for given in paths or [root]:
         full = posix(given)
         if os.path.isdir(full):
-            for item in iter_python_files(full, root, exclude):
+            for item in iter_python_files(full, root, exclude, ignored=True):
                 found.setdefault(item, None)
         elif os.path.lexists(full):
             if exclude and matches_any(relative_to(full, root), exclude):

@@ -9,6 +9,7 @@ import pytest
 
 from premerge.check import noqa_codes
 from premerge.sources import SourceError, discover_python_files, matches_any, read_source
+from tests.conftest import git
 
 
 @pytest.mark.parametrize(("path", "patterns", "expected"), [
@@ -59,18 +60,43 @@ def test_dangling_and_looping_symlinks(tmp_path: Path) -> None:
         assert info.value.finding.code == "PM001"
 
 
-def test_discovery_skips_venvs_hidden_and_excludes(tmp_path: Path) -> None:
-    for rel in ("pkg/a.py", "pkg/sub/b.py", ".hidden/c.py", "env/lib/d.py", "build_out/e.py",
-                "__pycache__/f.py", "notes.txt"):
-        target = tmp_path / rel
+def _touch(root: Path, *relpaths: str) -> None:
+    for rel in relpaths:
+        target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("x = 1\n")
+
+
+def test_discovery_outside_git_skips_vcs_venvs_caches_build_and_excludes(tmp_path: Path
+                                                                        ) -> None:
+    _touch(tmp_path, "pkg/a.py", "pkg/sub/b.py", ".hidden/c.py", "env/lib/d.py",
+           "build_out/e.py", "__pycache__/f.py", "notes.txt", ".git/hooks/g.py",
+           ".hg/h.py", ".tox/py/i.py", ".mypy_cache/j.py", "node_modules/k/l.py",
+           "build/lib/pkg/a.py", "dist/m.py", "pkg.egg-info/n.py", ".claude/hooks/o.py")
     (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
     os.symlink(tmp_path / "pkg", tmp_path / "pkg_link")
     files, problems = discover_python_files([], tmp_path.as_posix(), ["build_out"])
     rel = [Path(f).relative_to(tmp_path).as_posix() for f in files]
-    assert rel == ["pkg/a.py", "pkg/sub/b.py"]
+    assert rel == [".claude/hooks/o.py", ".hidden/c.py", "pkg/a.py", "pkg/sub/b.py"]
     assert problems == []
+
+
+def test_discovery_in_git_skips_what_git_ignores(tmp_path: Path) -> None:
+    """A ``build/`` copy of the package in .gitignore is not the project's; a tracked ``build``
+    package and dot-directories with code are."""
+    git(tmp_path, "init", "-q")
+    _touch(tmp_path, "pkg/a.py", "build/lib/pkg/a.py", "src/build/__init__.py", "logs/x.py",
+           ".claude/hooks/guard.py", "notes/ignored_one.py", ".venv/lib/v.py")
+    (tmp_path / ".gitignore").write_text("/build/\nlogs/\nignored_one.py\n")
+    files, _ = discover_python_files([], tmp_path.as_posix())
+    rel = [Path(f).relative_to(tmp_path).as_posix() for f in files]
+    assert rel == [".claude/hooks/guard.py", "pkg/a.py", "src/build/__init__.py"]
+    # a directory PATH asks git about that directory; an explicit file is kept (the user
+    # named it)
+    files, _ = discover_python_files([tmp_path / "build"], tmp_path.as_posix())
+    assert files == []
+    files, _ = discover_python_files([tmp_path / "build/lib/pkg/a.py"], tmp_path.as_posix())
+    assert len(files) == 1
 
 
 def test_discovery_reports_missing_path(tmp_path: Path) -> None:

@@ -55,7 +55,8 @@ def test_discovery_and_import_semantics(tmp_path: Path) -> None:
     expect("scripts/lib/util.py", "lib.util", "package", "scripts")
     expect("my-tools/do-it.py", "do-it", "script", "my-tools")
     expect("rel/mod.py", "rel.mod", "package", "")  # relative imports: a namespace package
-    assert not any(rel.startswith((".hidden", ".venv", "venv2", "tests")) for rel in modules)
+    expect(".hidden/x.py", "x", "script", ".hidden")  # dot-directories hold code too
+    assert not any(rel.startswith((".venv", "venv2", "tests")) for rel in modules)
 
 
 def test_changed_selects_importers_transitively(tmp_path: Path) -> None:

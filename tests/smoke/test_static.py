@@ -13,6 +13,10 @@ def effect(source: str) -> tuple[int, str] | None:
     return analyze_source(textwrap.dedent(source)).script_effect
 
 
+def write(source: str) -> tuple[int, str] | None:
+    return analyze_source(textwrap.dedent(source)).write_effect
+
+
 @pytest.mark.parametrize("source, line, reason", [
     ("import sys\nname = sys.argv[1]\n", 2, "reads sys.argv"),
     ("from sys import argv\nprint(argv)\n", 2, "reads sys.argv"),
@@ -22,21 +26,64 @@ def effect(source: str) -> tuple[int, str] | None:
     ("from subprocess import check_call\ncheck_call('ls')\n", 2, "runs a subprocess"),
     ("import os\nos.system('ls')\n", 2, "runs a shell command"),
     ("import socket\ns = socket.socket()\n", 2, "opens a socket"),
-    ("open('out.txt', 'w').write('x')\n", 1, "opens a file for writing"),
-    ("with open('log', mode='a') as f:\n    pass\n", 1, "opens a file for writing"),
-    ("from pathlib import Path\nPath('x').write_text('y')\n", 2, "writes files"),
-    ("import shutil\nshutil.rmtree('build')\n", 2, "deletes a directory tree"),
-    ("import sqlite3\nDB = sqlite3.connect('app.db')\n", 2, "connects to a database"),
     ("import psycopg2\nconn = psycopg2.connect('')\n", 2, "connects to a database"),
     ("import requests\nrequests.get('http://x')\n", 2, "makes a network request"),
     ("class Job:\n    data = input()\n", 2, "reads standard input"),
-    ("for f in files:\n    import os\n    os.remove(f)\n", 3, "deletes files"),
     ("import click\n@click.command()\ndef cli():\n    pass\ncli()\n", 5,
      "runs the command-line interface cli()"),
 ])
 def test_effects(source: str, line: int, reason: str) -> None:
     found = effect(source)
     assert found is not None and found[0] == line and reason in found[1], found
+
+
+@pytest.mark.parametrize("source, line, reason", [
+    ("open('out.txt', 'w').write('x')\n", 1, "opens a file for writing"),
+    ("from pathlib import Path\nPath('x').write_text('y')\n", 2, "writes files"),
+    ("import shutil\nshutil.rmtree('build')\n", 2, "deletes a directory tree"),
+    ("import sqlite3\nDB = sqlite3.connect('app.db')\n", 2, "opens a database file"),
+    ("for f in files:\n    import os\n    os.remove(f)\n", 3, "deletes files"),
+])
+def test_destructive_writes_are_write_effects_not_script_effects(source: str, line: int,
+                                                                 reason: str) -> None:
+    """A snapshot contains them: they stop an import only while imports run in the tree."""
+    assert effect(source) is None
+    found = write(source)
+    assert found is not None and found[0] == line and reason in found[1], found
+
+
+@pytest.mark.parametrize("source", [
+    "with open('log', mode='a') as f:\n    pass\n",
+    "import os\nos.makedirs('logs', exist_ok=True)\n",
+    "from pathlib import Path\nPath('logs').mkdir(exist_ok=True)\n",
+    "import logging, os\nos.makedirs('logs', exist_ok=True)\n"
+    "logging.basicConfig(filename='logs/app.log')\nLOG = open('logs/run.log', 'a')\n",
+    "open('lock', 'x').close()\n",
+])
+def test_creating_files_and_directories_never_stops_an_import(source: str) -> None:
+    assert effect(source) is None and write(source) is None
+
+
+@pytest.mark.parametrize("source, reason", [
+    ("import os\nos.makedirs('logs')\nimport subprocess\nsubprocess.run(['x'])\n",
+     "runs a subprocess"),
+    ("while True:\n    poll()\n", "loops forever"),
+    ("import os\ndef main():\n    os.makedirs('out')\n    input()\nmain()\n",
+     "which reads standard input"),
+])
+def test_an_unsafe_effect_after_a_write_still_stops_the_import(source: str, reason: str
+                                                                ) -> None:
+    found = effect(source)
+    assert found is not None and reason in found[1], found
+
+
+@pytest.mark.parametrize("source", [
+    "while True:\n    if poll():\n        break\n",
+    "while True:\n    for x in y:\n        pass\n    raise SystemExit\n",
+    "while False:\n    pass\n",
+])
+def test_loops_that_end_are_no_effect(source: str) -> None:
+    assert effect(source) is None
 
 
 @pytest.mark.parametrize("source", [

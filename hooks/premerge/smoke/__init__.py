@@ -26,7 +26,7 @@ from premerge.findings import Finding, Location
 from premerge.smoke import messages as m
 from premerge.smoke.discovery import SmokeModule, discover_modules
 from premerge.smoke.graph import ImportGraph, build_graph
-from premerge.smoke.static import FileFacts, analyze_source
+from premerge.smoke.static import BLOCKING_KINDS, FileFacts, analyze_source, effect_kind
 from premerge.sources import discover_python_files, matches_any, posix, relative_to
 
 if TYPE_CHECKING:
@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 
 #: Files never imported (they are programs by convention), silently.
 NEVER_IMPORT = frozenset({"setup.py"})
+#: Whether imports run in a copy of the repository (issue 12's pristine snapshot), so that a
+#: module's destructive writes at import (delete, rename, truncate) land in the copy.  Until
+#: then they would land in the user's working tree: such modules stay unimported (PM312).
+#: Creating files and directories (a log file, a log directory) never stops an import.
+WRITES_CONTAINED = False
 
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
@@ -75,6 +80,9 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
         elif skip[1]:
             findings.append(m.ScriptNotImported.at(module.path, skip[0] or None,
                                                    module=module.name, reason=skip[1]))
+            from premerge.smoke.classify import static_global_findings  # noqa: PLC0415
+
+            findings.extend(static_global_findings(module))
     result = CheckResult(findings=findings, files=len(selected), notes=notes)
     result.facts = {"modules": {}, "namespaces": {},
                     "counts": {"modules": len(to_run), "imported": 0}}
@@ -90,7 +98,7 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
 
 def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True) -> dict[str, FileFacts]:
     """Imports and script effects of every module file, cached by content."""
-    cache = Cache("smoke-static", enabled=use_cache)
+    cache = Cache("smoke-static-2", enabled=use_cache)  # 2: effects have kinds
     out: dict[str, FileFacts] = {}
     for module in modules:
         try:
@@ -147,9 +155,13 @@ def shard(modules: Sequence[SmokeModule], index: int, count: int) -> list[SmokeM
     return [mod for position, mod in enumerate(ordered) if position % count == index - 1]
 
 
-def skip_reason(module: SmokeModule, info: FileFacts | None, config: Config
-                ) -> tuple[int, str] | None:
-    """(line, reason) when the module must not be imported; reason "" means skip silently."""
+def skip_reason(module: SmokeModule, info: FileFacts | None, config: Config,
+                contained: bool | None = None) -> tuple[int, str] | None:
+    """(line, reason) when the module must not be imported; reason "" means skip silently.
+
+    Only effects no copy of the repository contains stop an import: processes, the network,
+    a command-line program, an endless loop -- and, while imports are not ``contained`` in a
+    snapshot, destructive writes."""
     if config.smoke.run_scripts and matches_any(module.relpath, config.smoke.run_scripts):
         return None
     base = os.path.basename(module.path)
@@ -159,7 +171,13 @@ def skip_reason(module: SmokeModule, info: FileFacts | None, config: Config
         return 0, "a __main__.py runs its program when imported"
     if info is not None and info.script_effect is not None:
         line, reason = info.script_effect
-        return line, f"it looks like a script: at module level it {reason}"
+        why = BLOCKING_KINDS[effect_kind(reason)]
+        return line, f"it {why}: at module level it {reason}"
+    contained = WRITES_CONTAINED if contained is None else contained
+    if info is not None and info.write_effect is not None and not contained:
+        line, reason = info.write_effect
+        return line, (f"at module level it {reason}, and imports still run in the working "
+                      f"tree (not yet a snapshot of it)")
     return None
 
 

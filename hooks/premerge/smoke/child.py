@@ -737,6 +737,9 @@ def run_child(spec):
         os.chdir(spec["cwd"])
         base = _State.base_path if _State.base_path is not None else _base_path()
         sys.path[:] = [spec["import_root"]] + [p for p in base if p != spec["import_root"]]
+        # smoke.source_roots: where an installed project's packages would be found (a .pth
+        # file appends them after the site directories)
+        sys.path.extend(p for p in spec.get("extra_path") or () if p not in sys.path)
         sys.argv[:] = [spec["path"]]
         sys.dont_write_bytecode = True
         setup = time.perf_counter() - began

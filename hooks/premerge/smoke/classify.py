@@ -15,6 +15,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from premerge.findings import ALSO_STOPS, Finding, Location, Severity
 from premerge.input_rules import InternalError
@@ -126,16 +127,65 @@ def classify(outcome: Outcome, ctx: Context) -> list[Classified]:
         items = result.get("globals") or []
         if items:
             items = _unguarded(module.path, items)
-        return [Classified(m.UndefinedGlobalAtRuntime.at(
-            module.path, item.get("line"), item.get("col"), name=item["name"],
-            module=module.name, function=item.get("function", "?"),
-            key=f"{module.name}:{item.get('function')}:{item['name']}"))
-            for item in items]
+        return [Classified(_undefined_global(module, item)) for item in items]
     reason = f"the smoke child reported {status!r}"
     exc = result.get("exception") or {}
     if exc:
         reason += f": {exc.get('type')}: {exc.get('message', '')}"
     return [Classified(InternalError.at(module.path, module=module.name, reason=reason))]
+
+
+def _undefined_global(module: SmokeModule, item: dict[str, Any]) -> Finding:
+    return m.UndefinedGlobalAtRuntime.at(
+        module.path, item.get("line"), item.get("col"), name=item["name"],
+        module=module.name, function=item.get("function", "?"),
+        key=f"{module.name}:{item.get('function')}:{item['name']}")
+
+
+_STAR_IMPORT = re.compile(r"^\s*from\s+\S+\s+import\s*\(?\s*\*", re.MULTILINE)
+
+
+def static_global_findings(module: SmokeModule) -> list[Finding]:
+    """PM313 for a module that is not imported (PM312): the runtime check without the
+    namespace.  A function's global load that no statement of the file binds (nor a
+    ``global`` statement), that builtins lack and no ``except NameError`` guards raises
+    NameError when called.  Silent where the namespace is filled in ways the bytecode does
+    not show: a star import, a module ``__getattr__``, functions that write ``globals()``."""
+    from premerge.scope.analyzer import BUILTIN_NAMES
+    from premerge.smoke import child
+    from premerge.sources import SourceError, read_source
+
+    try:
+        text = read_source(module.path).text
+        top = compile(text, module.path, "exec", dont_inherit=True)
+    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    bound, dynamic = child.module_level_names(top)
+    if dynamic or "__getattr__" in bound or _STAR_IMPORT.search(text):
+        return []
+    known = bound | BUILTIN_NAMES
+    items: list[dict[str, Any]] = []
+    seen: set[tuple[int | None, str]] = set()
+    stack: list[tuple[str, Any]] = [("<module>", top)]
+    while stack:
+        name_of, code = stack.pop()
+        for inner in child.nested_code(code):
+            if inner.co_name.startswith("<") and inner.co_name != "<lambda>":
+                inner_name = name_of  # a comprehension: its caller
+            else:
+                inner_name = getattr(inner, "co_qualname", None) or inner.co_name
+            stack.append((inner_name, inner))
+        if code is top or not child.is_function_code(code) or not set(code.co_names) - known:
+            continue
+        for offset, name in child.global_loads(code):
+            if name in known:
+                continue
+            line, col = child.offset_position(code, offset)
+            if (line, name) not in seen:
+                seen.add((line, name))
+                items.append({"function": name_of, "name": name, "line": line, "col": col})
+    items.sort(key=lambda item: (item["line"] or 0, item["name"]))
+    return [_undefined_global(module, item) for item in _unguarded(module.path, items)]
 
 
 def _unguarded(path: str, items: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -232,12 +282,15 @@ def _error(module: SmokeModule, exc: dict[str, object], outcome: Outcome, ctx: C
     if "ModuleNotFoundError" in bases and exc.get("name"):
         missing = str(exc["name"])
         if _first_party_missing(missing, frames, ctx):
+            problem = _unreachable_package(missing, frames, module, ctx)
             hint = ""
-            if line is not None:
-                hint = " (imported here)"
+            if problem is None:
+                problem = "is not in the repository"
+                if line is not None:
+                    hint = " (imported here)"
             return Classified(m.MissingFirstPartyModule.at(
-                module.path, line, missing=missing, hint=hint, key=f"{module.name}:{missing}",
-                **common), origin)
+                module.path, line, missing=missing, problem=problem, hint=hint,
+                key=f"{module.name}:{missing}", **common), origin)
         top = missing.split(".")[0]
         dist = exc.get("distribution") or KNOWN_DISTRIBUTIONS.get(missing) \
             or KNOWN_DISTRIBUTIONS.get(top)
@@ -336,6 +389,33 @@ def _first_party_missing(missing: str, frames: list[tuple[str, int, str]], ctx: 
         if info is not None:
             return any(ref.line == line and ref.level for ref in info.imports)
     return False
+
+
+def _unreachable_package(missing: str, frames: list[tuple[str, int, str]],
+                         module: SmokeModule, ctx: Context) -> str | None:
+    """Why a package that IS in the repository cannot be found, or None when it is not there.
+
+    A file run with script semantics (its own directory first on ``sys.path``, as ``python
+    path/to/file.py`` runs it) inside a package tree finds the package only when the project
+    is installed: say that, and the two fixes, instead of "not in the repository".
+    """
+    top = missing.split(".")[0]
+    owners = sorted({mod.import_root for mod in ctx.graph.modules.values()
+                     if mod.kind == "package" and mod.top == top})
+    if not owners:
+        return None
+    importer = ctx.graph.modules.get(frames[-1][0]) if frames else None
+    importer = importer or module
+    if importer.import_root in owners:
+        return None  # reachable: the submodule itself is missing
+    source_root = relative_to(owners[0], ctx.root)
+    source_root = "." if source_root in ("", ctx.root) else source_root
+    where = relative_to(importer.path, ctx.root)
+    return (f"is in the repository (under {source_root}/), but {where} runs with script "
+            f"semantics (its own directory first on sys.path) and the project is not "
+            f"installed, so {top!r} cannot be found; install the project into "
+            f"{ctx.python.split(' (')[0]} (pip install -e .), or list {source_root!r} in "
+            f"smoke.source_roots in premerge.yaml")
 
 
 def _circular(module: SmokeModule, message: str, line: int | None, related: list[Location],

@@ -13,8 +13,8 @@
 * Every other file is a *script*: imported with its own directory first on ``sys.path``, as
   ``python path/to/script.py`` runs it, under its file stem (never ``__main__``).
 
-Hidden directories, virtualenvs and caches are never walked (``sources.iter_python_files``);
-``smoke.include`` / ``smoke.exclude`` globs select files.
+Files git ignores, VCS directories, virtualenvs and caches are never walked; dot-directories
+are (``sources.iter_python_files``); ``smoke.include`` / ``smoke.exclude`` globs select files.
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@ def prepare(config: Config, root: str) -> Runner:
         env=child_environment(config.smoke.env, os.path.join(workdir, "home"),
                               os.path.join(workdir, "tmp")),
         workdir=workdir, memory=memory_limit(), progress=progress,
+        source_roots=[os.path.normpath(os.path.join(root, d)) for d in config.smoke.source_roots],
         warm=os.environ.get("PREMERGE_SMOKE_FRESH", "") not in ("1", "true"))
     runner = Runner(settings)
     runner.guard()

@@ -13,11 +13,15 @@ from premerge.findings import Rule, Severity
 class MissingFirstPartyModule(Rule):
     code = "PM301"
     title = "missing first-party module"
-    template = "{module} cannot be imported: {missing!r} is not in the repository{hint}"
+    template = "{module} cannot be imported: {missing!r} {problem}{hint}"
     help = ("The module imports a module of this project that does not exist: a relative "
             "import, or a submodule of one of the repository's own packages, that no file "
             "provides (renamed, deleted, or never committed). Every fresh checkout fails with "
-            "ModuleNotFoundError. Add the file, or fix the import.")
+            "ModuleNotFoundError. Add the file, or fix the import. When the package *is* in "
+            "the repository but the importing file runs with script semantics from inside "
+            "the package tree (its own directory first on sys.path) while the project is not "
+            "installed, the message says so: install the project into the interpreter smoke "
+            "uses, or list the package's source root in `smoke.source_roots`.")
     example = "from .helpers import load   # but pkg/helpers.py does not exist"
     group_by = ("missing",)
     group_template = "{count} modules cannot be imported: {missing} is not in the repository"
@@ -141,11 +145,17 @@ class ScriptNotImported(Rule):
     template = ("{module} was not imported: {reason}; list it in smoke.run_scripts to import "
                 "it anyway")
     severity = Severity.NOTE
-    help = ("The file looks like a script with top-level effects and no "
-            "`if __name__ == \"__main__\":` guard (it reads sys.argv, calls sys.exit or input(), "
-            "runs subprocesses, opens sockets or databases, writes or deletes files), or it is "
-            "a package's `__main__.py`. Importing it would *run* it, so the smoke test skips "
-            "it. Guard the effects, or opt in with `smoke.run_scripts` in premerge.yaml.")
+    help = ("At module level, outside an `if __name__ == \"__main__\":` guard, the file does "
+            "what no copy of the repository can contain: it starts processes (subprocess, "
+            "os.system, fork), talks to the network (sockets, HTTP, database servers), runs "
+            "as a command-line program (reads sys.argv, argparse, sys.exit, input()) or loops "
+            "forever by design -- or it is a package's `__main__.py`. Importing it would *run* "
+            "the program, so the smoke test skips it (the message says which effect) and "
+            "checks its functions' globals statically instead (PM313). Writing files or "
+            "creating directories at import (a log file) is no reason to skip: the module is "
+            "imported and the writes reported (PM311); destructive writes (delete, rename, "
+            "truncate) still skip it while imports run in the working tree. Guard the "
+            "effects, or opt in with `smoke.run_scripts` in premerge.yaml.")
     example = "import sys\nprint(open(sys.argv[1]).read())"
 
 

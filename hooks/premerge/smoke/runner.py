@@ -167,12 +167,12 @@ def child_environment(extra: Iterable[str], home: str, tmpdir: str) -> dict[str,
 
 class Settings(Record):
     __slots__ = _fields = ("interpreter", "root", "timeout", "jobs", "env", "workdir", "memory",
-                           "progress", "warm")
+                           "progress", "warm", "source_roots")
 
     def __init__(self, interpreter: Interpreter, root: str, timeout: float, jobs: int,
                  env: dict[str, str], workdir: str, memory: int,
                  progress: Callable[[int, int, str], None] | None = None,
-                 warm: bool = True) -> None:
+                 warm: bool = True, source_roots: Sequence[str] = ()) -> None:
         self.interpreter = interpreter
         self.root = root
         self.timeout = timeout
@@ -182,6 +182,8 @@ class Settings(Record):
         self.memory = memory  # bytes; 0 = no limit
         self.progress = progress
         self.warm = warm
+        #: absolute directories appended to every child's sys.path (``smoke.source_roots``)
+        self.source_roots = tuple(source_roots)
 
 
 class Outcome(Record):
@@ -700,7 +702,7 @@ class Runner:
             "repo": self.settings.root, "result": base + ".json", "stdout": base + ".out",
             "stderr": base + ".err", "fault": base + ".fault", "timeout": self.settings.timeout,
             "memory": self.settings.memory, "fsize": FILE_SIZE_LIMIT, "tmpdir": tmpdir,
-            "check_globals": check_globals,
+            "check_globals": check_globals, "extra_path": list(self.settings.source_roots),
         }
 
     def run(self, modules: Sequence[SmokeModule]) -> list[Outcome]:

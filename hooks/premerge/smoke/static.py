@@ -2,11 +2,17 @@
 
 One ``ast`` pass per file gives (a) every import statement, with whether it runs at import
 time and whether it is only for type checkers -- the raw material of the import graph and the
-preload list -- and (b) whether the module is a *script with top-level effects*: code outside
-functions and outside ``if __name__ == "__main__":`` that reads ``sys.argv``, exits, asks for
-input, starts processes, opens sockets or databases, or writes/deletes files.  A top-level call
-of a function of the same module is followed (``main()`` without a guard is the classic
-script).  Importing such a file would *run* it, so it is not imported.
+preload list -- and (b) the module's *top-level effects*: code outside functions and outside
+``if __name__ == "__main__":``.  A top-level call of a function of the same module is followed
+(``main()`` without a guard is the classic script).  Effects come in kinds (:func:`effect_kind`):
+
+* what no copy of the repository can contain -- starting processes, talking to the network,
+  running as a command-line program (``sys.argv``, ``sys.exit``, ``input()``, argparse),
+  looping forever by design: importing would *run* the program, so it is not imported
+  (``script_effect``);
+* writes: creating files and directories (a log file, a log directory) never stop an import;
+  destructive writes (deleting, renaming, truncating) do only while imports run in the user's
+  working tree rather than a snapshot of it (``write_effect``).
 
 Results are plain JSON-able dicts, cached by file content.
 """
@@ -14,7 +20,7 @@ Results are plain JSON-able dicts, cached by file content.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from premerge.records import Record
@@ -41,12 +47,12 @@ EFFECT_CALLS: dict[str, str] = {
     "shutil.copy": "copies files", "shutil.copy2": "copies files", "shutil.copyfile":
     "copies files", "shutil.copytree": "copies a directory tree", "shutil.make_archive":
     "writes an archive", "shutil.unpack_archive": "unpacks an archive",
-    "sqlite3.connect": "connects to a database", "psycopg2.connect": "connects to a database",
+    "sqlite3.connect": "opens a database file", "psycopg2.connect": "connects to a database",
     "psycopg.connect": "connects to a database", "pymysql.connect": "connects to a database",
     "MySQLdb.connect": "connects to a database", "mysql.connector.connect":
     "connects to a database", "pymongo.MongoClient": "connects to a database",
     "redis.Redis": "connects to a database", "redis.StrictRedis": "connects to a database",
-    "duckdb.connect": "connects to a database", "pyodbc.connect": "connects to a database",
+    "duckdb.connect": "opens a database file", "pyodbc.connect": "connects to a database",
     "oracledb.connect": "connects to a database", "cx_Oracle.connect": "connects to a database",
     "asyncio.run": "runs an event loop", "unittest.main": "runs tests", "pytest.main":
     "runs tests", "uvicorn.run": "starts a server", "smtplib.SMTP": "connects to a mail server",
@@ -72,6 +78,44 @@ EFFECT_METHODS: dict[str, str] = {
     "parse_known_args": "parses command-line arguments",
 }
 _WRITE_MODES = frozenset("wax+")
+
+#: What each effect (by the start of its reason) is: see :func:`effect_kind`.
+_EFFECT_KINDS: tuple[tuple[str, str], ...] = (
+    *((phrase, "process") for phrase in (
+        "runs a subprocess", "runs a shell command", "forks", "sends signals",
+        "spawns a process", "replaces the process", "opens a web browser")),
+    *((phrase, "network") for phrase in (
+        "opens a socket", "opens a connection", "opens a server socket", "makes a network",
+        "downloads a file", "opens an SSH connection", "connects to a", "starts a server")),
+    *((phrase, "create") for phrase in (
+        "creates directories", "creates files", "opens a file for appending",
+        "creates a file")),
+    *((phrase, "write") for phrase in (
+        "deletes", "renames files", "replaces files", "truncates files", "changes file",
+        "moves files", "copies", "writes", "unpacks an archive", "opens a file for writing",
+        "opens a database file", "creates links")),
+    ("loops forever", "loop"),
+)
+#: Why a kind of effect keeps a module from being imported (PM312's message).
+BLOCKING_KINDS = {
+    "process": "starts processes outside the smoke child's control",
+    "network": "talks to the network",
+    "program": "runs as a command-line program",
+    "loop": "never finishes by design",
+}
+#: the order in which a followed call's effects count (the first kinds stop an import)
+_SEVERITY = {"program": 0, "process": 0, "network": 0, "loop": 0, "write": 1, "create": 2}
+
+
+def effect_kind(reason: str) -> str:
+    """"process", "network", "program", "loop", "write" (destructive) or "create"."""
+    inner = reason
+    while inner.startswith("calls ") and ", which " in inner:
+        inner = inner.split(", which ", 1)[1]
+    for phrase, kind in _EFFECT_KINDS:
+        if inner.startswith(phrase):
+            return kind
+    return "program"
 
 
 class ImportRef(Record):
@@ -102,27 +146,34 @@ class ImportRef(Record):
 
 
 class FileFacts(Record):
-    __slots__ = _fields = ("imports", "script_effect", "parse_error")
+    __slots__ = _fields = ("imports", "script_effect", "parse_error", "write_effect")
 
     def __init__(self, imports: list[ImportRef] | None = None,
                  script_effect: tuple[int, str] | None = None,
-                 parse_error: str | None = None) -> None:
+                 parse_error: str | None = None,
+                 write_effect: tuple[int, str] | None = None) -> None:
         self.imports: list[ImportRef] = [] if imports is None else imports
-        #: (line, reason) of the first top-level effect, None when the file is import-safe
+        #: (line, reason) of the first top-level effect no snapshot contains (a process, the
+        #: network, a command-line program, an endless loop); None when importing is safe
         self.script_effect = script_effect
         self.parse_error = parse_error
+        #: (line, reason) of the first destructive top-level write (delete, rename, truncate)
+        self.write_effect = write_effect
 
     def to_dict(self) -> dict[str, Any]:
         return {"imports": [i.to_dict() for i in self.imports],
                 "script_effect": list(self.script_effect) if self.script_effect else None,
+                "write_effect": list(self.write_effect) if self.write_effect else None,
                 "parse_error": self.parse_error}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileFacts:
         effect = data.get("script_effect")
+        write = data.get("write_effect")
         return cls(imports=[ImportRef.from_dict(i) for i in data.get("imports", [])],
                    script_effect=(effect[0], effect[1]) if effect else None,
-                   parse_error=data.get("parse_error"))
+                   parse_error=data.get("parse_error"),
+                   write_effect=(write[0], write[1]) if write else None)
 
 
 def analyze_source(text: str, filename: str = "<unknown>") -> FileFacts:
@@ -135,9 +186,11 @@ def analyze_source(text: str, filename: str = "<unknown>") -> FileFacts:
     nodes: list[ast.Import | ast.ImportFrom] = []
     try:
         _collect_imports(tree.body, facts.imports, nodes, in_function=False, typing_only=False)
-        facts.script_effect = _ScriptEffects(tree, nodes).first_effect()
+        effects = _ScriptEffects(tree, nodes)
+        facts.script_effect = effects.first_effect(BLOCKING_KINDS)
+        facts.write_effect = effects.first_effect(("write",))
     except RecursionError:
-        facts.script_effect = None
+        facts.script_effect = facts.write_effect = None
     return facts
 
 
@@ -224,9 +277,12 @@ class _ScriptEffects:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[stmt.name] = stmt
 
-    def first_effect(self) -> tuple[int, str] | None:
+    def first_effect(self, kinds: Iterable[str]) -> tuple[int, str] | None:
+        """The first top-level effect of one of these kinds."""
+        kinds = set(kinds)
         for line, reason in self._block(self.tree.body, followed=set()):
-            return line, reason
+            if effect_kind(reason) in kinds:
+                return line, reason
         return None
 
     # statements -------------------------------------------------------------------------
@@ -264,6 +320,8 @@ class _ScriptEffects:
             return
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             return
+        if isinstance(stmt, ast.While) and _always_true(stmt.test) and not _breaks(stmt.body):
+            yield stmt.lineno, "loops forever (`while True` without a break at module level)"
         blocks = [getattr(stmt, name) for name in ("body", "orelse", "finalbody")
                   if isinstance(getattr(stmt, name, None), list)]
         handlers = getattr(stmt, "handlers", None) or []
@@ -327,8 +385,10 @@ class _ScriptEffects:
             for prefix, reason in EFFECT_PREFIXES:
                 if name.startswith(prefix):
                     return line, reason
-            if name in ("open", "io.open", "codecs.open") and _writes(node):
-                return line, "opens a file for writing"
+            if name in ("open", "io.open", "codecs.open"):
+                mode = _write_mode(node)
+                if mode:
+                    return line, mode
         if isinstance(func, ast.Attribute) and func.attr in EFFECT_METHODS:
             return line, EFFECT_METHODS[func.attr]
         if isinstance(func, ast.Name) and func.id in self.functions and func.id not in followed:
@@ -337,9 +397,32 @@ class _ScriptEffects:
                    for d in target.decorator_list):
                 return line, f"runs the command-line interface {func.id}()"
             inner_followed = followed | {func.id}
-            for inner_line, reason in self._block(target.body, inner_followed):
+            inner = list(self._block(target.body, inner_followed))
+            if inner:  # the effect that matters most: one that stops the import, if any
+                inner_line, reason = min(inner, key=lambda e: _SEVERITY[effect_kind(e[1])])
                 return line, f"calls {func.id}(), which {reason} (line {inner_line})"
         return None
+
+
+def _always_true(test: ast.expr) -> bool:
+    return isinstance(test, ast.Constant) and bool(test.value)
+
+
+def _breaks(body: list[ast.stmt]) -> bool:
+    """A ``break`` (or ``return``/``raise``) that leaves this loop, not a nested one's."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Break, ast.Return, ast.Raise)):
+            return True
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
+                             ast.expr)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _requires_main(test: ast.expr) -> bool:
@@ -352,16 +435,27 @@ def _is_cli_decorator(name: str | None) -> bool:
     return bool(name) and name.rsplit(".", 1)[-1] in ("command", "group")  # click, typer
 
 
-def _writes(call: ast.Call) -> bool:
+def _write_mode(call: ast.Call) -> str | None:
+    """How an ``open()`` call writes ("opens a file for writing/appending", "creates a
+    file"); None when it only reads."""
     mode: ast.expr | None = call.args[1] if len(call.args) > 1 else None
     for keyword in call.keywords:
         if keyword.arg == "mode":
             mode = keyword.value
     if mode is None:
-        return False
-    if isinstance(mode, ast.Constant) and isinstance(mode.value, str):
-        return bool(_WRITE_MODES & set(mode.value))
-    return True  # a computed mode: assume the worst
+        return None
+    if not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)):
+        return "opens a file for writing"  # a computed mode: assume the worst
+    letters = set(mode.value)
+    if not _WRITE_MODES & letters:
+        return None
+    if "w" in letters:
+        return "opens a file for writing"
+    if "x" in letters:
+        return "creates a file"
+    if "a" in letters:
+        return "opens a file for appending"
+    return "opens a file for writing"  # "r+": rewrites in place
 
 
 def _expressions(value: object) -> Iterator[ast.AST]:
