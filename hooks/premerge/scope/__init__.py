@@ -153,6 +153,7 @@ def _finish(reports: list[dict[str, Any]], config: Config
 
     findings: list[Finding] = []
     index = None
+    first_party = None
     # names some checked file puts into builtins (IPython's test `_ip`) are defined everywhere
     injected = {name for data in reports for name in data.get("injected_builtins", ())}
     for data in reports:
@@ -160,6 +161,12 @@ def _finish(reports: list[dict[str, Any]], config: Config
             data = {**data, "findings": [f for f in data["findings"] if not (
                 f["code"] == "PM111" and f.get("name") in injected)]}
         findings.extend(Finding.from_dict(f) for f in data["findings"])
+        if any("." in module for module in data.get("imported_modules", ())):
+            # PM112: a from-import of a name the repository's module does not define
+            if first_party is None:
+                first_party = _first_party_modules(config, index)
+                index = first_party.index
+            findings.extend(_first_party_findings(data, first_party))
         if data.get("submodule_uses") or data.get("missing_exports") or \
                 data.get("star_modules"):
             from premerge.scope.analyzer import FileReport
@@ -179,6 +186,32 @@ def _finish(reports: list[dict[str, Any]], config: Config
                     data["path"], 1, 1, reason=f"resolving submodules: {type(exc).__name__}: "
                                                f"{exc}"))
     return findings, (index.dependencies() if index is not None else {})
+
+
+def _first_party_modules(config: Config, index: Any) -> Any:
+    """What the repository's modules define, sharing the run's module index (or starting it)."""
+    from premerge.scope.environment import project_path, repository_path
+    from premerge.scope.first_party import FirstPartyModules
+    from premerge.scope.submodules import ModuleIndex, search_path_for
+
+    root = config.root.as_posix()
+    if index is None:
+        index = ModuleIndex(search_path_for(root), use_cache=config.run.use_cache,
+                            more=project_path(config))
+    return FirstPartyModules(index, repository_path(root))
+
+
+def _first_party_findings(data: dict[str, Any], modules: Any) -> list[Any]:
+    from premerge.scope.first_party import findings
+
+    try:
+        return findings(data["path"], package_of(data["path"]), data["imported_modules"],
+                        modules)
+    except Exception as exc:  # one file's cross-file answer must not stop the rest
+        from premerge.input_rules import InternalError
+
+        return [InternalError.at(data["path"], 1, 1, reason=f"resolving first-party imports: "
+                                                            f"{type(exc).__name__}: {exc}")]
 
 
 def _salt() -> str:

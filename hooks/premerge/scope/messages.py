@@ -142,3 +142,16 @@ class UndefinedName(Rule):
     help = ("Nothing in the file binds this name and it is not a builtin, so this line raises "
             "NameError when it runs. Usually an import was forgotten or removed.")
     example = "def now():\n    return datetime.now()   # no `import datetime` / `from datetime ...`"
+
+
+class NotInFirstPartyModule(Rule):
+    code = "PM112"
+    title = "imported from a first-party module that does not define it"
+    template = ("'{name}' is not defined in {module} ({where}): `from {module} import {name}` "
+                "raises ImportError")
+    help = ("The module is in this repository and every name it binds at module level is known "
+            "statically (no star import, no module `__getattr__`, no writes to `globals()`), "
+            "and this name is not one of them, nor a submodule: the import raises ImportError "
+            "when it runs, usually after the name was renamed or moved. Import the new name, or "
+            "define it in the module.")
+    example = "# jobs.py defines JobRunner\nfrom jobs import Runner   # ImportError"

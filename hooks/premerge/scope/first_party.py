@@ -1,0 +1,218 @@
+"""PM112: ``from jobs import Runner`` where the repository's ``jobs`` does not define ``Runner``.
+
+ty, pyrefly and pyright report it statically; smoke only when the module imports at all.  The
+answer needs the other file, so it is cross-file work (never cached per file): a file's
+``imported_modules`` already lists ``jobs.Runner`` for that import, and only when ``jobs``
+is a source file of the repository whose module-level names are all statically known (no star
+import, no module ``__getattr__``, nothing that rewrites its namespace) and ``Runner`` is
+neither one of them nor a submodule is the importing file parsed again, to find the statement
+and check that no ``except ImportError`` and no ``if TYPE_CHECKING:`` covers it.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+
+from premerge.findings import Finding
+from premerge.scope.bindings import FileFacts, StatementScanner, is_type_checking, resolve_relative
+from premerge.scope.messages import NotInFirstPartyModule
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from premerge.scope.submodules import ModuleIndex
+
+#: handlers that catch the ImportError of a missing name
+_CATCHES_IMPORT = frozenset({"ImportError", "Exception", "BaseException"})
+
+
+class FirstPartyModules:
+    """What the repository's own modules define (memoised per run)."""
+
+    def __init__(self, index: ModuleIndex, roots: list[str]) -> None:
+        self.index = index
+        self.roots = [os.path.realpath(r) for r in roots]
+        self._tops: set[str] | None = None
+        self._names: dict[str, set[str] | None] = {}
+        self._sources: dict[str, bytes | None] = {}
+
+    def tops(self) -> set[str]:
+        """Top-level module names the repository provides (its root and ``src/``)."""
+        if self._tops is None:
+            tops: set[str] = set()
+            for root in self.roots:
+                try:
+                    entries = os.listdir(root)
+                except OSError:
+                    continue
+                for entry in entries:
+                    if entry.endswith(".py"):
+                        tops.add(entry[:-3])
+                    elif os.path.isfile(os.path.join(root, entry, "__init__.py")):
+                        tops.add(entry)
+            self._tops = tops
+        return self._tops
+
+    def candidates(self, imported: list[str]) -> list[tuple[str, str]]:
+        """(module, name) pairs of ``from module import name`` that would fail."""
+        tops = self.tops()
+        out = []
+        for dotted in imported:
+            module, _, name = dotted.rpartition(".")
+            if not module or module.split(".", 1)[0] not in tops:
+                continue
+            raw = self._source(module)
+            if raw is None or re.search(rb"\b%s\b" % re.escape(name.encode()), raw):
+                continue  # the name occurs in the module's text: the cheap, common answer
+            names = self.defined(module)
+            if names is None or name in names or self.index.is_submodule(module, name):
+                continue
+            out.append((module, name))
+        return out
+
+    def _source(self, module: str) -> bytes | None:
+        """The bytes of a first-party module's source file, or None."""
+        if module not in self._sources:
+            raw = None
+            info = self.index.find(module)
+            origin = info.origin if info is not None else None
+            if origin and origin.endswith(".py") and self._inside(origin) and \
+                    os.path.isfile(origin):
+                from premerge.sources import SourceError, read_bytes
+
+                try:
+                    raw = read_bytes(origin)
+                except (SourceError, OSError):
+                    raw = None
+            self._sources[module] = raw
+        return self._sources[module]
+
+    def defined(self, module: str) -> set[str] | None:
+        """Every name a first-party module binds at module level; None when not statically
+        known (not a readable source in the repository, star import, ``__getattr__``,
+        namespace writes)."""
+        if module in self._names:
+            return self._names[module]
+        result = None
+        raw = self._source(module)
+        info = self.index.find(module)
+        if raw is not None and info is not None:
+            result = _module_names(info.origin, raw,  # type: ignore[arg-type]
+                                   module if info.is_package else module.rpartition(".")[0])
+        self._names[module] = result
+        return result
+
+    def where(self, module: str) -> str:
+        info = self.index.find(module)
+        origin = info.origin if info is not None and info.origin else module
+        for root in self.roots:
+            if origin.startswith(root + os.sep):
+                return os.path.relpath(origin, root).replace(os.sep, "/")
+        return origin
+
+    def _inside(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return any(real.startswith(root + os.sep) for root in self.roots)
+
+
+#: what every module has without binding it (``__path__`` only packages: added there)
+_MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__loader__",
+                             "__package__", "__builtins__", "__cached__", "__dict__"})
+
+
+def _module_names(path: str, raw: bytes, package: str) -> set[str] | None:
+    from premerge.sources import SourceError, decode_source
+
+    try:
+        tree = ast.parse(decode_source(path, raw).text, filename=path)
+    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    facts = FileFacts()
+    facts.package = package
+    StatementScanner(facts).scan_module(tree)
+    if facts.star_imports or facts.dynamic_reasons or "__getattr__" in facts.module.bindings:
+        return None
+    from premerge.scope.submodules import _rewrites_namespace
+
+    if _rewrites_namespace(tree):
+        return None
+    names = set(facts.module.bindings) | _MODULE_DUNDERS
+    if os.path.basename(path) == "__init__.py":
+        names.add("__path__")
+    for scope in facts.scopes.values():  # `global x` in a function binds x in the module
+        declared = getattr(scope, "globals", None)
+        if declared:
+            names |= declared & set(scope.bindings)
+    return names
+
+
+def findings(path: str, package: str | None, imported: list[str],
+             modules: FirstPartyModules) -> list[Finding]:
+    """PM112 for one file: its failing first-party from-imports, located in its source."""
+    wanted = modules.candidates(imported)
+    if not wanted:
+        return []
+    from premerge.sources import SourceError, decode_source, read_bytes
+
+    try:
+        tree = ast.parse(decode_source(path, read_bytes(path)).text, filename=path)
+    except (SourceError, OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    pending = set(wanted)
+    out: list[Finding] = []
+    for node, scope in _from_imports(tree):
+        base = resolve_relative(node.module, node.level or 0, package)
+        for alias in node.names:
+            if (base, alias.name) not in pending:
+                continue
+            where = alias if hasattr(alias, "lineno") else node  # aliases have one from 3.10
+            out.append(NotInFirstPartyModule.at(
+                path, where.lineno, where.col_offset + 1, end_line=where.end_lineno,
+                end_col=(where.end_col_offset or 0) + 1, name=alias.name, module=base,
+                where=modules.where(base), key=f"{scope}:{alias.name}"))  # type: ignore[arg-type]
+    return out
+
+
+def _from_imports(tree: ast.Module) -> list[tuple[ast.ImportFrom, str]]:
+    """Every ``from ... import`` that runs unguarded, with its scope's qualified name: not
+    under ``if TYPE_CHECKING:`` (never runs) nor in a try body whose handler catches the
+    ImportError (handled)."""
+    out: list[tuple[ast.ImportFrom, str]] = []
+
+    def visit(body: list[ast.stmt], scope: str) -> None:
+        for stmt in body:
+            kind = type(stmt)
+            if kind is ast.ImportFrom:
+                out.append((stmt, scope))  # type: ignore[arg-type]
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                inner = stmt.name if scope == "<module>" else f"{scope}.{stmt.name}"  # type: ignore[attr-defined]
+                visit(stmt.body, inner)  # type: ignore[attr-defined]
+            elif kind is ast.If and is_type_checking(stmt.test):  # type: ignore[attr-defined]
+                visit(stmt.orelse, scope)  # type: ignore[attr-defined]
+            elif kind is ast.Try or type(stmt).__name__ == "TryStar":
+                if not any(_catches_import(h) for h in stmt.handlers):  # type: ignore[attr-defined]
+                    visit(stmt.body, scope)  # type: ignore[attr-defined]
+                for handler in stmt.handlers:  # type: ignore[attr-defined]
+                    visit(handler.body, scope)
+                visit(stmt.orelse, scope)  # type: ignore[attr-defined]
+                visit(stmt.finalbody, scope)  # type: ignore[attr-defined]
+            else:
+                for field in ("body", "orelse"):
+                    visit(getattr(stmt, field, None) or [], scope)
+                for case in getattr(stmt, "cases", None) or ():
+                    visit(case.body, scope)
+
+    visit(tree.body, "<module>")
+    return out
+
+
+def _catches_import(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    nodes = handler.type.elts if type(handler.type) is ast.Tuple else [handler.type]
+    for node in nodes:
+        name = node.id if type(node) is ast.Name else getattr(node, "attr", None)
+        if name in _CATCHES_IMPORT:
+            return True
+    return False
