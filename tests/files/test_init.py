@@ -33,8 +33,13 @@ def test_init_writes_a_manifest_that_passes_at_once(make_repo, run_cli) -> None:
     written = (repo.path / "premerge.yaml").read_text(encoding="utf-8")
     config = load_config(repo.path)
     entries = {e.path: e for e in config.required_files}
-    assert set(entries) == {"CLAUDE.md", "templates/reviewer.md", "templates/*.md",
-                            "config/settings.json"}
+    # templates/reviewer.md is read by name and covered by templates/*.md: listed once, under
+    # the glob, with its reference
+    assert set(entries) == {"CLAUDE.md", "templates/*.md", "config/settings.json"}
+    assert 'path: "templates/reviewer.md"' not in written
+    glob_block = written.split('- path: "templates/*.md"')[0].rsplit("\n\n", 1)[-1]
+    assert 'orch/session.py:10: return (ROOT / "templates" / "reviewer.md").read_text()' \
+        in glob_block
     assert entries["templates/*.md"].allow_empty  # planner.md is empty today
     assert "# note: templates/planner.md is empty today" in written
     # the referencing lines are comments above each entry

@@ -5,13 +5,20 @@ the repository as it is -- found by the same check, not a second implementation 
 the code lines that reference it as comments.  Flags are chosen so that ``premerge files``
 passes right after ``init`` on an unchanged repository (an empty file gets ``allow_empty``, a
 directory with uncommitted files ``tracked: false``), and the smoke section excludes what should
-not be imported in the layout found (tests, build output, docs, setup.py).
+not be imported in the layout found (tests at any depth, build output, docs, setup.py).
+
+It also fits what real repositories hold: agent instruction files (``CLAUDE.md``, ``AGENTS.md``,
+``.claude/skills``...) are offered as required files -- active where code reads them, commented
+out with the reason where nothing does; ``.py`` files that are templates (they do not parse and
+hold Jinja ``{{``/``{%``) are excluded from scope and smoke; no file is listed twice (a file a
+glob entry covers goes under that entry).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,16 +27,24 @@ from premerge.files import check_references, scan_references
 from premerge.files.messages import EmptyFile, IgnoredFile, UndeclaredReference, UntrackedFile
 from premerge.files.rules import RepoFacts, check_entries, glob_matches
 from premerge.records import Record
-from premerge.sources import relative_to
+from premerge.sources import SourceError, read_source, relative_to
 
-#: Root files that brief people or agents; suggested (commented) when tracked.
-_BRIEFING_FILES = ("CLAUDE.md", "AGENTS.md", "GEMINI.md", ".cursorrules",
-                   ".github/copilot-instructions.md")
+#: File names that instruct coding agents, at any depth (a package's own CLAUDE.md too).
+_INSTRUCTION_NAMES = ("CLAUDE.md", "AGENTS.md", "GEMINI.md", ".cursorrules", ".windsurfrules",
+                      ".clinerules")
+#: Single instruction files at fixed places.
+_INSTRUCTION_FILES = (".github/copilot-instructions.md",)
+#: Directories of agent instructions (skills, commands, sub-agents, rules): each subdirectory
+#: becomes one glob entry, each file directly inside one entry of its own.
+_INSTRUCTION_DIRS = (".claude", ".cursor", ".github/instructions", ".github/prompts")
+
+#: Directory names that hold tests, at any depth (``lib/*/tests``).
+_TEST_DIRS = ("tests", "test")
+#: A template file is skipped when it is larger than this (a template is small).
+_MAX_TEMPLATE_BYTES = 1 << 20
 
 #: (glob, why) excluded from smoke when the layout has it.
 _SMOKE_EXCLUDES = (
-    ("tests/**", "test modules: pytest imports them, with its fixtures"),
-    ("test/**", "test modules: pytest imports them, with its fixtures"),
     ("**/conftest.py", "pytest configuration"),
     ("setup.py", "runs setup() when imported"),
     ("docs/**", "documentation build configuration (Sphinx conf.py)"),
@@ -40,17 +55,41 @@ _SMOKE_EXCLUDES = (
 
 
 class _Entry(Record):
-    __slots__ = _fields = ("path", "is_dir", "references", "allow_empty", "tracked", "notes")
+    """A proposed ``required_files`` entry; ``instructions`` names the kind of agent
+    instructions it holds, and an entry no code references is written commented out."""
+
+    __slots__ = _fields = ("path", "is_dir", "references", "allow_empty", "tracked", "notes",
+                           "instructions")
 
     def __init__(self, path: str, is_dir: bool, references: list[tuple[str, int, str]],
                  allow_empty: bool = False, tracked: bool = True,
-                 notes: list[str] | None = None) -> None:
+                 notes: list[str] | None = None, instructions: str = "") -> None:
         self.path = path
         self.is_dir = is_dir
         self.references = references  # (relpath, line, code)
         self.allow_empty = allow_empty
         self.tracked = tracked
         self.notes: list[str] = [] if notes is None else notes
+        self.instructions = instructions
+
+    @property
+    def active(self) -> bool:
+        """Written as a live entry: the code reads it (else offered, commented out)."""
+        return bool(self.references)
+
+    @property
+    def is_glob(self) -> bool:
+        return any(ch in self.path for ch in "*?[")
+
+
+class _Layout(Record):
+    """What ``init`` found besides the references: template files and test directories."""
+
+    __slots__ = _fields = ("templates", "test_globs")
+
+    def __init__(self, templates: list[str], test_globs: list[str]) -> None:
+        self.templates = templates
+        self.test_globs = test_globs
 
 
 def write_starter(config: Config, target: Path, force: bool) -> str:
@@ -67,13 +106,14 @@ def write_starter(config: Config, target: Path, force: bool) -> str:
     fresh = config.replace(manifest=target, required_files=[], files=FilesConfig(), lines={})
     facts = RepoFacts(fresh)
     entries = _entries(fresh, facts)
-    text = render(fresh, facts, entries)
+    layout = _Layout(templates=_templates(facts), test_globs=_test_globs(facts))
+    text = render(fresh, facts, entries, layout)
     parse_manifest(text, config.root, shown)  # what init writes must load (a bug otherwise)
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{shown}: cannot write: {exc.strerror or exc}") from None
-    return _summary(shown, entries, facts)
+    return _summary(shown, entries, facts, layout)
 
 
 def _shown(path: Path) -> str:
@@ -98,8 +138,131 @@ def _entries(config: Config, facts: RepoFacts) -> list[_Entry]:
     for entry in entries:
         if entry.is_dir:
             entry.path = _directory_glob(entry.path, facts)
+    entries = _with_instructions(_once_each(entries), _instruction_entries(facts))
     _fit_flags(config, facts, entries)
     return entries
+
+
+def _covers(glob_entry: _Entry, path: str) -> bool:
+    return glob_entry.is_glob and glob_entry.path != path and glob_matches(glob_entry.path, path)
+
+
+def _absorb(owner: _Entry, entries: Sequence[_Entry]) -> None:
+    """``owner`` takes over the references and notes of the entries it covers."""
+    for entry in entries:
+        owner.references.extend(entry.references)
+        owner.notes.extend(entry.notes)
+    owner.references.sort()
+
+
+def _once_each(entries: list[_Entry]) -> list[_Entry]:
+    """No file listed twice: a file a glob entry covers goes under the glob, with its
+    references (``templates/reviewer.md`` under ``templates/*.md``)."""
+    globs = [e for e in entries if e.is_glob]
+    kept: list[_Entry] = []
+    for entry in entries:
+        owner = next((g for g in globs if g is not entry and _covers(g, entry.path)), None)
+        if owner is None:
+            kept.append(entry)
+        else:
+            _absorb(owner, [entry])
+    return kept
+
+
+def _instruction_entries(facts: RepoFacts) -> list[_Entry]:
+    """Committed agent instruction files, one entry per file or per instruction directory."""
+    found: dict[str, _Entry] = {}
+    for path in sorted(facts.tracked):
+        name = path.rsplit("/", 1)[-1]
+        if name in _INSTRUCTION_NAMES or path in _INSTRUCTION_FILES:
+            found[path] = _Entry(path, False, [], instructions=name)
+            continue
+        base = next((d for d in _INSTRUCTION_DIRS if path.startswith(d + "/")), None)
+        if base is None:
+            continue
+        rest = path[len(base) + 1:]
+        if "/" not in rest:
+            found[path] = _Entry(path, False, [], instructions=f"{base}/")
+        else:
+            directory = f"{base}/{rest.split('/', 1)[0]}"
+            if directory not in found:
+                found[directory] = _Entry(_directory_glob(directory, facts), True, [],
+                                          instructions=f"{directory}/")
+    return list(found.values())
+
+
+def _with_instructions(entries: list[_Entry], offered: list[_Entry]) -> list[_Entry]:
+    """Merge the instruction entries into the referenced ones: one the code already requires
+    (by itself or under a glob) is not offered again; one that covers referenced files takes
+    them over and becomes active; the rest are offered commented out."""
+    out = list(entries)
+    for candidate in offered:
+        if any(e.path == candidate.path or _covers(e, candidate.path) for e in entries):
+            for entry in entries:
+                if entry.path == candidate.path:
+                    entry.instructions = candidate.instructions
+            continue
+        covered = [e for e in out if _covers(candidate, e.path)]
+        if covered:
+            _absorb(candidate, covered)
+            out = [e for e in out if e not in covered]
+        out.append(candidate)
+    return sorted(out, key=lambda e: (not e.active, e.is_dir, e.path))
+
+
+def _templates(facts: RepoFacts) -> list[str]:
+    """Tracked ``.py`` files that do not parse and look like templates (Jinja ``{{``/``{%``):
+    scope and smoke would only report their syntax errors, which are there by design."""
+    import ast  # noqa: PLC0415
+
+    found: list[str] = []
+    for path in sorted(p for p in facts.tracked if p.endswith(".py")):
+        full = facts.root / path
+        try:
+            info = os.lstat(full)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_TEMPLATE_BYTES:
+            continue  # only regular, bounded files are read
+        try:
+            text = read_source(str(full)).text
+        except SourceError:
+            continue
+        if "{{" not in text and "{%" not in text:
+            continue
+        try:
+            ast.parse(text, filename=path)
+        except (SyntaxError, ValueError):
+            found.append(path)
+    return found
+
+
+def _test_globs(facts: RepoFacts) -> list[str]:
+    """Smoke excludes for the test directories that hold Python files, at any depth: ``tests/**``
+    at the root, ``lib/*/tests/**`` for one per package of a monorepo."""
+    directories: set[str] = set()
+    for path in facts.tracked:
+        if not path.endswith(".py"):
+            continue
+        parts = path.split("/")[:-1]
+        for depth, part in enumerate(parts):
+            if part in _TEST_DIRS:
+                directories.add("/".join(parts[:depth + 1]))
+                break
+    by_shape: dict[tuple[str | None, str], set[str]] = {}
+    for directory in directories:
+        parent, _, name = directory.rpartition("/")
+        grandparent, _, _ = parent.rpartition("/")
+        by_shape.setdefault((grandparent if parent else None, name), set()).add(directory)
+    globs: set[str] = set()
+    for (grandparent, name), found in by_shape.items():
+        if len(found) > 1:  # one per package of a monorepo: lib/*/tests/**
+            globs.add(f"{grandparent + '/' if grandparent else ''}*/{name}/**")
+        else:
+            globs.add(f"{found.pop()}/**")
+    if len(globs) > 4:  # scattered everywhere: one pattern at any depth
+        globs = {f"**/{name}/**" for _, name in by_shape}
+    return sorted(globs, key=lambda g: (g.count("/"), g))
 
 
 def _directory_glob(directory: str, facts: RepoFacts) -> str:
@@ -154,7 +317,9 @@ def _comment(text: str) -> str:
     return " ".join(text.split())
 
 
-def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry]) -> str:
+def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry],
+           layout: _Layout | None = None) -> str:
+    layout = layout if layout is not None else _Layout([], [])
     out = [
         "# premerge.yaml -- written by `premerge init`; edit freely.",
         "# `premerge files` checks that every required file exists, is committed, is non-empty",
@@ -166,80 +331,118 @@ def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry]) -> str:
         "version: 1",
         "",
     ]
-    declared = {e.path for e in entries}
-    suggestions = [name for name in _BRIEFING_FILES
-                   if name in facts.tracked and name not in declared]
-    if entries:
+    active = [e for e in entries if e.active]
+    offered = [e for e in entries if not e.active]
+    if active:
         out.append("required_files:")
-        for entry in entries:
+        for entry in active:
             out.append("")
             for relpath, line, code in entry.references[:5]:
                 out.append(f"  # {_comment(f'{relpath}:{line}: {code}')}")
             if len(entry.references) > 5:
                 more = len(entry.references) - 5
                 out.append(f"  # ... and {more} more reference{'s' if more != 1 else ''}")
-            for note in entry.notes:
-                out.append(f"  # note: {_comment(note)}")
-            out.append(f"  - path: {_q(entry.path)}")
-            out.append(f"    reason: {_q('read by the code (found by premerge init)')}")
-            if entry.is_dir:
-                out.append("    min_count: 1")
-            if entry.allow_empty:
-                out.append("    allow_empty: true")
-            if not entry.tracked:
-                out.append("    tracked: false")
-            out.append("    # worktrees: true   # also require it in every git worktree")
+            out.extend(_entry_lines(entry))
     else:
         out.append("required_files: []   # the code references no repository file premerge "
                    "can see")
-    if suggestions:
+    if offered:
         out.append("")
-        out.append("  # committed briefing files nothing in the code was seen reading; uncomment")
-        out.append("  # to require them (worktrees: true when agents work in git worktrees):")
-        if not entries:
+        out.append("  # agent instruction files no code was seen reading (the agent loads them "
+                   "itself,")
+        out.append("  # so premerge cannot tell they are needed); uncomment to require them")
+        out.append("  # (worktrees: true when agents work in git worktrees):")
+        if not active:
             out.append("# required_files:")
-        for name in suggestions:
-            out.append(f"  # - path: {_q(name)}")
-            out.append("  #   worktrees: true")
+        for entry in offered:
+            out.extend("  # " + line[2:] for line in _entry_lines(entry, offered=True))
     out.extend(["", "files:", "  # code references to ignore (paths or globs of the file that",
                 "  # references, or of the file referenced); test code is never scanned",
                 "  exclude: []", ""])
-    out.extend(_smoke_section(facts))
-    out.extend(["", "scope:", "  exclude: []", ""])
+    out.extend(_smoke_section(facts, layout))
+    out.extend(["", "scope:"])
+    out.extend(_exclude_lines(_template_excludes(layout)))
+    out.append("")
     return "\n".join(out)
 
 
-def _smoke_section(facts: RepoFacts) -> list[str]:
-    python_files = [p for p in facts.tracked if p.endswith(".py")]
-    excludes = [(pattern, why) for pattern, why in _SMOKE_EXCLUDES
-                if any(glob_matches(pattern, p) for p in python_files)]
-    lines = ["smoke:", "  # modules imported first, each in a fresh interpreter",
-             '  include: ["**/*.py"]']
-    if excludes:
-        lines.append("  exclude:")
-        for pattern, why in excludes:
-            lines.append(f"    - {_q(pattern)}   # {why}")
+def _entry_lines(entry: _Entry, offered: bool = False) -> list[str]:
+    """The YAML lines of one entry (indented two spaces, as under ``required_files:``)."""
+    if entry.instructions:
+        reason = f"agent instructions ({entry.instructions})"
+        if entry.active:
+            reason += ", read by the code"
     else:
-        lines.append("  exclude: []")
-    lines.append("  timeout: 20   # seconds per module")
-    lines.append("  # scripts with top-level effects are skipped; list safe ones to import anyway:")
-    lines.append("  run_scripts: []")
+        reason = "read by the code (found by premerge init)"
+    lines = [f"  # note: {_comment(note)}" for note in entry.notes]
+    lines.append(f"  - path: {_q(entry.path)}")
+    lines.append(f"    reason: {_q(reason)}")
+    if entry.is_dir:
+        lines.append("    min_count: 1")
+    if entry.allow_empty:
+        lines.append("    allow_empty: true")
+    if not entry.tracked:
+        lines.append("    tracked: false")
+    if offered:
+        lines.append("    worktrees: true")
+    else:
+        lines.append("    # worktrees: true   # also require it in every git worktree")
     return lines
 
 
-def _summary(shown: str, entries: Sequence[_Entry], facts: RepoFacts) -> str:
+def _template_excludes(layout: _Layout) -> list[tuple[str, str]]:
+    return [(path, "a template (Jinja {{ }} / {% %}), not Python: it does not parse")
+            for path in layout.templates]
+
+
+def _exclude_lines(excludes: Sequence[tuple[str, str]]) -> list[str]:
+    if not excludes:
+        return ["  exclude: []"]
+    return ["  exclude:", *(f"    - {_q(pattern)}   # {why}" for pattern, why in excludes)]
+
+
+def _smoke_excludes(facts: RepoFacts, layout: _Layout) -> list[tuple[str, str]]:
+    python_files = [p for p in facts.tracked if p.endswith(".py")]
+    tests = [(pattern, "test modules: pytest imports them, with its fixtures")
+             for pattern in layout.test_globs]
+    found = [(pattern, why) for pattern, why in _SMOKE_EXCLUDES
+             if any(glob_matches(pattern, p) for p in python_files)]
+    return tests + found + _template_excludes(layout)
+
+
+def _smoke_section(facts: RepoFacts, layout: _Layout) -> list[str]:
+    return ["smoke:", "  # modules imported first, each in a fresh interpreter",
+            '  include: ["**/*.py"]', *_exclude_lines(_smoke_excludes(facts, layout)),
+            "  timeout: 20   # seconds per module",
+            "  # scripts with top-level effects are skipped; list safe ones to import anyway:",
+            "  run_scripts: []"]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _summary(shown: str, entries: Sequence[_Entry], facts: RepoFacts, layout: _Layout) -> str:
+    """What init chose and why, in a few lines."""
+    active = [e for e in entries if e.active]
+    offered = [e for e in entries if not e.active]
     lines = [f"wrote {shown}:"]
-    if entries:
-        lines.append(f"  required_files: {len(entries)} path"
-                     f"{'s' if len(entries) != 1 else ''} the code references")
-        for entry in entries:
-            lines.append(f"    - {entry.path}  ({len(entry.references)} reference"
-                         f"{'s' if len(entry.references) != 1 else ''})")
+    if active:
+        lines.append(f"  required_files: {_plural(len(active), 'path')} the code references")
+        for entry in active:
+            lines.append(f"    - {entry.path}  ({_plural(len(entry.references), 'reference')})")
     else:
         lines.append("  required_files: none (the code references no repository file "
                      "premerge can see)")
-    smoke = [line.strip()[2:].split("#")[0].strip().strip('"')
-             for line in _smoke_section(facts) if line.startswith("    - ")]
+    if offered:
+        noun = "entry" if len(offered) == 1 else "entries"
+        lines.append(f"  offered, commented out: {len(offered)} agent instruction {noun} no "
+                     f"code reads ({', '.join(e.path for e in offered)})")
+    smoke = [pattern for pattern, _ in _smoke_excludes(facts, layout)]
     lines.append(f"  smoke.exclude: {', '.join(smoke) if smoke else 'nothing'}")
+    if layout.templates:
+        lines.append(f"  scope.exclude: {', '.join(layout.templates)} "
+                     f"({'a template' if len(layout.templates) == 1 else 'templates'}: "
+                     "Jinja syntax, not Python)")
     lines.append("next: review it, then `premerge files` and commit it")
     return "\n".join(lines)
