@@ -62,6 +62,8 @@ def _smoke_options(parser: argparse.ArgumentParser) -> None:
                        help="parallel imports (default: CPUs)")
     group.add_argument("--shard", type=_shard, metavar="I/N",
                        help="only the I-th of N deterministic slices of the modules")
+    group.add_argument("-v", "--verbose", action="store_true",
+                       help="print each module's import time and the slowest modules")
 
 
 def _scope_options(parser: argparse.ArgumentParser) -> None:
@@ -333,7 +335,11 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
     opts.timeout = getattr(args, "timeout", None)
     opts.jobs = getattr(args, "jobs", None)
     opts.shard = getattr(args, "shard", None)
-    opts.progress = sys.stderr.isatty() and args.format == "text" and not args.output
+    # a progress line only on a terminal, never under CI (whose log is no terminal even when a
+    # pseudo-terminal says otherwise)
+    opts.progress = (sys.stderr.isatty() and args.format == "text" and not args.output
+                     and os.environ.get("CI", "").lower() not in ("1", "true", "yes"))
+    opts.verbose = bool(getattr(args, "verbose", False))
     opts.ends_process = args.ends_process and len(checks) == 1  # the last thing it does
     if args.changed:
         from premerge.repo import Repository  # noqa: PLC0415

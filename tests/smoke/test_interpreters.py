@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,9 +110,19 @@ def test_progress_line_only_goes_to_a_terminal() -> None:
     from premerge.smoke import progress_printer
 
     stream = io.StringIO()
-    show = progress_printer(stream)
+    show = progress_printer(stream, delay=0.0)
+    show(0, 3, "")
+    time.sleep(0.2)  # the timer draws the line when no module finished within the delay
+    assert stream.getvalue().startswith("\r[0/3]"), stream.getvalue()
+    show(1, 3, "pkg.a")
+    show(2, 3, "pkg.b", True)
+    show(3, 3, "pkg.c")
+    text = stream.getvalue()
+    assert "\r[1/3]  pkg.a" in text and "\r[2/3] 1 failed  pkg.b" in text
+    assert text.endswith("\r")  # cleared at the end
+    quick = io.StringIO()  # a run shorter than the delay never shows a line
+    show = progress_printer(quick, delay=60.0)
+    show(0, 2, "")
     show(1, 2, "pkg.a")
     show(2, 2, "pkg.b")
-    text = stream.getvalue()
-    assert text.startswith("\r[1/2] pkg.a") and "\r[2/2] pkg.b" in text
-    assert text.endswith("\r")  # cleared at the end
+    assert quick.getvalue() == ""

@@ -261,14 +261,44 @@ def uncommitted_findings(config: Config, root: str, graph: ImportGraph,
     return out
 
 
-def progress_printer(stream=sys.stderr):  # type: ignore[no-untyped-def]
-    """``\\r[37/152] pkg.mod`` on a terminal; the line is cleared at the end."""
-    width = shutil.get_terminal_size((80, 20)).columns - 1
+def progress_printer(stream=sys.stderr, delay: float = 1.0):  # type: ignore[no-untyped-def]
+    """``\\r[37/152] 2 failed  pkg.mod`` on a terminal, once the run has taken ``delay``
+    seconds (a quick run stays silent; a timer draws the line when no module finishes in
+    time); the line is cleared at the end.  Called with ``done == 0`` when the run starts."""
+    import threading  # noqa: PLC0415
 
-    def show(done: int, total: int, name: str) -> None:
-        text = f"[{done}/{total}] {name}"[:width]
-        stream.write("\r" + text.ljust(width) + ("\r" + " " * width + "\r" if done == total
-                                                  else ""))
+    width = shutil.get_terminal_size((80, 20)).columns - 1
+    lock = threading.Lock()
+    state: dict[str, Any] = {"done": 0, "total": 0, "name": "", "failed": 0, "shown": False,
+                             "over": False, "timer": None}
+
+    def draw() -> None:
+        failures = f" {state['failed']} failed " if state["failed"] else " "
+        text = f"[{state['done']}/{state['total']}]{failures} {state['name']}"[:width]
+        stream.write("\r" + text.ljust(width))
         stream.flush()
+
+    def late() -> None:
+        with lock:
+            if not state["over"]:
+                state["shown"] = True
+                draw()
+
+    def show(done: int, total: int, name: str, failed: bool = False) -> None:
+        with lock:
+            state.update(done=done, total=total, name=name)
+            state["failed"] += bool(failed)
+            if state["timer"] is None:
+                timer = state["timer"] = threading.Timer(delay, late)
+                timer.daemon = True
+                timer.start()
+            if done >= total:
+                state["over"] = True
+                state["timer"].cancel()
+                if state["shown"]:
+                    stream.write("\r" + " " * width + "\r")
+                    stream.flush()
+            elif state["shown"]:
+                draw()
 
     return show

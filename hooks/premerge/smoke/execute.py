@@ -134,6 +134,13 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
         modules_fact[outcome.module.path] = outcome.module.name
         if outcome.status == "ok" and "namespace" in payload:
             namespaces[outcome.module.path] = payload["namespace"]
+    if config.run.verbose:
+        import sys  # noqa: PLC0415
+
+        from premerge.smoke.timing import run_times, verbose_lines  # noqa: PLC0415
+
+        for line in verbose_lines(run_times(outcomes, runner.settings.jobs)):
+            print(line, file=sys.stderr)
     tested = {o.module.path: o.module.name for o in outcomes}
     findings: list[Finding] = fold(classified, tested)
     findings.extend(attacks)

@@ -171,7 +171,7 @@ class Settings(Record):
 
     def __init__(self, interpreter: Interpreter, root: str, timeout: float, jobs: int,
                  env: dict[str, str], workdir: str, memory: int,
-                 progress: Callable[[int, int, str], None] | None = None,
+                 progress: Callable[[int, int, str, bool], None] | None = None,
                  warm: bool = True, source_roots: Sequence[str] = ()) -> None:
         self.interpreter = interpreter
         self.root = root
@@ -238,6 +238,11 @@ class Outcome(Record):
     @property
     def fault(self) -> str:
         return self._read("fault", FAULT_TAIL)
+
+    @property
+    def failed(self) -> bool:
+        """The import failed, or its runtime global check found a missing name."""
+        return self.status != "ok" or bool((self.result or {}).get("globals"))
 
     @property
     def status(self) -> str:
@@ -717,6 +722,8 @@ class Runner:
         order = [job.ident for job in pending]
         running = self._running
         finished = 0
+        if self.settings.progress:
+            self.settings.progress(0, total, "", False)
         selector = selectors.DefaultSelector()
         if self.server is not None:
             selector.register(self.server.fd, selectors.EVENT_READ)
@@ -784,7 +791,8 @@ class Runner:
                     done[job.ident] = outcome
                     finished += 1
                     if self.settings.progress:
-                        self.settings.progress(finished, total, job.module.name)
+                        self.settings.progress(finished, total, job.module.name,
+                                               outcome.failed)
                 now = time.monotonic()
                 for job in list(running.values()):
                     if not job.timed_out and now >= job.deadline:
