@@ -169,7 +169,7 @@ def _finish(reports: list[dict[str, Any]], config: Config
             findings.extend(_first_party_findings(data, first_party))
         if data.get("submodule_uses") or data.get("missing_exports") or \
                 data.get("star_modules"):
-            from premerge.scope.analyzer import FileReport
+            from premerge.scope.file_report import FileReport
             from premerge.scope.submodules import ModuleIndex, resolve, search_path_for
 
             if index is None:
@@ -214,12 +214,18 @@ def _first_party_findings(data: dict[str, Any], modules: Any) -> list[Any]:
                                                             f"{type(exc).__name__}: {exc}")]
 
 
+#: the files whose code decides a cached FileReport: the analyzer and every part it is built from
+_ANALYSIS_MODULES = ("analyzer.py", "bindings.py", "builtin_names.py", "dynamic.py",
+                     "expressions.py", "file_report.py", "flow.py", "frames.py", "guards.py",
+                     "messages.py", "module_summary.py", "statements.py", "verdicts.py")
+
+
 def _salt() -> str:
     """Part of every cache key: the analyzer's own source, so a changed analyzer never serves
-    stale results (cheap: four small files' sizes and mtimes)."""
+    stale results (cheap: the analysis modules' sizes and mtimes)."""
     here = os.path.dirname(os.path.abspath(__file__))
     parts = []
-    for name in ("analyzer.py", "bindings.py", "flow.py", "messages.py"):
+    for name in _ANALYSIS_MODULES:
         try:
             stat = os.stat(os.path.join(here, name))
         except OSError:
@@ -239,7 +245,8 @@ def analyze_file(path: str, raw: bytes, package: str | None,
     off (it would walk them all).
     """
     from premerge.input_rules import InternalError, SkippedFile, SyntaxErrorInFile
-    from premerge.scope.analyzer import FileReport, analyze_tree
+    from premerge.scope.analyzer import analyze_tree
+    from premerge.scope.file_report import FileReport
     from premerge.sources import SourceError, decode_source
 
     try:

@@ -24,9 +24,11 @@ from pathlib import Path
 from premerge.cache import Cache
 from premerge.scope import package_of  # noqa: F401 - re-exported (scope.fix imports it here)
 from premerge.findings import Finding
-from premerge.scope.analyzer import FileReport, _is_module_object, _static_all
 from premerge.scope.bindings import resolve_relative
+from premerge.scope.dynamic import is_module_object
+from premerge.scope.file_report import FileReport
 from premerge.scope.messages import SubmoduleNotImported, UndefinedExport
+from premerge.scope.module_summary import static_all
 
 #: how many modules the accidental-import closure may parse before it gives up (and, to stay
 #: precise, assumes the submodule might be loaded)
@@ -254,7 +256,7 @@ class ModuleIndex:
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return None
         if _assigns_all(tree.body):
-            listed = _static_all(tree.body)
+            listed = static_all(tree.body)
             return None if listed is None else {name for name, _line, _col in listed}
         _imports, names, _unknown = self.module_facts(dotted)
         if dotted in self._rewritten and _rewrites_namespace(tree):
@@ -372,7 +374,7 @@ def _rewrites_namespace(tree: ast.Module) -> bool:
                 return True
         elif kind is ast.Name and node.id == "global_enum":  # type: ignore[attr-defined]
             return True
-        elif kind is ast.Subscript and _is_module_object(node):
+        elif kind is ast.Subscript and is_module_object(node):
             return True
     return False
 

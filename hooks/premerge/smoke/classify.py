@@ -151,7 +151,7 @@ def static_global_findings(module: SmokeModule) -> list[Finding]:
     ``global`` statement), that builtins lack and no ``except NameError`` guards raises
     NameError when called.  Silent where the namespace is filled in ways the bytecode does
     not show: a star import, a module ``__getattr__``, functions that write ``globals()``."""
-    from premerge.scope.analyzer import BUILTIN_NAMES
+    from premerge.scope.builtin_names import BUILTIN_NAMES
     from premerge.smoke import child
     from premerge.sources import SourceError, read_source
 
@@ -195,7 +195,8 @@ def _unguarded(path: str, items: list[dict[str, object]]) -> list[dict[str, obje
     "get_ipython" in globals():``; the scope analyzer can, and it leaves Python 2 builtins on
     compatibility paths (``unicode``) alone: both checks give the same verdict on one load.
     """
-    from premerge.scope.analyzer import PORTABLE_BUILTINS, analyze_source
+    from premerge.scope.analyzer import analyze_source
+    from premerge.scope.builtin_names import PORTABLE_BUILTINS
     from premerge.sources import SourceError, read_source
 
     try:
