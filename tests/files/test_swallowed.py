@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import pytest
 
+from premerge.files.references import extract
 from tests.conftest import run_premerge, run_python
 from tests.files.helpers import files_json
 
@@ -404,3 +405,90 @@ def test_founding_example_runs_silently_and_its_fix_does_not(make_repo, tmp_path
         assert proc.returncode == 1
         assert "error: could not copy CLAUDE.md to developer" in proc.stderr
     assert not (tmp_path / "trees" / "developer" / "CLAUDE.md").exists()
+
+
+def _swallowed(source: str) -> list[tuple[str, int, str, str]]:
+    """(target, handler line, verb, behaviour) of each swallowed use extraction finds."""
+    found = extract(HEADER + textwrap.dedent(source), "orch/provision.py")
+    return [(ref.target, s.handler_line - HEADER.count("\n"), s.verb, s.behaviour)
+            for ref in found for s in ref.swallowed]
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # `return False` where success falls off the end (None): the caller can tell them apart
+    ("""
+     def provision(dest):
+         try:
+             shutil.copy(ROOT / "CLAUDE.md", dest)
+         except OSError:
+             return False
+     """, []),
+    # the inner handler raises its own error, which the outer `except OSError` does not catch
+    ("""
+     def provision(dest):
+         try:
+             try:
+                 shutil.copy(ROOT / "CLAUDE.md", dest)
+             except OSError as exc:
+                 raise ProvisionError(str(exc)) from exc
+         except OSError:
+             pass
+     """, []),
+    # ... but `except Exception` outside catches it, and passes
+    ("""
+     def provision(dest):
+         try:
+             try:
+                 shutil.copy(ROOT / "CLAUDE.md", dest)
+             except OSError as exc:
+                 raise ProvisionError(str(exc)) from exc
+         except Exception:
+             pass
+     """, [("CLAUDE.md", 8, "copying", "does nothing and execution goes on")]),
+    # a missing file reaches the FileNotFoundError handler, not the PermissionError one
+    ("""
+     def provision(dest):
+         try:
+             text = (ROOT / "CLAUDE.md").read_text()
+         except PermissionError:
+             raise
+         except FileNotFoundError:
+             log.info("no briefing")
+             return
+         dest.write_text(text)
+     """, [("CLAUDE.md", 7, "reading", "only logs a message and returns as if it had "
+                                      "succeeded")]),
+    # a helper defined here that raises surfaces the failure
+    ("""
+     def die(message):
+         raise SystemExit(message)
+
+
+     def provision(dest):
+         try:
+             shutil.copy(ROOT / "CLAUDE.md", dest)
+         except OSError as exc:
+             die(f"cannot copy: {exc}")
+     """, []),
+    # a fallback value the function goes on to use is handling, not swallowing
+    ("""
+     def briefing():
+         try:
+             text = (ROOT / "CLAUDE.md").read_text()
+         except FileNotFoundError:
+             text = "(no briefing)"
+         return text
+     """, []),
+    # the else clause and the handler itself are not protected by the try
+    ("""
+     def provision(dest):
+         try:
+             pass
+         except OSError:
+             pass
+         else:
+             shutil.copy(ROOT / "CLAUDE.md", dest)
+     """, []),
+])
+def test_handler_verdicts(source: str, expected: list) -> None:
+    assert _swallowed(source) == expected

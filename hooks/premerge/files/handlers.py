@@ -301,23 +301,23 @@ class _Verdict:
         return target.id not in self._loads_outside()
 
     def _quiet_return(self, statement: ast.Return) -> bool:
-        """A return the caller cannot tell from the success path's returns."""
+        """A return the caller cannot tell from the success path's: the same constant (a bare
+        ``return`` where success falls off the end, or returns None too)."""
         if not isinstance(self.scope, _FUNCTIONS):
             return False
         failure = statement.value
         if failure is not None and not isinstance(failure, ast.Constant):
             return False  # a computed value: a fallback, or an error object
-        failed_value = None if failure is None else failure.value
-        for node in _walk_scope(self.scope.body):
-            if not isinstance(node, ast.Return) or _inside(node, self.handler):
-                continue
-            value = node.value
+        failed = None if failure is None else failure.value
+        successes: list[ast.expr | None] = [
+            node.value for node in _walk_scope(self.scope.body)
+            if isinstance(node, ast.Return) and not _inside(node, self.handler)]
+        for value in successes or [None]:
             if value is not None and not isinstance(value, ast.Constant):
                 return False
             success = None if value is None else value.value
-            if bool(success) != bool(failed_value) or (
-                    value is not None and failure is not None and success != failed_value):
-                return False
+            if type(success) is not type(failed) or success != failed:
+                return False  # `return False` beside `return True` (or beside None)
         self.ending = max(self.ending, _RETURNS)
         return True
 
