@@ -281,6 +281,8 @@ class Rule:
 
 
 _TEMPLATE_PATTERNS: dict[str, re.Pattern[str]] = {}
+#: what ``repr()`` of a string looks like
+_REPR = r"'(?:[^'\\]|\\.)*'" + '|' + r'"(?:[^"\\]|\\.)*"'
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:
@@ -289,12 +291,14 @@ def _template_pattern(template: str) -> re.Pattern[str]:
 
     parts: list[str] = []
     seen: set[str] = set()
-    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+    for literal, field, _spec, conversion in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if field is None:
             continue
         name = field.split(".")[0].split("[")[0]
-        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+        # a repr is one quoted string, so a field beside it cannot take part of it
+        value = _REPR if conversion == "r" else ".*?"
+        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>{value})")
         seen.add(name)
     return re.compile("".join(parts), re.DOTALL)
 

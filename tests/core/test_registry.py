@@ -26,3 +26,28 @@ def test_readme_table_is_generated_from_registry() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code in all_rules():
         assert f"| `{code}` |" in readme, f"{code} missing from README"
+
+
+def test_grouping_rules_recover_their_fields_and_format_their_group_message() -> None:
+    """A rule that text output groups must get back, from any message it formats, exactly the
+    fields it groups by (two fields side by side would split anywhere), and its group template
+    must format with them: a template edited without its group's would break text output."""
+    import string
+
+    grouped = {code: rule for code, rule in all_rules().items() if rule.group_by}
+    assert {"PM105", "PM301", "PM302", "PM303"} <= set(grouped)
+    for code, rule in grouped.items():
+        fields = {name for _, name, _, _ in string.Formatter().parse(rule.template) if name}
+        assert set(rule.group_by) <= fields, code
+        for value in ("x", "it's", "a: b (c)"):
+            sample = {name: f"{name}-{value}" for name in fields}
+            message = rule.template.format(**sample)
+            found = rule.fields_of(message)
+            assert found is not None, (code, message)
+            for name in rule.group_by:
+                conversion = "!r" in rule.template.split("{" + name, 1)[1].split("}", 1)[0]
+                assert found[name] == (repr(sample[name]) if conversion else sample[name]), \
+                    (code, name, message)
+            text = rule.group_template.format(**found, names="'a' and 'b'", uses=2, count=3)
+            assert "3" in text or "2" in text, code
+            assert rule.member_template.format(name="n", module="m"), code

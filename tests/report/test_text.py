@@ -243,3 +243,15 @@ def test_colour_on_a_real_terminal(heavy: Repo) -> None:
     assert proc.returncode == 1
     assert "\x1b[" in shown and "PM302" in shown
     assert not ANSI.search(proc.stderr.decode())  # stderr was a pipe here
+
+
+def test_different_missing_modules_stay_different_findings(
+        make_repo: Callable[..., Repo]) -> None:
+    repo = make_repo({"pkg/__init__.py": "",
+                      **{f"x{i}.py": "import pkg.gone_a\n" for i in range(2)},
+                      **{f"y{i}.py": "import pkg.gone_b\n" for i in range(3)}})
+    heads = finding_lines(premerge(repo, "smoke").stdout)
+    assert [(m["path"], m["code"]) for m in heads] == [("x0.py", "PM301"), ("y0.py", "PM301")]
+    assert heads[0]["message"].startswith("2 modules cannot be imported: 'pkg.gone_a' ")
+    assert heads[1]["message"].startswith("3 modules cannot be imported: 'pkg.gone_b' ")
+    assert len(json_findings(repo, "smoke")) == 5

@@ -101,8 +101,12 @@ def _group_message(rule: type[Rule], members: list[Finding], modules: int) -> st
     if fields is None:
         return None
     names = list(dict.fromkeys(f"'{m.name}'" for m in members if m.name))
-    return rule.group_template.format(**{**fields, "names": _join(names), "uses": len(members),
-                                         "count": modules})
+    try:
+        return rule.group_template.format(**{**fields, "names": _join(names),
+                                             "uses": len(members), "count": modules})
+    except (KeyError, IndexError, ValueError):  # a template changed under its group's: show
+        return None                             # the first finding as it is
+
 
 
 def _join(items: list[str]) -> str:

@@ -24,7 +24,7 @@ class MissingFirstPartyModule(Rule):
             "uses, or list the package's source root in `smoke.source_roots`.")
     example = "from .helpers import load   # but pkg/helpers.py does not exist"
     group_by = ("missing",)
-    group_template = "{count} modules cannot be imported: {missing} is not in the repository"
+    group_template = "{count} modules cannot be imported: {missing} {problem}{hint}"
     member_template = "{module} cannot be imported either"
 
 
