@@ -7,33 +7,16 @@ Every check is a module with ``run(config, paths) -> CheckResult``; checks never
 from __future__ import annotations
 
 import importlib
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 
 from premerge.config import Config
-from premerge.findings import Finding, Location, Severity
+from premerge.findings import CheckResult, Finding, Location, Severity, noqa_codes
 from premerge.input_rules import InternalError
 from premerge.records import Record
 
 #: check name -> module holding ``run``; order is the order they run and report in.
 CHECKS = {"scope": "premerge.scope", "files": "premerge.files", "smoke": "premerge.smoke"}
-
-
-class CheckResult(Record):
-    """What one check returns: its findings and how many files it looked at."""
-
-    __slots__ = _fields = ("findings", "files", "facts", "notes")
-
-    def __init__(self, findings: list[Finding] | None = None, files: int = 0,
-                 facts: dict[str, object] | None = None,
-                 notes: list[str] | None = None) -> None:
-        self.findings: list[Finding] = [] if findings is None else findings
-        self.files = files
-        #: facts one check offers another (smoke's runtime namespaces refine scope findings)
-        self.facts: dict[str, object] = {} if facts is None else facts
-        #: one-line remarks for the user (e.g. "worktree check skipped: not a git repository")
-        self.notes: list[str] = [] if notes is None else notes
 
 
 class RunResult(Record):
@@ -58,24 +41,6 @@ class RunResult(Record):
         #: check -> what it looked at and what passed, for the closing summary: ``files``
         #: (every check) and the check's own ``facts["counts"]``
         self.counts: dict[str, dict[str, int]] = {} if counts is None else counts
-
-
-#: compiled (and cached by ``re``) on the first line that mentions noqa: most runs have none,
-#: and compiling it cost every one-file run ~0.5 ms of start-up
-_NOQA = r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?"
-
-
-def noqa_codes(line: str) -> set[str] | None:
-    """Codes a ``# noqa`` comment on this line suppresses; ``{"*"}`` for a bare one; None."""
-    if "noqa" not in line.lower():
-        return None
-    match = re.search(_NOQA, line, re.IGNORECASE)
-    if match is None:
-        return None
-    codes = match.group("codes")
-    if not codes:
-        return {"*"}
-    return {c.upper() for c in re.split(r"[,\s]+", codes) if c}
 
 
 def suppressed(findings: Iterable[Finding],

@@ -11,7 +11,7 @@ import enum
 import importlib
 import re
 
-from premerge.records import FrozenRecord, frozen_init
+from premerge.records import FrozenRecord, Record, frozen_init
 
 #: typing.TYPE_CHECKING without importing typing: its names serve annotations only, and
 #: the import costs ~3 ms of start-up where nothing else has loaded it
@@ -183,6 +183,43 @@ class Finding(FrozenRecord):
             "fix": self.fix.to_dict() if self.fix else None,
             **({"key": self.key} if display_path is None and self.key else {}),
         }
+
+
+class CheckResult(Record):
+    """What one check returns: its findings and how many files it looked at.
+
+    Part of the model (not of the orchestration in ``check.py``), so a check depends on
+    nothing that runs it."""
+
+    __slots__ = _fields = ("findings", "files", "facts", "notes")
+
+    def __init__(self, findings: list[Finding] | None = None, files: int = 0,
+                 facts: dict[str, object] | None = None,
+                 notes: list[str] | None = None) -> None:
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.files = files
+        #: facts one check offers another (smoke's runtime namespaces refine scope findings)
+        self.facts: dict[str, object] = {} if facts is None else facts
+        #: one-line remarks for the user (e.g. "worktree check skipped: not a git repository")
+        self.notes: list[str] = [] if notes is None else notes
+
+
+#: compiled (and cached by ``re``) on the first line that mentions noqa: most runs have none,
+#: and compiling it cost every one-file run ~0.5 ms of start-up
+_NOQA = r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?"
+
+
+def noqa_codes(line: str) -> set[str] | None:
+    """Codes a ``# noqa`` comment on this line suppresses; ``{"*"}`` for a bare one; None."""
+    if "noqa" not in line.lower():
+        return None
+    match = re.search(_NOQA, line, re.IGNORECASE)
+    if match is None:
+        return None
+    codes = match.group("codes")
+    if not codes:
+        return {"*"}
+    return {c.upper() for c in re.split(r"[,\s]+", codes) if c}
 
 
 _FAMILIES = {"0": "input", "1": "scope", "2": "files", "3": "smoke"}

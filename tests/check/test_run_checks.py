@@ -19,8 +19,7 @@ from premerge import check
 from premerge.config import Config
 
 _CHECK_MODULE = '''
-from premerge.check import CheckResult
-from premerge.findings import Location
+from premerge.findings import CheckResult, Location
 from premerge.input_rules import SkippedFile, SyntaxErrorInFile
 
 

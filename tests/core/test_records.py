@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from premerge.check import CheckResult
 from premerge.config import Config, RunOptions, SmokeConfig
-from premerge.findings import Finding, Fix, Location, Severity
+from premerge.findings import CheckResult, Finding, Fix, Location, Severity
 from premerge.report import ReportContext
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from premerge.check import noqa_codes
+from premerge.findings import noqa_codes
 from premerge.sources import SourceError, discover_python_files, matches_any, read_source
 from tests.conftest import git
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from premerge.check import CheckResult
 from premerge.config import Config
+from premerge.findings import CheckResult
 from premerge.scope import run
 
 

@@ -16,14 +16,13 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from premerge.check import CheckResult
 from premerge.config import Config
 from premerge.files.messages import BrokenReference, SwallowedFailure, UndeclaredReference
 from premerge.files.references import (CHECK, GUARDED_READ, OTHER, READ, Reference, ScanResult,
                                        is_code, scan)
 from premerge.files.rules import (Declarations, RepoFacts, check_entries,
                                   check_manifest_tracked, normalize)
-from premerge.findings import Finding, Location, Severity
+from premerge.findings import CheckResult, Finding, Location, Severity
 from premerge.sources import (discover_python_files, glob_to_regex, matches_any, posix,
                               relative_to)
 

@@ -15,8 +15,8 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
-from premerge.check import CheckResult
 from premerge.config import Config
+from premerge.findings import CheckResult
 
 #: typing.TYPE_CHECKING without importing typing: its names serve annotations only, and
 #: the import costs ~3 ms of start-up where nothing else has loaded it

@@ -40,9 +40,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from premerge.check import CheckResult
 from premerge.config import Config
-from premerge.findings import Finding, Fix
+from premerge.findings import CheckResult, Finding, Fix, noqa_codes
 from premerge.scope.fix_text import (
     Edit,
     OverlappingEdits,
@@ -353,8 +352,6 @@ class _Editor:
 
     # -- choosing what to fix next ------------------------------------------------------------
     def next_group(self, findings: Sequence[Finding], tried: set[Identity]) -> Group | None:
-        from premerge.check import noqa_codes
-
         def open_(finding: Finding) -> bool:
             if finding.code not in FIXABLE or identity(finding) in tried:
                 return False

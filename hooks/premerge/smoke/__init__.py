@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from premerge.cache import Cache
-from premerge.check import CheckResult
 from premerge.config import Config
-from premerge.findings import Finding, Location
+from premerge.findings import CheckResult, Finding, Location
 from premerge.smoke import messages as m
 from premerge.smoke.discovery import SmokeModule, discover_modules
 from premerge.smoke.graph import ImportGraph, build_graph

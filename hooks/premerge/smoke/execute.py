@@ -6,9 +6,8 @@ import os
 import shutil
 from collections.abc import Sequence
 
-from premerge.check import CheckResult
 from premerge.config import Config
-from premerge.findings import Finding
+from premerge.findings import CheckResult, Finding
 from premerge.smoke import messages as m
 from premerge.smoke.classify import Classified, Context, classify, fold
 from premerge.smoke.discovery import SmokeModule
