@@ -21,7 +21,9 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_rules import regenerate, render_block  # noqa: E402  (the same README machinery)
+
 START, END = "<!-- examples:start -->", "<!-- examples:end -->"
 
 SCOPE_FILES = {
@@ -173,25 +175,11 @@ def examples() -> str:
 
 
 def render(readme: str) -> str:
-    head, found, rest = readme.partition(START)
-    if not found or END not in rest:
-        raise SystemExit(f"{README}: markers {START} ... {END} not found")
-    _, _, tail = rest.partition(END)
-    return f"{head}{START}\n{examples()}\n{END}{tail}"
+    return render_block(readme, START, END, examples())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    current = README.read_text(encoding="utf-8")
-    wanted = render(current)
-    if "--check" in args:
-        if current != wanted:
-            print("README.md's examples are out of date: run python scripts/readme_examples.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(wanted, encoding="utf-8")
-    return 0
+    return regenerate(render, "examples", "readme_examples.py", argv)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ help and example are written once, next to the logic that emits it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -44,28 +44,39 @@ def table() -> str:
     return "\n".join(rows)
 
 
-def render(readme: str) -> str:
-    head, found, rest = readme.partition(START)
-    if not found or END not in rest:
-        raise SystemExit(f"{README}: markers {START} ... {END} not found")
-    _, _, tail = rest.partition(END)
-    return f"{head}{START}\n{table()}\n{END}{tail}"
+def render_block(readme: str, start: str, end: str, body: str) -> str:
+    """``readme`` with the text between the markers ``start`` and ``end`` replaced."""
+    head, found, rest = readme.partition(start)
+    if not found or end not in rest:
+        raise SystemExit(f"{README}: markers {start} ... {end} not found")
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{body}\n{end}{tail}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def regenerate(render: Callable[[str], str], what: str, script: str,
+               argv: Sequence[str] | None = None) -> int:
+    """Rewrite README with ``render``, or with ``--check`` exit 1 when it is out of date."""
     args = list(sys.argv[1:] if argv is None else argv)
     current = README.read_text(encoding="utf-8")
     wanted = render(current)
     if "--check" in args:
         if current != wanted:
-            print("README.md's code table is out of date: run python scripts/readme_rules.py",
+            print(f"README.md's {what} is out of date: run python scripts/{script}",
                   file=sys.stderr)
             return 1
         return 0
     if current != wanted:
         README.write_text(wanted, encoding="utf-8")
-        print("README.md: code table updated")
+        print(f"README.md: {what} updated")
     return 0
+
+
+def render(readme: str) -> str:
+    return render_block(readme, START, END, table())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return regenerate(render, "code table", "readme_rules.py", argv)
 
 
 if __name__ == "__main__":
