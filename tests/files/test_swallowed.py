@@ -492,3 +492,19 @@ def _swallowed(source: str) -> list[tuple[str, int, str, str]]:
 ])
 def test_handler_verdicts(source: str, expected: list) -> None:
     assert _swallowed(source) == expected
+
+
+def test_contextlib_suppress_is_a_handler_that_does_nothing() -> None:
+    assert _swallowed("""
+        def provision(dest):
+            for role in ROLES:
+                with contextlib.suppress(FileNotFoundError):
+                    shutil.copy(ROOT / "CLAUDE.md", dest / role)
+        """) == [("CLAUDE.md", 4, "copying",
+                  "suppresses it (contextlib.suppress) and the loop goes on")]
+    # suppressing an error the copy cannot raise for a missing file swallows nothing
+    assert _swallowed("""
+        def provision(dest):
+            with contextlib.suppress(KeyError):
+                shutil.copy(ROOT / "CLAUDE.md", dest)
+        """) == []

@@ -61,13 +61,14 @@ Qualname = Callable[[ast.expr], "str | None"]
 
 
 def swallowing_handler(stack: Sequence[ast.AST], qualname: Qualname
-                       ) -> tuple[ast.ExceptHandler, str] | None:
+                       ) -> tuple[ast.ExceptHandler | ast.stmt, str] | None:
     """The handler that lets a failure of the operation at ``stack[-1]`` pass silently, with
     what it does instead ("only prints a warning and the loop goes on"); None when the
     failure surfaces in this function or no handler catches it.
 
-    Enclosing ``try`` statements are tried from the innermost out, within the innermost
-    function: a handler that re-raises hands the failure to the next one out."""
+    Enclosing ``try`` statements (and ``with contextlib.suppress(...)`` blocks, handlers that
+    do nothing) are tried from the innermost out, within the innermost function: a handler
+    that re-raises hands the failure to the next one out."""
     scope_index = max((i for i, node in enumerate(stack) if isinstance(node, _SCOPES)),
                       default=0)
     scope = stack[scope_index]
@@ -76,6 +77,12 @@ def swallowing_handler(stack: Sequence[ast.AST], qualname: Qualname
     pending = FILE_FAILURES
     for index in range(len(stack) - 2, scope_index, -1):
         node, child = stack[index], stack[index + 1]
+        if isinstance(node, (ast.With, ast.AsyncWith)) and _contains(node.body, child):
+            if any(_suppressed(item.context_expr, qualname) & pending for item in node.items):
+                goes_on = "the loop goes on" if _in_a_loop(stack[scope_index + 1:index + 1]) \
+                    else "execution goes on"
+                return node, f"suppresses it (contextlib.suppress) and {goes_on}"
+            continue
         if not isinstance(node, ast.Try) or not _contains(node.body, child):
             continue
         raised: set[str] = set()
@@ -99,6 +106,22 @@ def swallowing_handler(stack: Sequence[ast.AST], qualname: Qualname
         if not pending:
             return None
     return None
+
+
+def _suppressed(context: ast.expr, qualname: Qualname) -> frozenset[str]:
+    """The failures ``contextlib.suppress(...)`` swallows (nothing for other managers)."""
+    if not isinstance(context, ast.Call) or qualname(context.func) != "contextlib.suppress":
+        return frozenset()
+    found: frozenset[str] = frozenset()
+    for arg in context.args:
+        found |= _caught(arg, qualname)
+    return found
+
+
+def _in_a_loop(chain: Sequence[ast.AST]) -> bool:
+    """The last node of ``chain`` runs once per iteration of a loop in ``chain``."""
+    return any(isinstance(node, _LOOPS) and _contains(node.body, chain[i + 1])
+               for i, node in enumerate(chain[:-1]))
 
 
 def _contains(body: Sequence[ast.stmt], node: ast.AST) -> bool:
@@ -149,8 +172,7 @@ class _Verdict:
         self.scope = scope
         self.module = module
         self.qualname = qualname
-        self.in_loop = any(isinstance(node, _LOOPS) and _in_loop_body(node, between, try_node)
-                           for node in between)
+        self.in_loop = _in_a_loop([*between, try_node])
         self.raises: set[str] | None = None
         self.reraises = False
         self.silent = False
@@ -362,14 +384,6 @@ class _Verdict:
             return f"{what}leaves the loop"
         what = what or "does nothing and "
         return f"{what}the loop goes on" if self.in_loop else f"{what}execution goes on"
-
-
-def _in_loop_body(loop: ast.AST, between: Sequence[ast.AST], try_node: ast.Try) -> bool:
-    """The try runs once per iteration (in the loop's body, not its ``else``)."""
-    chain = [*between, try_node]
-    position = next(i for i, node in enumerate(chain) if node is loop)
-    child = chain[position + 1]
-    return _contains(getattr(loop, "body", []), child)
 
 
 def _inside(node: ast.AST, container: ast.AST) -> bool:
