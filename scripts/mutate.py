@@ -56,12 +56,12 @@ class Mutation:
 P = "hooks/premerge/"
 
 MUTATIONS: tuple[Mutation, ...] = (
-    Mutation("pm101-never", P + "scope/analyzer.py",
+    Mutation("pm101-never", P + "scope/verdicts.py",
              "self.findings.append(m.ImportedInOtherFunction.at(",
              "(lambda finding: None)(m.ImportedInOtherFunction.at(",
              ("tests/scope/test_verdicts.py::test_verdict_matches_python",),
              "PM101 (imported only in another function) is never reported"),
-    Mutation("pm105-never", P + "scope/analyzer.py",
+    Mutation("pm105-never", P + "scope/verdicts.py",
              "finding = m.OptionalImportUnguarded.at(",
              "return m.OptionalImportUnguarded.at(",
              ("tests/scope/test_cli.py::test_fail_on_levels",
