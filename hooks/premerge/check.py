@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from premerge.config import Config
-from premerge.findings import CheckResult, Finding, Location, Severity, noqa_codes
+from premerge.findings import RULES, CheckResult, Finding, Location, Severity, noqa_codes
 from premerge.input_rules import InternalError
 from premerge.records import Record
 
@@ -76,19 +76,6 @@ def _identity(finding: Finding) -> tuple[object, ...]:
     return (finding.code, finding.path, finding.line, finding.col, finding.message)
 
 
-#: smoke codes that, at runtime, confirm what a static finding on the same line already says:
-#: runtime code -> does this static finding say the same thing?
-CONFIRMED_BY: dict[str, Callable[[Finding, Finding], bool]] = {
-    # "calling f raises NameError: X does not exist" confirms a PM1xx about X on that line
-    "PM313": lambda static, runtime: static.check == "scope" and static.name == runtime.name,
-    # "cannot be imported: syntax error" confirms the parser's PM002 on that line
-    "PM305": lambda static, runtime: static.code == "PM002",
-    # "cannot be imported: NameError: name X is not defined" confirms a PM1xx about X on that
-    # line (PM108: an annotation or decorator evaluated before its import)
-    "PM306": lambda static, runtime: static.check == "scope" and static.name == runtime.name,
-}
-
-
 def corroborated(findings: Sequence[Finding]) -> list[Finding | None]:
     """Fold a runtime finding that confirms a static one (same file and line, same claim) into
     the static finding as a related location: one annotation per bug, the static one because it
@@ -101,12 +88,12 @@ def corroborated(findings: Sequence[Finding]) -> list[Finding | None]:
             static_at.setdefault((finding.path, finding.line), []).append(index)
     out: list[Finding | None] = list(findings)
     for index, runtime in enumerate(findings):
-        confirms = CONFIRMED_BY.get(runtime.code)
-        if confirms is None or runtime.line is None:
+        rule = RULES.get(runtime.code)  # registered: its check made the finding in this process
+        if rule is None or runtime.line is None:
             continue
         for target in static_at.get((runtime.path, runtime.line), ()):
             static = out[target]
-            if static is not None and confirms(static, runtime):
+            if static is not None and rule.confirms(static, runtime):
                 note = Location(runtime.path, runtime.line, runtime.col,
                                 f"confirmed at runtime ({runtime.code}): "
                                 f"{runtime.message.splitlines()[0]}")

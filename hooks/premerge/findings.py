@@ -257,6 +257,20 @@ class Rule:
     group_template: ClassVar[str] = ""
     #: the related line for each further finding of a group (``{name}``, ``{module}``)
     member_template: ClassVar[str] = ""
+    #: the repair ``scope --fix`` applies to this rule's findings: "" (none), ``"hoist"`` (the
+    #: import moves to module level) or ``"untype"`` (out of ``if TYPE_CHECKING:``)
+    fix_shape: ClassVar[str] = ""
+    #: when smoke's runtime namespace of the module holds the finding's name, it disproves the
+    #: finding: ``"global_load"`` if the line loads the name as a global inside a function (the
+    #: claim is "not in the module namespace when the function runs"), ``"namespace"`` by the
+    #: name's presence alone, "" never (a claim about some path or platform, or no name)
+    disproved_at_runtime: ClassVar[str] = ""
+
+    @classmethod
+    def confirms(cls, static: Finding, runtime: Finding) -> bool:
+        """Whether ``runtime``, a finding of this (runtime) rule on the same file and line as the
+        static finding ``static``, says the same thing: then one annotation carries both."""
+        return False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

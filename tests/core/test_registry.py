@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from premerge.findings import all_rules, family_of
 from tests.conftest import ROOT
@@ -51,3 +52,36 @@ def test_grouping_rules_recover_their_fields_and_format_their_group_message() ->
             text = rule.group_template.format(**found, names="'a' and 'b'", uses=2, count=3)
             assert "3" in text or "2" in text, code
             assert rule.member_template.format(name="n", module="m"), code
+
+
+def test_no_rule_code_is_spelled_outside_its_rule_module() -> None:
+    """A rule owns its facts (fixable, confirmed or disproved at runtime...): other modules ask
+    the rule class, so no code outside the modules that define rules compares a code string."""
+    import ast
+
+    import premerge
+
+    package = Path(premerge.__file__).parent
+    rule_modules = {package / "input_rules.py", *package.glob("*/messages.py")}
+    spelled = []
+    for path in sorted(package.rglob("*.py")):
+        if path in rule_modules:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    re.fullmatch(r"PM\d{3}", node.value):
+                spelled.append(f"{path.relative_to(package)}:{node.lineno}: {node.value}")
+    assert not spelled, spelled
+
+
+def test_rules_hold_what_other_parts_used_to_look_up_by_code() -> None:
+    rules = all_rules()
+    fixable = {code: rule.fix_shape for code, rule in rules.items() if rule.fix_shape}
+    assert fixable == {"PM101": "hoist", "PM104": "untype", "PM106": "hoist"}
+    from premerge.scope.fix import FIXABLE
+
+    assert FIXABLE == set(fixable)
+    disproved = {code: rule.disproved_at_runtime for code, rule in rules.items()
+                 if rule.disproved_at_runtime}
+    assert set(disproved.values()) == {"global_load", "namespace"}
+    assert all(code.startswith("PM1") for code in disproved)

@@ -150,6 +150,7 @@ def _finish(reports: list[dict[str, Any]], config: Config
             ) -> tuple[list[Any], dict[str, list[int]]]:
     """Per-file findings plus the cross-file ones, and what the latter depended on."""
     from premerge.findings import Finding
+    from premerge.scope.messages import UndefinedName
 
     findings: list[Finding] = []
     index = None
@@ -159,7 +160,7 @@ def _finish(reports: list[dict[str, Any]], config: Config
     for data in reports:
         if injected:
             data = {**data, "findings": [f for f in data["findings"] if not (
-                f["code"] == "PM111" and f.get("name") in injected)]}
+                f["code"] == UndefinedName.code and f.get("name") in injected)]}
         findings.extend(Finding.from_dict(f) for f in data["findings"])
         if any("." in module for module in data.get("imported_modules", ())):
             # PM112: a from-import of a name the repository's module does not define

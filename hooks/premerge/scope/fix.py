@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from premerge.config import Config
-from premerge.findings import CheckResult, Finding, Fix, noqa_codes
+from premerge.findings import RULES, CheckResult, Finding, Fix, Rule, noqa_codes
+from premerge.scope import messages
 from premerge.scope.fix_text import (
     Edit,
     OverlappingEdits,
@@ -57,8 +58,9 @@ from premerge.scope.fix_text import (
 )
 from premerge.sources import SourceError, SourceFile, decode_source, read_bytes, relative_to
 
-#: Codes with a fix shape.
-FIXABLE = frozenset({"PM101", "PM104", "PM106"})
+#: Codes with a fix shape (each rule says which: ``Rule.fix_shape``).
+FIXABLE = frozenset(rule.code for rule in vars(messages).values()
+                    if isinstance(rule, type) and issubclass(rule, Rule) and rule.fix_shape)
 #: Optional dependencies too heavy to import at module level on purpose: copy, never hoist.
 HEAVY_MODULES = frozenset({
     "numpy", "pandas", "scipy", "matplotlib", "seaborn", "plotly", "bokeh", "sklearn",
@@ -394,7 +396,7 @@ class _Editor:
             return self.copy_into_functions(stmt, aliases, group)
 
         type_checking = self._type_checking_block(stmt)
-        if group[0].code == "PM104":
+        if RULES[group[0].code].fix_shape == "untype":
             if type_checking is None or heavy or self.can_fail(self.path, stmt) or \
                     self.closes_cycle(self.path, stmt):
                 return [copy]

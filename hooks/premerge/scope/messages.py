@@ -20,6 +20,8 @@ class ImportedInOtherFunction(Rule):
             "Move the import to module level (or import it in this function too).")
     example = ("class Orchestrator:\n    def run(self):\n        from .brief import Briefing\n"
                "    def start(self):\n        return Briefing()   # NameError")
+    fix_shape = "hoist"
+    disproved_at_runtime = "global_load"
 
 
 class ConditionallyBound(Rule):
@@ -43,6 +45,7 @@ class UsedBeforeBound(Rule):
             "`del` before it: every path to this line raises NameError or UnboundLocalError. "
             "Move the import above the use, or stop deleting the name.")
     example = "def f():\n    os.getcwd()   # UnboundLocalError\n    import os"
+    disproved_at_runtime = "global_load"
 
 
 class TypeCheckingOnly(Rule):
@@ -56,6 +59,8 @@ class TypeCheckingOnly(Rule):
             "annotation, or add `from __future__ import annotations` when it is an annotation.")
     example = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from decimal import "
                "Decimal\ndef half(x):\n    return Decimal(x) / 2   # NameError")
+    fix_shape = "untype"
+    disproved_at_runtime = "global_load"
 
 
 class OptionalImportUnguarded(Rule):
@@ -89,6 +94,8 @@ class MainBlockOnly(Rule):
             "the import above the block.")
     example = ("def main():\n    return argparse.ArgumentParser()   # NameError when imported\n"
                "if __name__ == '__main__':\n    import argparse\n    main()")
+    fix_shape = "hoist"
+    disproved_at_runtime = "global_load"
 
 
 class ClassBodyImport(Rule):
@@ -100,6 +107,7 @@ class ClassBodyImport(Rule):
             "raises NameError when the method runs. Import it at module level.")
     example = ("class Loader:\n    import json\n    def load(self, text):\n"
                "        return json.loads(text)   # NameError")
+    disproved_at_runtime = "global_load"
 
 
 class DefinitionTimeUnbound(Rule):
@@ -111,6 +119,7 @@ class DefinitionTimeUnbound(Rule):
             "`class` statement runs, not when it is called. The name is bound only later, so "
             "the definition itself raises NameError. Move the import above the definition.")
     example = "def f(x: Path) -> None:   # NameError while defining f\n    ...\nfrom pathlib import Path"
+    disproved_at_runtime = "global_load"
 
 
 class SubmoduleNotImported(Rule):
@@ -133,6 +142,7 @@ class UndefinedExport(Rule):
             "for one the module does not define. Define it, import it, or drop it from "
             "`__all__`.")
     example = "__all__ = ['load', 'dump']\ndef load(): ...   # 'dump' is missing"
+    disproved_at_runtime = "namespace"
 
 
 class UndefinedName(Rule):
@@ -142,6 +152,7 @@ class UndefinedName(Rule):
     help = ("Nothing in the file binds this name and it is not a builtin, so this line raises "
             "NameError when it runs. Usually an import was forgotten or removed.")
     example = "def now():\n    return datetime.now()   # no `import datetime` / `from datetime ...`"
+    disproved_at_runtime = "global_load"
 
 
 class NotInFirstPartyModule(Rule):

@@ -7,7 +7,8 @@ import statements of the cycle) are its related locations.  ``module`` is the do
 
 from __future__ import annotations
 
-from premerge.findings import Rule, Severity
+from premerge.findings import Finding, Rule, Severity
+from premerge.input_rules import SyntaxErrorInFile
 
 
 class MissingFirstPartyModule(Rule):
@@ -75,6 +76,11 @@ class SyntaxErrorAtImport(Rule):
             "project's (a newer feature on an older Python).")
     example = "match command:   # on Python 3.9"
 
+    @classmethod
+    def confirms(cls, static: Finding, runtime: Finding) -> bool:
+        """"cannot be imported: syntax error" confirms the parser's finding on that line."""
+        return static.code == SyntaxErrorInFile.code
+
 
 class NameErrorAtImport(Rule):
     code = "PM306"
@@ -84,6 +90,12 @@ class NameErrorAtImport(Rule):
             "statement) uses a name that is not bound at that point when the module is "
             "imported.")
     example = "@cache\ndef f(): ...   # `from functools import cache` missing"
+
+    @classmethod
+    def confirms(cls, static: Finding, runtime: Finding) -> bool:
+        """"NameError: name X is not defined" at import confirms a scope finding about X on that
+        line (PM108: an annotation or decorator evaluated before its import)."""
+        return static.check == "scope" and static.name == runtime.name
 
 
 class ExceptionAtImport(Rule):
@@ -171,6 +183,11 @@ class UndefinedGlobalAtRuntime(Rule):
             "globals(); star imports and globals() updates at import time are seen as they are.")
     example = ("class Orchestrator:\n    def setup(self):\n        from briefing import "
                "BriefingSystem\n    def run(self):\n        return BriefingSystem()")
+
+    @classmethod
+    def confirms(cls, static: Finding, runtime: Finding) -> bool:
+        """"calling f raises NameError: X does not exist" confirms a scope finding about X."""
+        return static.check == "scope" and static.name == runtime.name
 
 
 class UncommittedModule(Rule):

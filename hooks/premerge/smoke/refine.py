@@ -8,30 +8,23 @@ dropped only when it is *disproved*, conservatively:
 * the finding is about a load that Python resolves in the module namespace at call time --
   a ``LOAD_GLOBAL`` of that name on that line inside a function (compiled here, so a
   function-local name -- an ``UnboundLocalError`` case -- is never dropped), and
-* its code claims the name is missing from the module namespace (imported only in another
+* its rule claims the name is missing from the module namespace (imported only in another
   function, only for type checkers, only under ``__main__``, in a class body, before the
   definition, bound nowhere), not that it is missing on *some* path or platform (possibly
-  unbound: PM102, optional import: PM105 -- this run only shows one environment).
+  unbound, optional import -- this run only shows one environment).
 
-``__all__`` entries (PM110) are disproved by the namespace alone.
+``__all__`` entries are disproved by the namespace alone.  Each rule says which applies
+(``Rule.disproved_at_runtime``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import lru_cache
 from types import CodeType
 
-from premerge.findings import Finding
+from premerge.findings import Finding, rule_for
 from premerge.smoke.child import global_loads, instruction_lines, is_function_code, walk_code
 from premerge.sources import SourceError, read_source
-
-#: codes whose claim ("this name is not in the module namespace when the function runs") a
-#: global load of a name present at runtime disproves
-DISPROVED_AT_GLOBAL_LOAD = frozenset({"PM101", "PM103", "PM104", "PM106", "PM107", "PM108",
-                                      "PM111"})
-#: codes about the namespace itself
-DISPROVED_BY_NAMESPACE = frozenset({"PM110"})
 
 
 def refine_scope_findings(findings: list[Finding], facts: dict[str, object]) -> list[Finding]:
@@ -55,9 +48,13 @@ def refine_scope_findings(findings: list[Finding], facts: dict[str, object]) -> 
 
 
 def _disproved(finding: Finding) -> bool:
-    if finding.code in DISPROVED_BY_NAMESPACE:
+    """Whether the finding's rule says a runtime namespace holding its name disproves it (see
+    ``Rule.disproved_at_runtime``), here."""
+    rule = rule_for(finding.code)
+    how = rule.disproved_at_runtime if rule is not None else ""
+    if how == "namespace":
         return True
-    if finding.code not in DISPROVED_AT_GLOBAL_LOAD or finding.line is None:
+    if how != "global_load" or finding.line is None:
         return False
     return (finding.line, finding.name) in _function_global_loads(finding.path)
 
@@ -79,7 +76,3 @@ def _function_global_loads(path: str) -> frozenset[tuple[int | None, str]]:
             lines = instruction_lines(code)
             out.update((lines.get(offset), name) for offset, name in loads)
     return frozenset(out)
-
-
-def disprovable_codes() -> Sequence[str]:
-    return sorted(DISPROVED_AT_GLOBAL_LOAD | DISPROVED_BY_NAMESPACE)
