@@ -255,3 +255,15 @@ def test_different_missing_modules_stay_different_findings(
     assert heads[0]["message"].startswith("2 modules cannot be imported: 'pkg.gone_a' ")
     assert heads[1]["message"].startswith("3 modules cannot be imported: 'pkg.gone_b' ")
     assert len(json_findings(repo, "smoke")) == 5
+
+
+def test_job_summary_is_grouped_and_bounded_too(heavy: Repo, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    premerge(heavy, "smoke", "--summary", str(summary))
+    text = summary.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ❌")]
+    assert len(rows) == 1, text
+    assert "41 modules cannot be imported" in rows[0]
+    assert rows[0].count("↳") == 3
+    assert "... and 37 more modules (see the SARIF report)" in rows[0]
+    assert text.splitlines()[0] == "### ❌ premerge: 1 finding (1 error) in 42 files"  # app/__init__ too

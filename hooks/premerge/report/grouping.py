@@ -115,8 +115,10 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def shown(problem: Problem, limit: int = MAX_RELATED) -> tuple[list[Entry], str | None]:
-    """The entries to print under a problem and the "... and N more" line (or None)."""
+def shown(problem: Problem, limit: int = MAX_RELATED,
+          see: str = "--format json") -> tuple[list[Entry], str | None]:
+    """The entries to print under a problem and the "... and N more" line (or None); ``see``
+    names where the rest are."""
     entries = list(problem.entries)
     if len(entries) <= limit + 1:  # "and 1 more" is no shorter than the line itself
         return entries, None
@@ -125,4 +127,4 @@ def shown(problem: Problem, limit: int = MAX_RELATED) -> tuple[list[Entry], str 
         noun = "module" if len(hidden) == 1 else "modules"
     else:
         noun = "location" if len(hidden) == 1 else "locations"
-    return entries[:limit], f"... and {len(hidden)} more {noun} (see --format json)"
+    return entries[:limit], f"... and {len(hidden)} more {noun} (see {see})"

@@ -1,7 +1,8 @@
 """``--summary FILE``: a Markdown job summary (``$GITHUB_STEP_SUMMARY``).
 
-A headline, per-check counts, then a table of findings (code, location, message) capped at
-:data:`MAX_ROWS` with an "and N more" line, so a run with thousands of findings still leaves a
+A headline, per-check counts, then a table of findings (code, location, message) -- one row per
+cause and a few related lines each, as text output shows them -- capped at :data:`MAX_ROWS`
+with an "and N more" line, so a run with thousands of findings still leaves a
 summary GitHub will show (it refuses summaries over 1 MiB).  Cells escape ``|``, backticks and
 newlines; HTML and link brackets are neutralised so a message (which may quote the project's
 own exception text) cannot inject markup, links or images.
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from premerge.findings import Finding, rule_for
 from premerge.report import ReportContext
 from premerge.report.github import root_place
+from premerge.report.grouping import problems, shown
 
 MAX_ROWS = 50
 _ICONS = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
@@ -66,21 +68,25 @@ def render(findings: Sequence[Finding], context: ReportContext) -> str:
         out.append("")
     if findings:
         out += ["| code | location | message |", "|---|---|---|"]
-        for finding in findings[:MAX_ROWS]:
+        rows = problems(findings)  # one row per cause, as text output shows them
+        for problem in rows[:MAX_ROWS]:
+            finding = problem.finding
             rule = rule_for(finding.code)
             code = f"{_ICONS[finding.severity.value]} {code_cell(finding.code)}"
             if rule is not None and rule.title:
                 code += f" {cell(rule.title)}"
-            message = finding.message
-            if finding.related:
-                message += "\n" + "\n".join(
-                    f"↳ {root_place(loc.path, loc.line, loc.col, context)}"
-                    + (f": {loc.message}" if loc.message else "") for loc in finding.related)
+            entries, more = shown(problem, see="the SARIF report")
+            lines = [finding.message]
+            lines += [f"↳ {root_place(e.location.path, e.location.line, e.location.col, context)}"
+                      + (f": {e.location.message}" if e.location.message else "")
+                      for e in entries]
+            lines += [more] if more else []
             where = root_place(finding.path, finding.line, finding.col, context)
+            message = "\n".join(lines)
             out.append(f"| {code} | {code_cell(where)} | {cell(message)} |")
-        if len(findings) > MAX_ROWS:
+        if len(rows) > MAX_ROWS:
             out.append("")
-            out.append(f"… and {len(findings) - MAX_ROWS} more (see the annotations, the SARIF "
+            out.append(f"… and {len(rows) - MAX_ROWS} more (see the annotations, the SARIF "
                        "report or `premerge check` locally).")
         out.append("")
     for note in context.notes:
