@@ -49,7 +49,8 @@ def test_the_issue_breakages_are_listed_once_each() -> None:
 
 @pytest.mark.parametrize("mutation", mutate.MUTATIONS, ids=lambda m: m.name)
 def test_every_breakage_still_applies_and_names_real_tests(mutation) -> None:
-    assert mutate.snippet_problem(ROOT, mutation) is None
+    problem = mutate.snippet_problem(ROOT, mutation)
+    assert problem is None, f"{problem}: update the entry {mutation.name!r} in scripts/mutate.py"
     source = (ROOT / mutation.file).read_text(encoding="utf-8")
     broken = source.replace(mutation.original, mutation.replacement)
     assert broken != source
