@@ -164,6 +164,24 @@ BUGGY = [
              "only prints a warning and execution goes on"),
 ]
 
+BUGGY.append(Case("directory-computed-at-run-time", """
+        class Provisioner:
+            def __init__(self, root):
+                self.root = Path(root)
+
+            def provision(self, dest):
+                for role in ROLES:
+                    try:
+                        shutil.copy2(self.root / "CLAUDE.md", dest / role / "CLAUDE.md")
+                    except OSError as exc:
+                        log.error("could not copy CLAUDE.md to %s: %s", role, exc)
+
+
+        def provision(dest):
+            Provisioner(ROOT).provision(dest)
+        """, "copying required file 'CLAUDE.md' can fail silently: the handler at line 25 "
+             "only logs an error and the loop goes on"))
+
 CLEAN = [
     Case("reraises", """
         def provision(dest):
@@ -508,3 +526,45 @@ def test_contextlib_suppress_is_a_handler_that_does_nothing() -> None:
             with contextlib.suppress(KeyError):
                 shutil.copy(ROOT / "CLAUDE.md", dest)
         """) == []
+
+
+def test_a_computed_directory_is_matched_by_the_files_name(make_repo, run_cli) -> None:
+    case = BUGGY[-1]
+    assert case.name == "directory-computed-at-run-time"
+    repo = _repo(make_repo, case)
+    code, findings = files_json(run_cli, repo.path)
+    assert [f["code"] for f in findings] == ["PM210"]  # no PM207/PM208 about a guessed path
+    assert findings[0]["related"][0]["message"] == (
+        "copying '.../CLAUDE.md' here (its directory is computed at run time)")
+
+
+@pytest.mark.parametrize("source", [
+    # the user's home, not the repository
+    """
+    def provision(dest):
+        try:
+            shutil.copy(Path.home() / "CLAUDE.md", dest)
+        except OSError:
+            pass
+    """,
+    # written, not read
+    """
+    def provision(dest):
+        import os
+        try:
+            with open(os.path.join(dest, "CLAUDE.md"), "w") as handle:
+                handle.write("x")
+        except OSError:
+            pass
+    """,
+    # the last component is computed: nothing names the file
+    """
+    def provision(dest, name):
+        try:
+            shutil.copy(dest / name, dest / "copy")
+        except OSError:
+            pass
+    """,
+])
+def test_computed_directories_that_name_no_repository_file(source: str) -> None:
+    assert _swallowed(source) == []

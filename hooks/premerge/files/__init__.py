@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from premerge.config import Config
 from premerge.files.messages import BrokenReference, SwallowedFailure, UndeclaredReference
-from premerge.files.references import (CHECK, GUARDED_READ, OTHER, READ, Reference, ScanResult,
-                                       is_code, scan)
+from premerge.files.references import (CHECK, GUARDED_READ, OTHER, READ, TAIL, Reference,
+                                       ScanResult, is_code, scan)
 from premerge.files.rules import (Declarations, RepoFacts, check_entries,
                                   check_manifest_tracked, normalize)
 from premerge.findings import CheckResult, Finding, Location, Severity
@@ -184,16 +184,20 @@ def check_swallowed(config: Config, facts: RepoFacts, scanned: ScanResult) -> li
     manifest = posix(config.manifest_path)
     exclude = config.files.exclude
     findings: list[Finding] = []
-    for src, ref in scanned.items():
+    for src, ref in scanned.items(tails=True):
         if not ref.swallowed or (exclude and matches_any(ref.target, exclude)):
             continue
-        entry = declared.entry_for(ref.target, is_dir=ref.dynamic)
+        tail = ref.anchor == TAIL
+        entry = declared.entry_for_tail(ref.target) if tail else \
+            declared.entry_for(ref.target, is_dir=ref.dynamic)
         if entry is None:
             continue
         name = entry.path if ref.dynamic else ref.target
         for swallow in ref.swallowed:
+            where = f"'.../{name}' here (its directory is computed at run time)" if tail \
+                else f"'{name}' here"
             related = [Location(path=facts.full(src), line=swallow.line, col=swallow.col,
-                                message=f"{swallow.verb} '{name}' here"),
+                                message=f"{swallow.verb} {where}"),
                        Location(path=manifest, line=entry.line, col=entry.col,
                                 message="declared required here" + (
                                     " (worktrees: true)" if entry.worktrees else ""))]

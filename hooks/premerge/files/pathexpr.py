@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from premerge.files.handlers import swallowing_handler
-from premerge.files.references import (CHECK, GUARDED_READ, MENTION, OTHER, READ, WRITE,
+from premerge.files.references import (CHECK, GUARDED_READ, MENTION, OTHER, READ, TAIL, WRITE,
                                        Reference, Swallow)
 
 _PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath",
@@ -683,6 +683,7 @@ class _Collector:
             if self._package_resource(call):
                 continue
             self._literal_call(call)
+            self._computed_base(call)
             name = self.eval.qualname(call.func, self.scope)
             if name in _PATH_CLASSES or name in _PACKAGE_DIR_FUNCS or name == "os.path.join":
                 todo.append(call)
@@ -847,6 +848,80 @@ class _Collector:
             if usage == READ and self._guarded():
                 usage = GUARDED_READ
             self._record(arg, value, usage, name)
+
+    def _computed_base(self, node: ast.Call) -> None:
+        """``shutil.copy(self.root / "CLAUDE.md", ...)`` in a ``try`` whose handler swallows
+        the failure: the directory is computed at run time, but the literal tail names the
+        file.  Recorded (anchor ``tail``) only for PM210, which matches it against the manifest;
+        the other checks, which need to know the path, ignore it."""
+        if not any(isinstance(n, (ast.Try, ast.With, ast.AsyncWith)) for n in self.stack):
+            return
+        func = node.func
+        name = self.eval.qualname(func, self.scope)
+        if name in _OPEN_FUNCS or name in _COPY_FUNCS:
+            if not node.args or (name in _OPEN_FUNCS and _open_mode(
+                    node, 1, self.eval, self.scope) != READ):
+                return
+            operation: str = name  # type: ignore[assignment]
+            arg = node.args[0]
+        elif isinstance(func, ast.Attribute) and func.attr in ("read_text", "read_bytes"):
+            operation, arg = func.attr, func.value
+        else:
+            return
+        if self.eval.path(arg, self.scope) is not None or \
+                self.eval.string(arg, self.scope) is not None:
+            return  # a reference already, or a literal name (_literal_call)
+        parts = self._tail(arg, self.scope, 0)
+        if not parts or swallowing_handler(
+                self.stack, lambda expr: self.eval.qualname(expr, self.scope)) is None:
+            return
+        value = PathValue(TAIL, tuple(parts), len(parts))
+        self._record(arg, value, GUARDED_READ, operation)
+
+    def _tail(self, node: ast.expr, scope: _Scope, depth: int) -> list[str] | None:
+        """The literal last components of a path whose base is computed (None: no literal
+        tail, or a base known to be outside the repository: home, temp, environment)."""
+        if depth > 8:
+            return None
+        nxt = depth + 1
+        node = _unwrap(node, self.eval, scope)
+        texts: list[str | None] = []
+        base: ast.expr | None = None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            base, texts = node.left, [self.eval.string(node.right, scope)]
+        elif isinstance(node, ast.Call) and node.args and not node.keywords:
+            func = node.func
+            if self.eval.qualname(func, scope) == "os.path.join":
+                base, texts = node.args[0], [self.eval.string(a, scope) for a in node.args[1:]]
+            elif isinstance(func, ast.Attribute) and func.attr == "joinpath":
+                base, texts = func.value, [self.eval.string(a, scope) for a in node.args]
+        elif isinstance(node, ast.JoinedStr) and len(node.values) == 2 and \
+                isinstance(node.values[0], ast.FormattedValue) and \
+                isinstance(node.values[1], ast.Constant):
+            text = str(node.values[1].value)
+            if text.startswith("/"):
+                base, texts = node.values[0].value, [text[1:]]
+        elif isinstance(node, ast.Name):
+            found = self.eval.variable(node.id, scope)
+            return self._tail(found[1], found[0], nxt) if found is not None else None
+        if base is None or not texts or None in texts or self._outside(base, scope):
+            return None
+        parts = [p for text in texts for p in str(text).replace("\\", "/").split("/")
+                 if p not in ("", ".")]
+        if not parts or ".." in parts or any(_GLOB_CHARS & set(p) for p in parts):
+            return None
+        return (self._tail(base, scope, nxt) or []) + parts
+
+    def _outside(self, base: ast.expr, scope: _Scope) -> bool:
+        """A base that is certainly not the repository: home, temp, the environment."""
+        for node in ast.walk(base):
+            if isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+                name = self.eval.qualname(node.func if isinstance(node, ast.Call) else node,
+                                          scope) or ""
+                if name.startswith(("tempfile.", "os.environ", "os.getenv")) or \
+                        name.endswith((".home", "expanduser", "gettempdir", "mkdtemp")):
+                    return True
+        return False
 
     # usage -------------------------------------------------------------------------------
 

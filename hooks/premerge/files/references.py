@@ -31,6 +31,9 @@ from premerge.cache import Cache
 READ, GUARDED_READ, CHECK, WRITE, OTHER = "read", "guarded-read", "check", "write", "other"
 #: printed, logged, formatted or compared: names the path without touching the file
 MENTION = "mention"
+#: the anchor of a path whose directory is computed at run time (``self.root / "CLAUDE.md"``):
+#: only its literal tail is known, so only PM210 (matching it to the manifest) uses it
+TAIL = "tail"
 
 #: Files that are code, not resources: importing them is the smoke check's business.
 CODE_SUFFIXES = (".py", ".pyi", ".pyw")
@@ -73,7 +76,7 @@ class Reference(NamedTuple):
     """One place where code reaches for a repository path."""
 
     target: str  # root-relative POSIX path ("" is the root itself)
-    anchor: str  # "file": built from __file__ / a package; "cwd": a literal name
+    anchor: str  # "file": built from __file__ / a package; "cwd": a literal name; TAIL
     usages: frozenset[str]
     dynamic: bool  # a computed name follows: the code reads *something below* target
     line: int
@@ -133,10 +136,13 @@ class ScanResult:
         self.parsed = 0
         self.unreadable: list[str] = []
 
-    def items(self) -> Iterator[tuple[str, Reference]]:
+    def items(self, tails: bool = False) -> Iterator[tuple[str, Reference]]:
+        """(file, reference) pairs; ``tails``: also the paths only known by their last
+        components (:data:`TAIL`), which only PM210 can use."""
         for path, refs in sorted(self.by_file.items()):
             for ref in refs:
-                yield path, ref
+                if tails or ref.anchor != TAIL:
+                    yield path, ref
 
 
 @lru_cache(maxsize=1)
@@ -207,7 +213,7 @@ def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = N
 
 
 #: the cached form of :class:`Reference`; a new field is a new format (old entries miss)
-_FORMAT = "2"
+_FORMAT = "3"
 
 
 def _decode(items: Any) -> list[Reference] | None:

@@ -271,6 +271,14 @@ class Declarations:
         found = list(self._covering(target, is_dir))
         return next((e for e in found if e.worktrees), found[0] if found else None)
 
+    def entry_for_tail(self, tail: str) -> RequiredFile | None:
+        """The entry a path ending in ``tail`` (``CLAUDE.md``, ``templates/x.md``) names: the
+        same path, a path ending with it, or a glob matching it."""
+        found = [entry for entry, (path, is_glob) in zip(self.entries, self._normalized)
+                 if (glob_matches(path, tail) if is_glob else
+                     path == tail or path.endswith("/" + tail))]
+        return next((e for e in found if e.worktrees), found[0] if found else None)
+
     def _covering(self, target: str, is_dir: bool) -> Iterator[RequiredFile]:
         for entry, (path, is_glob) in zip(self.entries, self._normalized):
             if is_glob:
