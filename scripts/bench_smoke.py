@@ -1,6 +1,9 @@
 """Benchmark: ``premerge smoke`` on a generated project vs the two naive ways.
 
     python scripts/bench.py smoke [--modules N] [--scripts N] [--repeat N] [--keep DIR]
+    python scripts/bench.py smoke --repo PATH --python PY [--rounds N] [--skip-naive]
+
+With ``--repo`` it measures a real repository instead (see ``bench_smoke_repo.py``).
 
 The generated project (a git repository in a temporary directory) has a package of N modules
 (default 160) in first-party import chains, plus a directory of scripts with sibling imports;
@@ -142,7 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it")
     parser.add_argument("--skip-naive", action="store_true",
                         help="skip the (slow) fresh-process rows")
+    parser.add_argument("--repo", metavar="PATH", help="measure this real repository")
+    parser.add_argument("--python", metavar="PY", default=sys.executable,
+                        help="with --repo: the project's interpreter")
+    parser.add_argument("--rounds", type=int, default=3, help="with --repo: interleaved rounds")
     args = parser.parse_args(list(argv or []))
+    if args.repo:
+        from bench_smoke_repo import run as run_repo
+
+        return run_repo(Path(args.repo), args.python, args.rounds, args.skip_naive)
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="premerge-bench-"))
     root = base / "project"
     if root.exists():

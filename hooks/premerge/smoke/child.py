@@ -861,8 +861,13 @@ def _send(fd, message):
     _write_all(fd, (json.dumps(message) + "\n").encode())
 
 
-def preload(names, repo):
-    """Import stdlib/third-party modules once; refuse any that pulls in first-party code."""
+def preload(names, repo, attributes=None):
+    """Import stdlib/third-party modules once; refuse any that pulls in first-party code.
+
+    ``attributes`` maps a module to the names the project imports from it: touching them
+    loads what a lazy package (pydantic, litellm: a module ``__getattr__``) defers until
+    ``from pkg import Name`` -- otherwise every child would load it again."""
+    attributes = attributes or {}
     repo = _real(repo)
     ok, failed, tainted = [], {}, {}
     saved_argv = sys.argv[:]
@@ -875,7 +880,9 @@ def preload(names, repo):
         before = set(sys.modules)
         threads = threading.active_count() if threading else 1
         try:
-            importlib.import_module(name)
+            module = importlib.import_module(name)
+            for attr in attributes.get(name, ()):
+                _touch(module, name, attr)
         except BaseException as exc:  # noqa: BLE001 - SystemExit from a broken package too
             failed[name] = "{}: {}".format(type(exc).__name__, _text(exc, 300))
         new = set(sys.modules) - before
@@ -894,6 +901,19 @@ def preload(names, repo):
             ok.append(name)
     sys.argv[:] = saved_argv
     return ok, failed, tainted
+
+
+def _touch(module, name, attr):
+    """``from name import attr`` without binding anything: the attribute, else the submodule."""
+    try:
+        getattr(module, attr)
+        return
+    except Exception:  # noqa: BLE001 - a lazy attribute that fails: the child will say so
+        pass
+    try:
+        importlib.import_module("{}.{}".format(name, attr))
+    except Exception:  # noqa: BLE001 - no such submodule either: the child will say so
+        pass
 
 
 _PRECOMPILED = {}  # loader path -> (mtime_ns, size, code object)
@@ -1049,7 +1069,8 @@ def serve():
                 op = message.get("op")
                 if op == "preload":
                     compiler = start_compiler(message.get("compile", []))
-                    ok, failed, tainted = preload(message.get("modules", []), message["repo"])
+                    ok, failed, tainted = preload(message.get("modules", []), message["repo"],
+                                                  message.get("attributes") or {})
                     tops = {n.split(".")[0] for n in sys.modules}
                     _State.preloaded_tops = frozenset(tops - own_tops)
                     _State.base_path = [p for p in sys.path if p and _real(p) != _real(here)]

@@ -41,6 +41,22 @@ def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> li
                   and all(part.isidentifier() for part in n.split(".")) and n != "__main__")
 
 
+def preload_attributes(facts: dict[str, FileFacts], graph: ImportGraph,
+                       modules: Sequence[SmokeModule], names: Sequence[str]
+                       ) -> dict[str, list[str]]:
+    """For each preloaded module, the names the project's import-time ``from X import a``
+    statements take from it (a lazy package loads them only when asked)."""
+    wanted = set(names)
+    out: dict[str, set[str]] = {}
+    for path in _needed(graph, modules):
+        info = facts.get(path)
+        for ref in info.imports if info is not None else ():
+            if ref.level or not ref.import_time or not ref.runtime or ref.module not in wanted:
+                continue
+            out.setdefault(ref.module, set()).update(n for n in ref.names if n != "*")
+    return {name: sorted(attrs) for name, attrs in out.items() if attrs}
+
+
 def sources_to_compile(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
     """Every first-party file the children will execute (the modules, their dependencies and
     package ``__init__``s): compiled once, next to the warm parent's preload, instead of in
@@ -101,7 +117,9 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
     before = snapshot(root, [cache_dir] if cache_dir else [])
     try:
-        runner.start(preload_candidates(graph, modules), sources_to_compile(graph, modules))
+        preload = preload_candidates(graph, modules)
+        runner.start(preload, sources_to_compile(graph, modules),
+                     preload_attributes(facts, graph, modules, preload))
     except InterpreterProblem as exc:
         result.findings.append(m.InterpreterUnusable.at(
             str(config.manifest_path if config.manifest else root), reason=str(exc)))

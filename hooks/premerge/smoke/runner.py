@@ -374,10 +374,13 @@ class _Server:
                 if any(m.get("op") == until for m in messages):
                     return collected
 
-    def preload(self, names: Sequence[str], wait: float, compile_paths: Sequence[str] = ()
+    def preload(self, names: Sequence[str], wait: float, compile_paths: Sequence[str] = (),
+                attributes: Mapping[str, Sequence[str]] | None = None
                 ) -> dict[str, Any] | None:
         if not self.send({"op": "preload", "modules": list(names), "repo": self.settings.root,
-                          "compile": list(compile_paths)}):
+                          "compile": list(compile_paths),
+                          "attributes": {k: list(v) for k, v in (attributes or {}).items()
+                                         if k in names}}):
             return None
         messages = self.read(wait, until="preloaded")
         return messages[-1] if messages else None
@@ -546,6 +549,7 @@ class Runner:
         self.preloaded = 0
         self._ids = iter(range(1, 1 << 30))
         self._spawned: _Server | None = None
+        self._attributes: dict[str, Sequence[str]] = {}
         #: imports running now, by job id (read by :meth:`terminate` from a signal handler)
         self._running: dict[int, _Job] = {}
         self.subreaper = False
@@ -564,8 +568,12 @@ class Runner:
         self._spawned = server
 
     # -- setup --------------------------------------------------------------------------------
-    def start(self, preload: Sequence[str], compile_paths: Sequence[str] = ()) -> None:
-        """Start the warm parent and preload; on any problem fall back to fresh processes."""
+    def start(self, preload: Sequence[str], compile_paths: Sequence[str] = (),
+              attributes: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Start the warm parent and preload (``attributes``: names imported from each
+        preloaded module, see ``child.preload``); on any problem fall back to fresh
+        processes."""
+        self._attributes = dict(attributes or {})
         if not self.settings.warm:
             self._probe()
             return
@@ -599,7 +607,7 @@ class Runner:
                 return
             if not names and not compile_paths:
                 return
-            reply = self.server.preload(names, wait, compile_paths)
+            reply = self.server.preload(names, wait, compile_paths, self._attributes)
             if reply is None:
                 self.notes.append("smoke: preloading third-party modules failed or hung; "
                                   "the warm parent holds only the standard library")
