@@ -6,7 +6,6 @@ Every check is a module with ``run(config, paths) -> CheckResult``; checks never
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 
@@ -15,8 +14,31 @@ from premerge.findings import RULES, CheckResult, Finding, Location, Severity, n
 from premerge.input_rules import InternalError
 from premerge.records import Record
 
-#: check name -> module holding ``run``; order is the order they run and report in.
-CHECKS = {"scope": "premerge.scope", "files": "premerge.files", "smoke": "premerge.smoke"}
+
+
+def _run_scope(config: Config, paths: Sequence[str]) -> CheckResult:
+    from premerge import scope  # noqa: PLC0415 - each check loads only when it runs
+
+    return scope.run(config, paths)
+
+
+def _run_files(config: Config, paths: Sequence[str]) -> CheckResult:
+    from premerge import files  # noqa: PLC0415
+
+    return files.run(config, paths)
+
+
+def _run_smoke(config: Config, paths: Sequence[str]) -> CheckResult:
+    from premerge import smoke  # noqa: PLC0415
+
+    return smoke.run(config, paths)
+
+
+#: check name -> its ``run(config, paths)``; the order they run and report in.  Each imports
+#: its package when it runs, so a one-file scope run never loads smoke or GitPython.
+CHECKS: dict[str, Callable[[Config, Sequence[str]], CheckResult]] = {
+    "scope": _run_scope, "files": _run_files, "smoke": _run_smoke,
+}
 
 
 class RunResult(Record):
@@ -125,9 +147,7 @@ def merged(results: dict[str, CheckResult],
 
 
 def run_one(name: str, config: Config, paths: Sequence[str]) -> CheckResult:
-    module = importlib.import_module(CHECKS[name])
-    result: CheckResult = module.run(config, paths)
-    return result
+    return CHECKS[name](config, paths)
 
 
 def run_checks(config: Config, paths: Sequence[str], checks: Sequence[str]) -> RunResult:
@@ -162,9 +182,10 @@ def run_checks(config: Config, paths: Sequence[str], checks: Sequence[str]) -> R
         files = max(files, result.files)
         notes.extend(result.notes)
     if "scope" in results and "smoke" in results:
-        refine = _refiner()
-        if refine is not None:
-            results["scope"].findings = refine(results["scope"].findings, results["smoke"].facts)
+        from premerge.smoke.refine import refine_scope_findings  # noqa: PLC0415
+
+        results["scope"].findings = refine_scope_findings(results["scope"].findings,
+                                                          results["smoke"].facts)
     findings, by_check = merged(results)
     return RunResult(findings=findings, files=files,
                      seconds=time.perf_counter() - started, by_check=by_check, notes=notes,
@@ -174,15 +195,6 @@ def run_checks(config: Config, paths: Sequence[str], checks: Sequence[str]) -> R
                      counts={name: {"files": result.files,
                                     **result.facts.get("counts", {})}  # type: ignore[dict-item]
                              for name, result in results.items()})
-
-
-def _refiner() -> Callable[[list[Finding], dict[str, object]], list[Finding]] | None:
-    """smoke's ``refine_scope_findings`` when the smoke check provides it."""
-    try:
-        module = importlib.import_module("premerge.smoke.refine")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "refine_scope_findings", None)
 
 
 def fails(findings: Iterable[Finding], fail_on: str) -> bool:

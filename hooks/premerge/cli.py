@@ -23,11 +23,13 @@ class UsageError(Exception):
 
 
 def _common(parser: argparse.ArgumentParser, paths: bool = True) -> None:
+    from premerge.report import FORMATS  # noqa: PLC0415 - the table of reporters
+
     if paths:
         parser.add_argument("paths", nargs="*", metavar="PATH",
                             help="files or directories (default: the repository)")
     out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
+    out.add_argument("--format", choices=FORMATS, default="text",
                      help="report format (default: text)")
     out.add_argument("--output", metavar="FILE", help="write the report to FILE")
     out.add_argument("--summary", metavar="FILE",

@@ -6,6 +6,7 @@ same ``run(config, paths) -> CheckResult`` interface), so the merge is tested on
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import textwrap
@@ -41,7 +42,8 @@ def fake_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         for name, body in bodies.items():
             source = _CHECK_MODULE.format(body=textwrap.indent(body, "    ").lstrip())
             (package / f"{name}.py").write_text(source, encoding="utf-8")
-            monkeypatch.setitem(check.CHECKS, name, f"{package.name}.{name}")
+            module = importlib.import_module(f"{package.name}.{name}")
+            monkeypatch.setitem(check.CHECKS, name, module.run)
 
     return install
 

@@ -6,16 +6,14 @@ or decides an exit code.
 
 from __future__ import annotations
 
-import importlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from premerge import __version__
 from premerge.findings import Finding
 from premerge.records import FrozenRecord, frozen_init
 
-FORMATS = ("text", "json", "sarif", "github")
 
 
 class ReportContext(FrozenRecord):
@@ -62,6 +60,42 @@ class ReportContext(FrozenRecord):
 
 
 def render(format_name: str, findings: Sequence[Finding], context: ReportContext) -> str:
-    module = importlib.import_module(f"premerge.report.{format_name}")
-    text: str = module.render(findings, context)
-    return text
+    return RENDERERS[format_name](findings, context)
+
+
+def _text(findings: Sequence[Finding], context: ReportContext) -> str:
+    from premerge.report import text  # noqa: PLC0415 - each format loads only when used
+
+    return text.render(findings, context)
+
+
+def _json(findings: Sequence[Finding], context: ReportContext) -> str:
+    from premerge.report import json  # noqa: PLC0415
+
+    return json.render(findings, context)
+
+
+def _sarif(findings: Sequence[Finding], context: ReportContext) -> str:
+    from premerge.report import sarif  # noqa: PLC0415
+
+    return sarif.render(findings, context)
+
+
+def _github(findings: Sequence[Finding], context: ReportContext) -> str:
+    from premerge.report import github  # noqa: PLC0415
+
+    return github.render(findings, context)
+
+
+def _summary(findings: Sequence[Finding], context: ReportContext) -> str:
+    from premerge.report import summary  # noqa: PLC0415
+
+    return summary.render(findings, context)
+
+
+#: format name -> its ``render(findings, context)``
+RENDERERS: dict[str, Callable[[Sequence[Finding], ReportContext], str]] = {
+    "text": _text, "json": _json, "sarif": _sarif, "github": _github, "summary": _summary,
+}
+#: what ``--format`` offers (the job summary is written beside another format, in CI)
+FORMATS = ("text", "json", "sarif", "github")
