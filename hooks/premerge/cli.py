@@ -15,6 +15,11 @@ from pathlib import Path
 
 from premerge import __version__
 
+#: typing.TYPE_CHECKING without importing typing: these names serve annotations only
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from premerge.config import Config, RunOptions
+
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -322,38 +327,43 @@ def _load(args: argparse.Namespace, paths: Sequence[str]):  # -> Config
                        use_cache=not getattr(args, "no_cache", False))
 
 
-def _run(args: argparse.Namespace, checks: list[str]) -> int:
-    from premerge.check import fails, run_checks  # noqa: PLC0415
-    from premerge.report import ReportContext, render  # noqa: PLC0415
-    from premerge.report.color import wanted as color_wanted  # noqa: PLC0415
+def _run_options(args: argparse.Namespace, config: Config, checks: list[str]) -> RunOptions:
+    """The command line's part of the run (a new ``RunOptions``; the loaded config is kept)."""
+    from premerge.config import RunOptions  # noqa: PLC0415
 
-    paths = list(getattr(args, "paths", []) or [])
-    config = _load(args, paths)
-    opts = config.run
-    opts.use_cache = not args.no_cache
-    opts.fix = bool(getattr(args, "fix", False))
-    opts.diff = bool(getattr(args, "diff", False))
-    opts.python = getattr(args, "python", None)
-    opts.timeout = getattr(args, "timeout", None)
-    opts.jobs = getattr(args, "jobs", None)
-    opts.shard = getattr(args, "shard", None)
-    # a progress line only on a terminal, never under CI (whose log is no terminal even when a
-    # pseudo-terminal says otherwise)
-    opts.progress = (sys.stderr.isatty() and args.format == "text" and not args.output
-                     and os.environ.get("CI", "").lower() not in ("1", "true", "yes"))
-    opts.verbose = bool(getattr(args, "verbose", False))
-    opts.ends_process = args.ends_process and len(checks) == 1  # the last thing it does
+    base = changed = None
     if args.changed:
         from premerge.repo import Repository  # noqa: PLC0415
 
         if not config.in_git:
             raise UsageError("--changed needs a git repository")
         repo = Repository(config.root)
-        opts.base = args.base or repo.default_base()
-        opts.changed = repo.changed_files(opts.base)
+        base = args.base or repo.default_base()
+        changed = repo.changed_files(base)
     elif args.base:
         raise UsageError("--base goes with --changed")
+    return RunOptions(
+        use_cache=not args.no_cache, changed=changed, base=base,
+        fix=bool(getattr(args, "fix", False)), diff=bool(getattr(args, "diff", False)),
+        jobs=getattr(args, "jobs", None), timeout=getattr(args, "timeout", None),
+        shard=getattr(args, "shard", None), python=getattr(args, "python", None),
+        # a progress line only on a terminal, never under CI (whose log is no terminal even
+        # when a pseudo-terminal says otherwise)
+        progress=(sys.stderr.isatty() and args.format == "text" and not args.output
+                  and os.environ.get("CI", "").lower() not in ("1", "true", "yes")),
+        ends_process=args.ends_process and len(checks) == 1,  # the last thing it does
+        verbose=bool(getattr(args, "verbose", False)))
 
+
+def _run(args: argparse.Namespace, checks: list[str]) -> int:
+    from premerge.check import fails, run_checks  # noqa: PLC0415
+    from premerge.report import ReportContext, render  # noqa: PLC0415
+    from premerge.report.color import wanted as color_wanted  # noqa: PLC0415
+
+    paths = list(getattr(args, "paths", []) or [])
+    loaded = _load(args, paths)
+    config = loaded.replace(run=_run_options(args, loaded, checks))
+    opts = config.run
     if args.statistics and args.format != "text":
         raise UsageError("--statistics goes with --format text")
 

@@ -128,13 +128,9 @@ def apply_fixes(config: Config, result: CheckResult) -> None:
     """Plan fixes for the files with fixable findings; with ``--diff`` put the unified diff in
     ``result.facts["diff"]`` (and a fix description on each finding it resolves); with
     ``--fix`` write the files and report what remains in them."""
+    from premerge.scope import package_of
     from premerge.scope.environment import ImportSafety
     from premerge.scope.fix_graph import CycleOracle
-
-    try:
-        from premerge.scope import package_of  # type: ignore[attr-defined]
-    except ImportError:  # older layout: it lived beside the module index
-        from premerge.scope.submodules import package_of
 
     root = config.root.as_posix()
     oracle = CycleOracle(config)

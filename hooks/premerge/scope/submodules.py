@@ -22,7 +22,6 @@ from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
 from pathlib import Path
 
 from premerge.cache import Cache
-from premerge.scope import package_of  # noqa: F401 - re-exported (scope.fix imports it here)
 from premerge.findings import Finding
 from premerge.scope.bindings import resolve_relative
 from premerge.scope.dynamic import is_module_object
