@@ -14,7 +14,9 @@ from typing import NamedTuple
 
 import pytest
 
+from premerge.config import RequiredFile
 from premerge.files.references import extract
+from premerge.files.rules import Declarations
 from tests.conftest import run_premerge, run_python
 from tests.files.helpers import files_json
 
@@ -568,3 +570,12 @@ def test_a_computed_directory_is_matched_by_the_files_name(make_repo, run_cli) -
 ])
 def test_computed_directories_that_name_no_repository_file(source: str) -> None:
     assert _swallowed(source) == []
+
+
+def test_a_tail_names_an_entry_only_where_the_entry_says_where_the_file_is() -> None:
+    entries = [RequiredFile(path="CLAUDE.md", line=1), RequiredFile(path="docs/AGENTS.md", line=2),
+               RequiredFile(path="templates/*.md", line=3), RequiredFile(path="**/*.json", line=4)]
+    declared = Declarations(entries)
+    assert [getattr(declared.entry_for_tail(tail), "line", None) for tail in (
+        "CLAUDE.md", "AGENTS.md", "templates/dev.md", "dev.md", "origin.json")] == [
+        1, 2, 3, None, None]

@@ -273,10 +273,11 @@ class Declarations:
 
     def entry_for_tail(self, tail: str) -> RequiredFile | None:
         """The entry a path ending in ``tail`` (``CLAUDE.md``, ``templates/x.md``) names: the
-        same path, a path ending with it, or a glob matching it."""
+        same path, a path ending with it, or a glob matching it (not ``**/*.json``, which
+        any name would match: the tail says nothing about where the file is)."""
         found = [entry for entry, (path, is_glob) in zip(self.entries, self._normalized)
-                 if (glob_matches(path, tail) if is_glob else
-                     path == tail or path.endswith("/" + tail))]
+                 if (glob_matches(path, tail) and (static_prefix(path) or "**" not in path)
+                     if is_glob else path == tail or path.endswith("/" + tail))]
         return next((e for e in found if e.worktrees), found[0] if found else None)
 
     def _covering(self, target: str, is_dir: bool) -> Iterator[RequiredFile]:
