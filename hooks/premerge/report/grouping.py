@@ -62,7 +62,7 @@ def _group_key(finding: Finding) -> object:
     if fields is None:
         return id(finding)
     key = tuple(fields.get(name) for name in rule.group_by)
-    return (finding.code, finding.path if rule.group_in_file else None, key)
+    return (finding.code, finding.severity, finding.path if rule.group_in_file else None, key)
 
 
 def _problem(members: list[Finding]) -> Problem:
