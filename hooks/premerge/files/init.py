@@ -24,7 +24,8 @@ from pathlib import Path
 
 from premerge.config import Config, ConfigError, FilesConfig, RequiredFile, parse_manifest
 from premerge.files import check_references, scan_references
-from premerge.files.messages import EmptyFile, IgnoredFile, UndeclaredReference, UntrackedFile
+from premerge.files.messages import (EmptyFile, IgnoredFile, SwallowedFailure,
+                                     UndeclaredReference, UntrackedFile)
 from premerge.files.rules import RepoFacts, check_entries, glob_matches
 from premerge.records import Record
 from premerge.sources import SourceError, read_source, relative_to
@@ -325,7 +326,8 @@ def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry],
         "# `premerge files` checks that every required file exists, is committed, is non-empty",
         "# (and, with `worktrees: true`, is present in every `git worktree`), and that every",
         "# repository file the code reaches for is declared here.",
-        "# PM210: a declared file read or copied in a try whose handler only logs or passes.",
+        f"# {SwallowedFailure.code}: a declared file read or copied in a try whose handler only "
+        "logs or passes.",
         "# Forms: `- CLAUDE.md` (short) or `- path: templates/*.md` with reason, min_count,",
         "# allow_empty, tracked, worktrees (see README).",
         "version: 1",
