@@ -18,7 +18,10 @@ Install the dependencies into the project's own virtualenv, e.g.::
     python -m venv /work/venvs/corpus
     /work/venvs/corpus/bin/pip install rich pydantic psutil GitPython requests litellm
 
-Nothing is random at run time: the same seed writes the same bytes.
+With ``--llm`` the corpus passes ``LITELLM_LOCAL_MODEL_COST_MAP`` to imported code
+(``smoke.env``): set it to ``True`` to keep litellm from fetching its cost map over the network
+at import (offline, it retries for ~10 s).  Nothing is random at run time: the same seed
+writes the same bytes.
 """
 
 from __future__ import annotations
@@ -182,6 +185,9 @@ def generate(root: Path, modules: int = 160, llm: bool = False, seed: int = 12) 
     build = root / "build" / "lib" / "agentcorp"
     shutil.copytree(package, build)  # what `pip install .` leaves behind: never checked
     (root / "pyproject.toml").write_text('[project]\nname = "agentcorp"\nversion = "0"\n')
+    if llm:  # litellm fetches its model cost map over the network at import unless told not to
+        (root / "premerge.yaml").write_text(
+            'version: 1\nsmoke:\n  env: ["LITELLM_LOCAL_MODEL_COST_MAP"]\n')
     env = {**os.environ, "GIT_AUTHOR_NAME": "corpus", "GIT_AUTHOR_EMAIL": "c@example.invalid",
            "GIT_COMMITTER_NAME": "corpus", "GIT_COMMITTER_EMAIL": "c@example.invalid"}
     subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)

@@ -861,7 +861,7 @@ def _send(fd, message):
     _write_all(fd, (json.dumps(message) + "\n").encode())
 
 
-def preload(names, repo, attributes=None):
+def preload(names, repo, attributes=None, allow_threads=False):
     """Import stdlib/third-party modules once; refuse any that pulls in first-party code.
 
     ``attributes`` maps a module to the names the project imports from it: touching them
@@ -895,7 +895,7 @@ def preload(names, repo, attributes=None):
                 bad.append(key)
         if bad:
             tainted[name] = "imports first-party code: " + ", ".join(sorted(bad)[:5])
-        elif threading and threading.active_count() > threads:
+        elif threading and threading.active_count() > threads and not allow_threads:
             tainted[name] = "starts a thread when imported"
         elif name not in failed:
             ok.append(name)
@@ -1070,7 +1070,8 @@ def serve():
                 if op == "preload":
                     compiler = start_compiler(message.get("compile", []))
                     ok, failed, tainted = preload(message.get("modules", []), message["repo"],
-                                                  message.get("attributes") or {})
+                                                  message.get("attributes") or {},
+                                                  bool(message.get("allow_threads")))
                     tops = {n.split(".")[0] for n in sys.modules}
                     _State.preloaded_tops = frozenset(tops - own_tops)
                     _State.base_path = [p for p in sys.path if p and _real(p) != _real(here)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
+from typing import Any
 
 from premerge.config import Config
 from premerge.findings import CheckResult, Finding
@@ -12,7 +13,8 @@ from premerge.smoke import messages as m
 from premerge.smoke.classify import Classified, Context, classify, fold
 from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.graph import ImportGraph
-from premerge.smoke.runner import (InterpreterProblem, Runner, Settings, child_environment,
+from premerge.smoke.runner import (InterpreterProblem, Outcome, Runner, Settings,
+                                   child_environment,
                                    choose_interpreter, make_workdir, memory_limit)
 from premerge.smoke.static import FileFacts
 from premerge.smoke.writes import attribute, changes, snapshot
@@ -39,6 +41,87 @@ def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> li
     names = {name for name, importers in graph.external.items() if importers & needed}
     return sorted(n for n in names if n.split(".")[0] not in graph.first_party_tops
                   and all(part.isidentifier() for part in n.split(".")) and n != "__main__")
+
+
+def needs_threads_tier(graph: ImportGraph, modules: Sequence[SmokeModule],
+                       starters: Sequence[str]) -> list[SmokeModule]:
+    """The modules whose import-time closure imports a package that starts threads when
+    imported (``starters``, refused by the first warm parent)."""
+    def starts(name: str) -> bool:
+        return any(name == s or name.startswith(s + ".") for s in starters)
+
+    importers = set()
+    for name, paths in graph.external.items():
+        if starts(name):
+            importers |= paths
+    if not importers:
+        return []
+    return [mod for mod in modules if _needed(graph, [mod]) & importers]
+
+
+def _run_tiers(runner: Runner, graph: ImportGraph, modules: Sequence[SmokeModule],
+               preload: Sequence[str], compile_paths: Sequence[str],
+               attributes: dict[str, list[str]]) -> list[Outcome]:
+    """Import every module: in the first warm parent, or -- when the project's heavy
+    dependencies start threads at import (litellm) and the first parent refused them -- the
+    modules that import those in a second warm parent that holds them.
+
+    First import in a fresh state stays true in both: a warm parent holds only third-party
+    and standard-library modules (the child proves no first-party module is loaded before its
+    import).  The threads those dependencies started do not exist in a forked child (fork
+    copies only the calling thread); a child of the second tier that hangs or crashes -- a
+    lock held by a vanished thread -- is re-imported in a fresh process before anything is
+    reported.  The second parent is the first one before it restarted without those packages
+    (it already holds everything), or else preloads while the first tier's imports run.
+    """
+    import threading  # noqa: PLC0415
+
+    second_tier = needs_threads_tier(graph, modules, runner.thread_starters) \
+        if runner.thread_starters and runner.server is not None else []
+    if not second_tier:
+        return runner.run(modules)
+    moved = {mod.path for mod in second_tier}
+    first_tier = [mod for mod in modules if mod.path not in moved]
+    total = len(modules)
+    progress = runner.settings.progress
+
+    def offset(start: int) -> Any:
+        if progress is None:
+            return None
+        return lambda done, _total, name, failed=False: progress(start + done, total, name,
+                                                                  failed)
+
+    runner.settings = runner.settings.replace(progress=offset(0))
+    second = Runner(runner.settings.replace(progress=offset(len(first_tier))),
+                    threads_tier=True)
+    runner.companions.append(second)
+    problem: list[BaseException] = []
+
+    def start_second() -> None:
+        try:
+            second.start(preload, compile_paths, attributes)
+        except InterpreterProblem as exc:  # the first parent started: the second will too
+            problem.append(exc)
+
+    spare = runner.take_spare()
+    if spare is not None:  # the first parent before its restart already holds everything
+        second.adopt(spare)
+    starter = threading.Thread(target=start_second if spare is None else lambda: None,
+                               name="premerge-threads-tier", daemon=True)
+    starter.start()
+    try:
+        outcomes = runner.run(first_tier)
+        runner.close()
+        starter.join()
+        runner.notes.append(f"smoke: {len(second_tier)} modules that import "
+                            f"{', '.join(sorted(set(runner.thread_starters)))} ran in a second "
+                            "warm parent that holds them")
+        outcomes += second.run(second_tier) if not problem else runner.run(second_tier)
+    finally:
+        second.close()
+        runner.notes.extend(n for n in second.notes if n not in runner.notes)
+    order = {mod.path: index for index, mod in enumerate(modules)}
+    return sorted(outcomes, key=lambda o: order.get(o.module.path, 0))
 
 
 def preload_attributes(facts: dict[str, FileFacts], graph: ImportGraph,
@@ -116,16 +199,17 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     tracked = TrackedFiles(config) if config.in_git else None
     cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
     before = snapshot(root, [cache_dir] if cache_dir else [])
+    preload = preload_candidates(graph, modules)
+    compile_paths = sources_to_compile(graph, modules)
+    attributes = preload_attributes(facts, graph, modules, preload)
     try:
-        preload = preload_candidates(graph, modules)
-        runner.start(preload, sources_to_compile(graph, modules),
-                     preload_attributes(facts, graph, modules, preload))
+        runner.start(preload, compile_paths, attributes)
     except InterpreterProblem as exc:
         result.findings.append(m.InterpreterUnusable.at(
             str(config.manifest_path if config.manifest else root), reason=str(exc)))
         return
     try:
-        outcomes = runner.run(modules)
+        outcomes = _run_tiers(runner, graph, modules, preload, compile_paths, attributes)
     finally:
         runner.close()
     after = snapshot(root, [cache_dir] if cache_dir else [])

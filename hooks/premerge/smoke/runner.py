@@ -281,9 +281,9 @@ class _Job(Record):
 class _Server:
     """The warm parent: one ``child.py serve`` process of the project's interpreter."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, label: str = "server") -> None:
         self.settings = settings
-        self.stderr_path = os.path.join(settings.workdir, "server.err")
+        self.stderr_path = os.path.join(settings.workdir, f"{label}.err")
         self.proc: subprocess.Popen[bytes] | None = None
         self.buffer = b""
         self.hello: dict[str, Any] = {}
@@ -375,10 +375,10 @@ class _Server:
                     return collected
 
     def preload(self, names: Sequence[str], wait: float, compile_paths: Sequence[str] = (),
-                attributes: Mapping[str, Sequence[str]] | None = None
-                ) -> dict[str, Any] | None:
+                attributes: Mapping[str, Sequence[str]] | None = None,
+                allow_threads: bool = False) -> dict[str, Any] | None:
         if not self.send({"op": "preload", "modules": list(names), "repo": self.settings.root,
-                          "compile": list(compile_paths),
+                          "compile": list(compile_paths), "allow_threads": allow_threads,
                           "attributes": {k: list(v) for k, v in (attributes or {}).items()
                                          if k in names}}):
             return None
@@ -540,14 +540,24 @@ def _tail(path: str, limit: int = OUTPUT_TAIL) -> str:
 class Runner:
     """Imports modules, each first in its own process, ``jobs`` at a time."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, threads_tier: bool = False) -> None:
         self.settings = settings
+        #: the second warm tier: its warm parent also holds third-party modules that start
+        #: threads at import (litellm); see :meth:`_retry_fresh`
+        self.threads_tier = threads_tier
+        #: preloads refused because they start threads (the second tier's to hold)
+        self.thread_starters: list[str] = []
+        #: other runners of the same run (the threads tier), terminated with this one
+        self.companions: list[Runner] = []
+        #: a warm parent refused only because preloads started threads: it holds everything,
+        #: so the threads tier adopts it instead of importing those packages again
+        self.spare: _Server | None = None
         self.server: _Server | None = None
         self.notes: list[str] = []
         self.version: tuple[int, ...] = ()
         self.executable = settings.interpreter.path
         self.preloaded = 0
-        self._ids = iter(range(1, 1 << 30))
+        self._ids = iter(range(1 << 28, 1 << 30) if threads_tier else range(1, 1 << 28))
         self._spawned: _Server | None = None
         self._attributes: dict[str, Sequence[str]] = {}
         #: imports running now, by job id (read by :meth:`terminate` from a signal handler)
@@ -555,12 +565,15 @@ class Runner:
         self.subreaper = False
         self._handlers: dict[int, Any] = {}
 
+    def _new_server(self) -> _Server:
+        return _Server(self.settings, "server-threads" if self.threads_tier else "server")
+
     def spawn(self) -> None:
         """Start the warm parent's process early (its interpreter boots while premerge reads
         the sources); :meth:`start` picks it up."""
         if not self.settings.warm:
             return
-        server = _Server(self.settings)
+        server = self._new_server()
         try:
             server.spawn()
         except OSError:
@@ -577,7 +590,7 @@ class Runner:
         if not self.settings.warm:
             self._probe()
             return
-        server = self._spawned or _Server(self.settings)
+        server = self._spawned or self._new_server()
         self._spawned = None
         try:
             hello = server.start()
@@ -607,7 +620,8 @@ class Runner:
                 return
             if not names and not compile_paths:
                 return
-            reply = self.server.preload(names, wait, compile_paths, self._attributes)
+            reply = self.server.preload(names, wait, compile_paths, self._attributes,
+                                        allow_threads=self.threads_tier)
             if reply is None:
                 self.notes.append("smoke: preloading third-party modules failed or hung; "
                                   "the warm parent holds only the standard library")
@@ -618,8 +632,13 @@ class Runner:
             if not tainted:
                 return
             for name, why in sorted(tainted.items()):
+                if why.startswith("starts a thread"):
+                    self.thread_starters.append(name)
                 self.notes.append(f"smoke: not preloaded: {name} ({why})")
             names = [n for n in reply.get("ok", []) if n not in tainted]
+            if self.spare is None and not self.threads_tier and all(
+                    why.startswith("starts a thread") for why in tainted.values()):
+                self.spare, self.server = self.server, None  # no first-party code in it
             self._restart()
         self._restart()
         if self.server is not None and compile_paths:
@@ -628,7 +647,7 @@ class Runner:
     def _restart(self) -> None:
         if self.server is not None:
             self.server.close()
-        server = _Server(self.settings)
+        server = self._new_server()
         try:
             server.start()
             self.server = server
@@ -663,7 +682,21 @@ class Runner:
                                      f"{'.'.join(map(str, self.version))}; the smoke child "
                                      f"needs {MIN_CHILD[0]}.{MIN_CHILD[1]} or newer")
 
+    def adopt(self, server: _Server) -> None:
+        """Use a warm parent another runner preloaded (its :attr:`spare`)."""
+        self.server = server
+        self.version = tuple(server.hello.get("version", ()))
+        self.executable = server.hello.get("executable") or self.executable
+
+    def take_spare(self) -> _Server | None:
+        spare, self.spare = self.spare, None
+        return spare
+
     def close(self) -> None:
+        if self.spare is not None:
+            self.spare.send({"op": "exit"})
+            self.spare.close()
+            self.spare = None
         if self._spawned is not None:
             self._spawned.close(kill=True)
             self._spawned = None
@@ -786,7 +819,7 @@ class Runner:
                 for job, status, captured in exited:
                     running.pop(job.ident, None)
                     outcome = self._collect(job, status, captured)
-                    if outcome.status in ("needs_fresh", "contaminated") and job.mode == "warm":
+                    if self._retry_fresh(job, outcome):
                         if outcome.status == "contaminated":
                             self.notes.append(f"smoke: {job.module.name}: the warm parent held "
                                               "first-party modules; re-imported in a fresh "
@@ -828,9 +861,11 @@ class Runner:
     def _keep(self) -> list[int]:
         """Processes premerge started and still waits for: never strays."""
         keep = [job.proc.pid for job in self._running.values() if job.proc is not None]
-        for server in (self.server, self._spawned):
+        for server in (self.server, self._spawned, self.spare):
             if server is not None and server.proc is not None:
                 keep.append(server.proc.pid)
+        for other in self.companions:
+            keep.extend(other._keep())
         return keep
 
     def _watch_parents(self, running: Mapping[int, _Job]) -> None:
@@ -889,11 +924,13 @@ class Runner:
 
     def terminate(self) -> None:
         """premerge got SIGTERM or SIGINT: kill every process this run started, now."""
+        for other in self.companions:
+            other.terminate()
         for job in self._running.values():
             for pid in (job.pid, job.proc.pid if job.proc is not None else None):
                 if pid:
                     _kill_group(pid)
-        for server in (self.server, self._spawned):
+        for server in (self.server, self._spawned, self.spare):
             if server is not None and server.proc is not None:
                 _kill_group(server.proc.pid)
                 try:
@@ -901,6 +938,22 @@ class Runner:
                 except subprocess.TimeoutExpired:
                     pass
         kill_strays()
+
+    def _retry_fresh(self, job: _Job, outcome: Outcome) -> bool:
+        """Whether a warm child's outcome must be re-done in a fresh process: it found a
+        shadowed preload or first-party modules loaded -- or, in the threads tier, it hung or
+        crashed: fork copies only the forking thread, so a lock one of the preloaded threads
+        held is never released in the child.  What is reported never rests on that."""
+        if job.mode != "warm":
+            return False
+        if outcome.status in ("needs_fresh", "contaminated"):
+            return True
+        if self.threads_tier and outcome.status in ("timeout", "crash"):
+            self.notes.append(f"smoke: {job.module.name}: hung or crashed in the warm parent "
+                              "that holds thread-starting modules; re-imported in a fresh "
+                              "process")
+            return True
+        return False
 
     def _may_launch(self, job: _Job, running: Mapping[int, _Job]) -> bool:
         """At most ``jobs`` imports run at once.  The warm parent enforces that for its own
