@@ -150,3 +150,22 @@ def test_init_summary_and_manifest_for_a_whole_agent_project(make_repo, run_cli)
     assert lines[0].startswith("agent/model.py:1:1: PM302 13 modules cannot be imported: no "
                                "module named 'premerge_absent_torch'")
     assert "  smoke: 2 of 15 modules imported OK" in check.err
+
+
+def test_offers_without_live_entries_uncomment_into_valid_yaml(make_repo, run_cli) -> None:
+    repo = make_repo({"AGENTS.md": "# agents\n", ".claude/commands/ship.md": "ship\n",
+                      "app.py": "X = 1\n"})
+    assert run_cli("init", cwd=repo.path).code == 0
+    written = (repo.path / "premerge.yaml").read_text(encoding="utf-8")
+    assert load_config(repo.path).required_files == []
+    assert "# required_files:\n#   - path: \"AGENTS.md\"\n" in written
+    # what the comment says to do: uncomment the block, delete the empty list
+    edited = "\n".join(line[2:] if line.startswith(("# required_files:", "#   ")) else line
+                       for line in written.splitlines()
+                       if not line.startswith("required_files: []"))
+    (repo.path / "premerge.yaml").write_text(edited, encoding="utf-8")
+    assert [e.path for e in load_config(repo.path).required_files] == \
+        ["AGENTS.md", ".claude/commands/*.md"]
+    repo.commit("manifest")
+    files = run_cli("files", "--format", "json", cwd=repo.path)
+    assert files.code == 0 and json.loads(files.out)["findings"] == [], files.out

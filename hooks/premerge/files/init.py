@@ -335,6 +335,11 @@ def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry],
     ]
     active = [e for e in entries if e.active]
     offered = [e for e in entries if not e.active]
+    offer_note = [
+        "# agent instruction files no code was seen reading (the agent loads them itself, so",
+        "# premerge cannot tell they are needed); uncomment to require them (worktrees: true",
+        "# when agents work in git worktrees):",
+    ]
     if active:
         out.append("required_files:")
         for entry in active:
@@ -345,19 +350,23 @@ def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry],
                 more = len(entry.references) - 5
                 out.append(f"  # ... and {more} more reference{'s' if more != 1 else ''}")
             out.extend(_entry_lines(entry))
+        if offered:
+            out.append("")
+            out.extend("  " + line for line in offer_note)
+            for entry in offered:
+                out.extend("  # " + line[2:] for line in _entry_lines(entry, offered=True))
+    elif offered:
+        # at column 0, so that uncommenting gives valid YAML once the empty list below goes
+        out.extend(offer_note)
+        out.append("# then delete `required_files: []` below")
+        out.append("# required_files:")
+        for entry in offered:
+            out.extend("# " + line for line in _entry_lines(entry, offered=True))
+        out.append("required_files: []   # the code references no repository file premerge "
+                   "can see")
     else:
         out.append("required_files: []   # the code references no repository file premerge "
                    "can see")
-    if offered:
-        out.append("")
-        out.append("  # agent instruction files no code was seen reading (the agent loads them "
-                   "itself,")
-        out.append("  # so premerge cannot tell they are needed); uncomment to require them")
-        out.append("  # (worktrees: true when agents work in git worktrees):")
-        if not active:
-            out.append("# required_files:")
-        for entry in offered:
-            out.extend("  # " + line[2:] for line in _entry_lines(entry, offered=True))
     out.extend(["", "files:", "  # code references to ignore (paths or globs of the file that",
                 "  # references, or of the file referenced); test code is never scanned",
                 "  exclude: []", ""])
