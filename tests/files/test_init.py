@@ -53,7 +53,8 @@ def test_init_writes_a_manifest_that_passes_at_once(make_repo, run_cli) -> None:
     # it says what it wrote
     assert result.out.startswith("wrote premerge.yaml:\n")
     assert "    - CLAUDE.md  (1 reference)" in result.out
-    assert "smoke.exclude: tests/**, **/conftest.py, setup.py, build/**" in result.out
+    assert ("  smoke.exclude: tests/** (test modules); **/conftest.py (pytest configuration); "
+            "setup.py (runs setup() when imported); build/** (build output)") in result.out
     # and `premerge files` right after passes (PM209 only warns: commit the manifest)
     code, findings = files_json(run_cli, repo.path)
     assert code == 0 and codes(findings) == ["PM209"]

@@ -33,11 +33,11 @@ def test_template_py_files_are_excluded_with_the_reason(make_repo, run_cli) -> N
     templates = ["cookiecutter/{{cookiecutter.name}}/main.py", "scaffold/app.py"]
     assert config.scope.exclude == templates
     assert [p for p in config.smoke.exclude if p in templates] == templates
-    assert ('    - "scaffold/app.py"   # a template (Jinja {{ }} / {% %}), not Python: it does '
+    assert ('    - "scaffold/app.py"   # a Jinja template ({{ }} / {% %}), not Python: it does '
             "not parse") in written
     assert "broken.py" not in written  # a syntax error that is not a template stays reported
     assert "  scope.exclude: cookiecutter/{{cookiecutter.name}}/main.py, scaffold/app.py " \
-           "(templates: Jinja syntax, not Python)" in result.out
+           "(a Jinja template ({{ }} / {% %}), not Python)" in result.out
     scope = run_cli("scope", "--format", "json", cwd=repo.path)
     found = json.loads(scope.out)["findings"]
     assert [(f["path"], f["code"]) for f in found] == [("broken.py", "PM002")]
@@ -105,7 +105,8 @@ def test_test_directories_at_any_depth_are_excluded_from_smoke(make_repo, run_cl
     assert result.code == 0, result.err
     assert load_config(repo.path).smoke.exclude == [
         "tests/**", "lib/*/tests/**", "services/api/test/**"]
-    assert "smoke.exclude: tests/**, lib/*/tests/**, services/api/test/**" in result.out
+    assert "smoke.exclude: tests/**, lib/*/tests/**, services/api/test/** (test modules)" \
+        in result.out
     smoke = run_cli("smoke", "--format", "json", "--no-cache", "--python", sys.executable,
                     cwd=repo.path)
     summary = json.loads(smoke.out)["summary"]
@@ -136,8 +137,10 @@ def test_init_summary_and_manifest_for_a_whole_agent_project(make_repo, run_cli)
         "  required_files: none (the code references no repository file premerge can see)",
         "  offered, commented out: 2 agent instruction entries no code reads (CLAUDE.md, "
         ".claude/commands/*.md)",
-        "  smoke.exclude: agent/tests/**, agent/templates/prompt.py",
-        "  scope.exclude: agent/templates/prompt.py (a template: Jinja syntax, not Python)",
+        "  smoke.exclude: agent/tests/** (test modules); agent/templates/prompt.py (a Jinja "
+        "template ({{ }} / {% %}), not Python)",
+        "  scope.exclude: agent/templates/prompt.py (a Jinja template ({{ }} / {% %}), not "
+        "Python)",
         "next: review it, then `premerge files` and commit it",
     ]
     repo.commit("manifest")

@@ -402,7 +402,7 @@ def _entry_lines(entry: _Entry, offered: bool = False) -> list[str]:
 
 
 def _template_excludes(layout: _Layout) -> list[tuple[str, str]]:
-    return [(path, "a template (Jinja {{ }} / {% %}), not Python: it does not parse")
+    return [(path, "a Jinja template ({{ }} / {% %}), not Python: it does not parse")
             for path in layout.templates]
 
 
@@ -433,6 +433,17 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _why(excludes: Sequence[tuple[str, str]]) -> str:
+    """``tests/**, lib/*/tests/** (test modules); setup.py (runs setup() when imported)``: the
+    patterns grouped by the reason their comment gives, in its short form."""
+    if not excludes:
+        return "nothing"
+    by_reason: dict[str, list[str]] = {}
+    for pattern, why in excludes:
+        by_reason.setdefault(why.split(":")[0], []).append(pattern)
+    return "; ".join(f"{', '.join(patterns)} ({reason})" for reason, patterns in by_reason.items())
+
+
 def _summary(shown: str, entries: Sequence[_Entry], facts: RepoFacts, layout: _Layout) -> str:
     """What init chose and why, in a few lines."""
     active = [e for e in entries if e.active]
@@ -449,11 +460,8 @@ def _summary(shown: str, entries: Sequence[_Entry], facts: RepoFacts, layout: _L
         noun = "entry" if len(offered) == 1 else "entries"
         lines.append(f"  offered, commented out: {len(offered)} agent instruction {noun} no "
                      f"code reads ({', '.join(e.path for e in offered)})")
-    smoke = [pattern for pattern, _ in _smoke_excludes(facts, layout)]
-    lines.append(f"  smoke.exclude: {', '.join(smoke) if smoke else 'nothing'}")
+    lines.append(f"  smoke.exclude: {_why(_smoke_excludes(facts, layout))}")
     if layout.templates:
-        lines.append(f"  scope.exclude: {', '.join(layout.templates)} "
-                     f"({'a template' if len(layout.templates) == 1 else 'templates'}: "
-                     "Jinja syntax, not Python)")
+        lines.append(f"  scope.exclude: {_why(_template_excludes(layout))}")
     lines.append("next: review it, then `premerge files` and commit it")
     return "\n".join(lines)
