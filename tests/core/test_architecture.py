@@ -79,6 +79,11 @@ def _model_imports_beyond_the_model(source: str, target: str) -> bool:
     return _top(source) in MODEL and _top(target) not in MODEL
 
 
+def _shared_layer_imports_a_check(source: str, target: str) -> bool:
+    """``premerge.imports`` serves scope and smoke alike: it depends on neither."""
+    return _top(source) == "imports" and _top(target) in CHECKERS | ORCHESTRATION_AND_OUTPUT
+
+
 def _checker_imports_output_or_orchestration(source: str, target: str) -> bool:
     return _top(source) in CHECKERS and _top(target) in ORCHESTRATION_AND_OUTPUT
 
@@ -96,6 +101,7 @@ def _scope_imports_git_or_smoke(source: str, target: str) -> bool:
 #: rule -> an import it must reject (so no rule is vacuous)
 LAYER_RULES = {
     _model_imports_beyond_the_model: ("findings", "scope.messages"),
+    _shared_layer_imports_a_check: ("imports", "smoke.static"),
     _checker_imports_output_or_orchestration: ("scope.verdicts", "report.json"),
     _reporter_imports_checks_git_or_config: ("report.text", "smoke.messages"),
     _scope_imports_git_or_smoke: ("scope.analyzer", "repo"),

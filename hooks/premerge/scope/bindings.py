@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from premerge.imports import is_main_guard
+
 # ---------------------------------------------------------------------------------------------
 # bindings
 
@@ -223,16 +225,6 @@ def is_type_checking(test: ast.expr) -> bool:
     return False
 
 
-def is_main_test(test: ast.expr) -> bool:
-    """``__name__ == "__main__"`` (either order)."""
-    if type(test) is not ast.Compare or len(test.ops) != 1 or type(test.ops[0]) is not ast.Eq:
-        return False
-    sides = (test.left, test.comparators[0])
-    names = [s for s in sides if type(s) is ast.Name and s.id == "__name__"]
-    consts = [s for s in sides if type(s) is ast.Constant and s.value == "__main__"]
-    return len(names) == 1 and len(consts) == 1
-
-
 def static_truth(test: ast.expr) -> bool | None:
     """What a test is known to be at runtime: TYPE_CHECKING is False, ``if 0`` is False."""
     kind = type(test)
@@ -431,7 +423,7 @@ class StatementScanner:
                 truth = static_truth(test)
                 if is_type_checking(test) or truth is False:
                     self.in_tc = self.in_tc or is_type_checking(test)
-            if isinstance(scope, ModuleScope) and is_main_test(test):
+            if isinstance(scope, ModuleScope) and is_main_guard(test):
                 self.in_main = True
             self.nested(node.body, scope, "if")
             self.in_tc, self.in_main = saved_tc, saved_main

@@ -414,14 +414,14 @@ class _Editor:
     def _deliberately_lazy(self, stmt: ast.stmt) -> bool:
         """Under a condition, a loop, ``with`` or ``try`` (``except ImportError`` above all) in
         its function, other than the ``__main__`` block itself."""
-        from premerge.scope.bindings import is_main_test
+        from premerge.imports import is_main_guard
 
         node: ast.AST = stmt
         while node in self.parents:
             parent = self.parents[node]
             if isinstance(parent, (*_FUNCTIONS, ast.ClassDef, ast.Module, ast.Lambda)):
                 return False
-            if isinstance(parent, ast.If) and is_main_test(parent.test) and \
+            if isinstance(parent, ast.If) and is_main_guard(parent.test) and \
                     isinstance(self.parents.get(parent), ast.Module):
                 node = parent
                 continue

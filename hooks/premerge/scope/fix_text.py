@@ -242,7 +242,7 @@ def module_import_anchor(tree: ast.Module, before_line: int | None = None
     block: module-level setup between imports (``sys.path`` edits, an ``if TYPE_CHECKING:``
     block) stays above the new import, so a hoisted import never runs before it.
     """
-    from premerge.scope.bindings import is_main_test
+    from premerge.imports import is_main_guard
 
     body = tree.body
     docstring = body[0] if body and is_docstring(body[0]) else None
@@ -250,7 +250,7 @@ def module_import_anchor(tree: ast.Module, before_line: int | None = None
     for stmt in body[1 if docstring else 0:]:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             break
-        if isinstance(stmt, ast.If) and is_main_test(stmt.test):
+        if isinstance(stmt, ast.If) and is_main_guard(stmt.test):
             break
         if before_line is not None and (stmt.end_lineno or stmt.lineno) >= before_line:
             break

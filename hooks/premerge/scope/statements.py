@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import ast
 
+from premerge.imports import is_main_guard
 from premerge.scope.bindings import (
     ClassScope,
     FileFacts,
     FunctionScope,
     ModuleScope,
     StatementScanner,
-    is_main_test,
     is_type_checking,
     pattern_names,
     static_truth,
@@ -261,7 +261,7 @@ class StatementHandlers:
         frame = self.frame  # the branches run in this frame (nested code restores it)
         entry = frame.state
         assert entry is not None
-        main = frame is self.module_frame and is_main_test(test)
+        main = frame is self.module_frame and is_main_guard(test)
         # a branch the test rules out never runs; its names are unbound on the other path
         body_exit = None if truth is False else self._branch(entry, test, True, node.body)
         else_exit = None if truth is True else self._branch(entry, test, False, node.orelse)

@@ -23,6 +23,7 @@ import ast
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from premerge.imports import is_main_guard
 from premerge.records import Record
 
 #: Calls (qualified through the file's imports) that make top-level code a script's effect.
@@ -241,17 +242,6 @@ def _collect_imports(body: list[ast.stmt], out: list[ImportRef],
 
 # ---------------------------------------------------------------------------------------------
 # script effects
-
-
-def is_main_guard(test: ast.expr, op: type[ast.cmpop] = ast.Eq) -> bool:
-    """``__name__ == "__main__"`` in either order (``!=`` with ``op=ast.NotEq``)."""
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
-            and isinstance(test.ops[0], op)):
-        return False
-    sides = [test.left, test.comparators[0]]
-    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
-    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
-    return has_name and has_main
 
 
 class _ScriptEffects:
