@@ -84,10 +84,12 @@ def suppressed(findings: Iterable[Finding],
 
 
 def _read_lines(path: str) -> list[str] | None:
+    from premerge.safefile import FileRefused, read_regular  # noqa: PLC0415
+    from premerge.sources import MAX_SOURCE_BYTES  # noqa: PLC0415
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+        data = read_regular(path, MAX_SOURCE_BYTES)
+    except FileRefused:
         return None
     return data.decode("utf-8", errors="replace").splitlines()
 

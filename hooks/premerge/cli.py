@@ -86,8 +86,8 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
+    if not 0 < value < float("inf"):  # NaN compares false: refused too
+        raise argparse.ArgumentTypeError("must be more than 0, and finite")
     return value
 
 

@@ -12,6 +12,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from premerge.records import Record
+from premerge.safefile import NOT_REGULAR, TOO_LARGE, FileRefused, read_regular
 
 #: typing.TYPE_CHECKING without importing typing: its names serve annotations only, and
 #: the import costs ~3 ms of start-up where nothing else has loaded it
@@ -509,14 +510,28 @@ def _smoke_section(v: _Validator, node: _Node, smoke: SmokeConfig) -> None:
         smoke.env = v.string_list(section["env"], "smoke.env", paths=False)
     if "timeout" in section:
         timeout = v.typed(section["timeout"], "smoke.timeout", (int, float), "a number")
-        if timeout <= 0:
-            raise v.fail(section["timeout"].line, "'smoke.timeout' must be more than 0 seconds")
+        if not 0 < timeout < float("inf"):  # NaN compares false: refused too
+            raise v.fail(section["timeout"].line, "'smoke.timeout' must be more than 0 "
+                         "seconds, and finite")
         smoke.timeout = float(timeout)
     if "jobs" in section:
         jobs = v.typed(section["jobs"], "smoke.jobs", (int,), "a whole number")
         if jobs < 0:
             raise v.fail(section["jobs"].line, "'smoke.jobs' must be 0 (all CPUs) or more")
         smoke.jobs = jobs
+
+
+def _refuse_link_out_of(root: Path, path: Path) -> None:
+    """A manifest inside the repository that is a symlink leading out of it is refused: the
+    repository's manifest is the repository's, not whatever file the link names."""
+    lexical = os.path.abspath(path)
+    top = os.path.abspath(root) + os.sep
+    if not lexical.startswith(top):
+        return  # named by the user (--config) outside the repository: theirs to choose
+    real = os.path.realpath(lexical)
+    if not (real + os.sep).startswith(os.path.realpath(top.rstrip(os.sep)) + os.sep):
+        raise ConfigError(f"{path}: the manifest is a symlink to {real}, outside the "
+                          "repository; refusing to read it")
 
 
 def load_config(root: Path, manifest: str | os.PathLike[str] | None = None,
@@ -526,19 +541,20 @@ def load_config(root: Path, manifest: str | os.PathLike[str] | None = None,
     path = Path(manifest) if manifest is not None else root / MANIFEST_NAME
     if not path.is_absolute():
         path = Path(os.path.abspath(path))
-    if not path.exists():
+    if not os.path.lexists(path):
         if explicit:
             raise ConfigError(f"{path}: no such manifest file")
         return Config(root=root, in_git=in_git)
+    _refuse_link_out_of(root, path)
     try:
-        if path.is_dir():
-            raise ConfigError(f"{path}: the manifest is a directory")
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raw = read_regular(path, MAX_MANIFEST_BYTES)
+    except FileRefused as refused:
+        if refused.kind == TOO_LARGE:
             raise ConfigError(f"{path}: the manifest is over {MAX_MANIFEST_BYTES // 1024} KiB; "
-                              "refusing to read it")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the manifest: {exc.strerror or exc}") from None
+                              "refusing to read it") from None
+        if refused.kind == NOT_REGULAR:
+            raise ConfigError(f"{path}: the manifest {refused.reason}") from None
+        raise ConfigError(f"{path}: cannot read the manifest: {refused.reason}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

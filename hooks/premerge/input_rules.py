@@ -42,6 +42,17 @@ class SkippedFile(Rule):
     example = "a 50 MB generated module"
 
 
+class NotRegularFile(Rule):
+    code = "PM006"
+    title = "not a regular file"
+    template = "not read: {reason}"
+    help = ("A path premerge was asked to read is a device, a FIFO, a socket or a directory "
+            "(often a committed symlink to one, such as /dev/zero). Reading it could block "
+            "forever or never end, so it was not opened for reading; Python would hang or fail "
+            "on it the same way. Commit a regular file, or exclude the path.")
+    example = "ln -s /dev/zero z.py"
+
+
 class NotChecked(Rule):
     code = "PM005"
     title = "names not checked"

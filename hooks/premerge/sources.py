@@ -18,8 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from premerge.findings import Finding
-from premerge.input_rules import BadEncoding, SkippedFile, UnreadableFile
+from premerge.input_rules import BadEncoding, NotRegularFile, SkippedFile, UnreadableFile
 from premerge.records import FrozenRecord, frozen_init
+from premerge.safefile import NOT_REGULAR, TOO_LARGE, FileRefused, read_regular
 
 #: Larger files are skipped with PM004: generated data modules are not worth the time.
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
@@ -70,26 +71,14 @@ def posix(path: str | os.PathLike[str]) -> str:
 
 
 def read_bytes(path: str) -> bytes:
-    """Read a file's bytes or raise SourceError with a PM001/PM004 finding."""
+    """Read a file's bytes (regular, bounded: :mod:`premerge.safefile`) or raise SourceError
+    with a PM001/PM004/PM006 finding."""
     try:
-        if os.path.islink(path) and not os.path.exists(path):
-            raise SourceError(UnreadableFile.at(path, reason="dangling or looping symlink"))
-        size = os.path.getsize(path)
-        if size > MAX_SOURCE_BYTES:
-            raise SourceError(SkippedFile.at(
-                path, reason=f"file is {size // 1024} KiB, over the {MAX_SOURCE_BYTES // 1024} "
-                             "KiB limit"))
-        with open(path, "rb") as handle:
-            return handle.read()
-    except SourceError:
-        raise
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        if exc.errno == 40:  # ELOOP
-            reason = "looping symlink"
-        elif isinstance(exc, IsADirectoryError):
-            reason = "is a directory"
-        raise SourceError(UnreadableFile.at(path, reason=reason)) from None
+        return read_regular(path, MAX_SOURCE_BYTES)
+    except FileRefused as refused:
+        rule = {NOT_REGULAR: NotRegularFile, TOO_LARGE: SkippedFile}.get(refused.kind,
+                                                                        UnreadableFile)
+        raise SourceError(rule.at(path, reason=refused.reason)) from None
 
 
 def decode_source(path: str, raw: bytes) -> SourceFile:

@@ -78,7 +78,9 @@ def test_file_changed_on_disk_after_analysis_is_not_overwritten(tmp_path: Path) 
     assert path.read_bytes() == plan.new_bytes()
 
 
-def test_symlink_is_followed_and_kept(tmp_path: Path) -> None:
+def test_a_symlink_is_never_written_through(tmp_path: Path) -> None:
+    """The link may lead out of the repository (issue 10): it is refused with a note; the file
+    it names is fixed under its own name."""
     real = write_module(tmp_path, """
         def setup():
             import json
@@ -87,10 +89,15 @@ def test_symlink_is_followed_and_kept(tmp_path: Path) -> None:
         def dump(obj):
             return json.dumps(obj)
         """, name="real_mod.py")
+    before = real.read_bytes()
     link = tmp_path / "mod.py"
     os.symlink("real_mod.py", link)
-    scope_run(tmp_path, link, fix=True)
+    result = scope_run(tmp_path, link, fix=True)
     assert link.is_symlink() and os.readlink(link) == "real_mod.py"
+    assert real.read_bytes() == before
+    assert any(note.startswith("mod.py: not fixed: it is a symbolic link")
+               for note in result.notes), result.notes
+    scope_run(tmp_path, real, fix=True)
     assert "\nimport json\n\ndef setup():\n    return json" in real.read_text(encoding="utf-8")
 
 

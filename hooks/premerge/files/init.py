@@ -28,7 +28,8 @@ from premerge.files.messages import (EmptyFile, IgnoredFile, SwallowedFailure,
                                      UndeclaredReference, UntrackedFile)
 from premerge.files.rules import RepoFacts, check_entries, glob_matches
 from premerge.records import Record
-from premerge.sources import SourceError, read_source, relative_to
+from premerge.safefile import FileRefused, read_regular
+from premerge.sources import MAX_SOURCE_BYTES, SourceError, read_source, relative_to
 
 #: File names that instruct coding agents, at any depth (a package's own CLAUDE.md too).
 _INSTRUCTION_NAMES = ("CLAUDE.md", "AGENTS.md", "GEMINI.md", ".cursorrules", ".windsurfrules",
@@ -97,6 +98,9 @@ def write_starter(config: Config, target: Path, force: bool) -> str:
     """Write the starter manifest to ``target``; return the message to print."""
     target = Path(os.path.abspath(target))
     shown = _shown(target)
+    if target.is_symlink():  # --force or not: the link may lead anywhere, even dangling
+        raise ConfigError(f"{shown} is a symbolic link; premerge init never writes through "
+                          "one: remove it first")
     if target.is_dir():
         raise ConfigError(f"{shown} is a directory")
     if target.exists() and not force:
@@ -111,10 +115,19 @@ def write_starter(config: Config, target: Path, force: bool) -> str:
     text = render(fresh, facts, entries, layout)
     parse_manifest(text, config.root, shown)  # what init writes must load (a bug otherwise)
     try:
-        target.write_text(text, encoding="utf-8")
+        _write_no_follow(target, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"{shown}: cannot write: {exc.strerror or exc}") from None
     return _summary(shown, entries, facts, layout)
+
+
+def _write_no_follow(target: Path, data: bytes) -> None:
+    """Create or truncate ``target`` (O_NOFOLLOW: a symlink planted since the check above
+    fails the open instead of being written through) and write ``data``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def _shown(path: Path) -> str:
@@ -300,13 +313,12 @@ def _line(path: str, line: int | None) -> str:
     if not line:
         return ""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, 1):
-                if number == line:
-                    return text.strip()[:100]
-    except OSError:
+        data = read_regular(path, MAX_SOURCE_BYTES)
+    except FileRefused:
         return ""
-    return ""
+    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")  # the line ends the parser counts, as text-mode reading did
+    return lines[line - 1].strip()[:100] if line <= len(lines) else ""
 
 
 def _q(text: str) -> str:

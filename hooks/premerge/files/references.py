@@ -230,14 +230,17 @@ def _scan_file(root: str, relpath: str, cache: Cache, result: ScanResult
     from premerge.sources import MAX_SOURCE_BYTES as limit  # noqa: PLC0415
     from premerge.sources import SourceError, decode_source  # noqa: PLC0415
 
+    from premerge.safefile import TOO_LARGE, FileRefused, read_regular  # noqa: PLC0415
+
     full = os.path.join(root, relpath)
     try:
-        with open(full, "rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError:
+        raw = read_regular(full, limit)
+    except FileRefused as refused:
+        if refused.kind == TOO_LARGE:
+            return []
         result.unreadable.append(relpath)
         return None
-    if len(raw) > limit or not might_reference(raw):
+    if not might_reference(raw):
         return []
     key = cache.key(raw, relpath)
     cached = cache.get(key)

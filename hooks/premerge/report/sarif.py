@@ -232,9 +232,12 @@ class _LineReader:
 
     def __call__(self, path: str) -> list[str] | None:
         if path not in self._files:
+            from premerge.safefile import FileRefused, read_regular  # noqa: PLC0415
+            from premerge.sources import MAX_SOURCE_BYTES  # noqa: PLC0415
+
             try:
-                data = Path(path).read_bytes()
-            except (OSError, ValueError):  # ValueError: a NUL in the path
+                data = read_regular(path, MAX_SOURCE_BYTES)
+            except FileRefused:
                 self._files[path] = None
             else:
                 self._files[path] = data.decode("utf-8", errors="replace").splitlines()

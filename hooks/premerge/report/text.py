@@ -118,7 +118,7 @@ def _smoke_passed(counts: dict[str, int], findings: Sequence[Finding]) -> str:
     text = f"{counts.get('imported', 0)} of {_plural(counts['modules'], 'module')} imported OK"
     skipped = counts.get("files", 0) - counts["modules"]
     if skipped > 0:
-        text += f", {skipped} not imported (scripts)"
+        text += f", {skipped} not imported (scripts, files that are not regular)"
     return text
 
 

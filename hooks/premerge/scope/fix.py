@@ -32,6 +32,7 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import errno
 import os
 import stat
 import tempfile
@@ -56,7 +57,9 @@ from premerge.scope.fix_text import (
     module_insertion,
     rewritten_import,
 )
-from premerge.sources import SourceError, SourceFile, decode_source, read_bytes, relative_to
+from premerge.safefile import FileRefused, read_regular
+from premerge.sources import (MAX_SOURCE_BYTES, SourceError, SourceFile, decode_source, read_bytes,
+                              relative_to)
 
 #: Codes with a fix shape (each rule says which: ``Rule.fix_shape``).
 FIXABLE = frozenset(rule.code for rule in vars(messages).values()
@@ -640,14 +643,18 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> bool:
 
     The new bytes go to a temporary file in the same directory (same mode), then
     ``os.replace`` swaps it in, so a reader sees the old file or the new one, never half of
-    one.  A symlink is followed: its target is rewritten, the link stays.  Returns False
-    (writing nothing) when the file changed since it was read.
+    one.  A symlink is never written through (it may lead out of the repository): OSError
+    (ELOOP); the file it names is fixed under its own name.  Returns False (writing nothing)
+    when the file changed since it was read.
     """
-    real = os.path.realpath(path)
-    if _read(real) != expected:
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        raise OSError(errno.ELOOP, "it is a symbolic link, and --fix never writes through "
+                                   "one (fix the file it points to)")
+    if _read(path) != expected:
         return False
-    mode = stat.S_IMODE(os.stat(real).st_mode)
-    directory, name = os.path.split(real)
+    mode = stat.S_IMODE(info.st_mode)
+    directory, name = os.path.split(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".premerge", dir=directory)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -655,10 +662,10 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> bool:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
-        if _read(real) != expected:  # last look, right before the swap
+        if _read(path) != expected:  # last look, right before the swap
             os.unlink(temporary)
             return False
-        os.replace(temporary, real)
+        os.replace(temporary, path)  # replaces the name itself: never writes through a link
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
@@ -667,8 +674,9 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> bool:
 
 
 def _read(path: str) -> bytes | None:
+    """The file's bytes, None when it is not (or no longer) a regular file of bounded size,
+    or has become a symlink."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
+        return read_regular(path, MAX_SOURCE_BYTES, follow_symlinks=False)
+    except FileRefused:
         return None

@@ -19,10 +19,11 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
-from pathlib import Path
 
 from premerge.cache import Cache
 from premerge.findings import Finding
+from premerge.safefile import read_regular
+from premerge.sources import MAX_SOURCE_BYTES
 from premerge.scope.bindings import resolve_relative
 from premerge.scope.dynamic import is_module_object
 from premerge.scope.file_report import FileReport
@@ -208,7 +209,7 @@ class ModuleIndex:
     def _read_facts(self, dotted: str, info: _ModuleInfo) -> tuple[set[str], set[str], bool]:
         self._touched.add(info.origin)  # type: ignore[arg-type]
         try:
-            raw = Path(info.origin).read_bytes()  # type: ignore[arg-type]
+            raw = read_regular(info.origin, MAX_SOURCE_BYTES)  # type: ignore[arg-type]
         except OSError:
             return (set(), set(), True)
         if any(marker in raw for marker in _DYNAMIC_MARKERS):
@@ -251,7 +252,8 @@ class ModuleIndex:
     def _read_star_exports(self, dotted: str, info: _ModuleInfo, depth: int) -> set[str] | None:
         self._touched.add(info.origin)  # type: ignore[arg-type]
         try:
-            tree = ast.parse(Path(info.origin).read_bytes())  # type: ignore[arg-type]
+            tree = ast.parse(read_regular(info.origin,  # type: ignore[arg-type]
+                                          MAX_SOURCE_BYTES))
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return None
         if _assigns_all(tree.body):
@@ -284,7 +286,7 @@ class ModuleIndex:
             package = dotted if info.is_package else dotted.rpartition(".")[0]
             self._touched.add(info.origin)
             try:
-                text = Path(info.origin).read_bytes().decode("utf-8", "replace")
+                text = read_regular(info.origin, MAX_SOURCE_BYTES).decode("utf-8", "replace")
             except OSError:
                 text = ""
             defs: list[int] = []

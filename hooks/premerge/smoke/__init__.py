@@ -26,7 +26,10 @@ from premerge.smoke import messages as m
 from premerge.smoke.discovery import SmokeModule, discover_modules
 from premerge.smoke.graph import ImportGraph, build_graph
 from premerge.smoke.static import BLOCKING_KINDS, FileFacts, analyze_source, effect_kind
-from premerge.sources import discover_python_files, matches_any, posix, relative_to
+from premerge.input_rules import NotRegularFile
+from premerge.safefile import NOT_REGULAR, FileRefused, read_regular
+from premerge.sources import (MAX_SOURCE_BYTES, discover_python_files, matches_any, posix,
+                              relative_to)
 
 if TYPE_CHECKING:
     from premerge.smoke.runner import Runner
@@ -67,12 +70,16 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
          runner: Runner | None) -> CheckResult:
     findings: list[Finding] = []
     notes: list[str] = []
-    facts = file_facts(modules, use_cache=config.run.use_cache)
+    not_regular: dict[str, str] = {}
+    facts = file_facts(modules, use_cache=config.run.use_cache, not_regular=not_regular)
     graph = build_graph(modules, facts)
     selected, problems = select_modules(modules, graph, root, paths, config)
     findings.extend(problems)
     to_run: list[SmokeModule] = []
     for module in selected:
+        if module.path in not_regular:
+            findings.append(NotRegularFile.at(module.path, reason=not_regular[module.path]))
+            continue
         skip = skip_reason(module, facts.get(module.path), config)
         if skip is None:
             to_run.append(module)
@@ -95,15 +102,19 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
     return result
 
 
-def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True) -> dict[str, FileFacts]:
-    """Imports and script effects of every module file, cached by content."""
+def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
+               not_regular: dict[str, str] | None = None) -> dict[str, FileFacts]:
+    """Imports and script effects of every module file, cached by content.  ``not_regular``
+    collects path -> reason for the module files that are devices, FIFOs, ...: importing
+    one would hang or never end, so they are reported (PM006) instead."""
     cache = Cache("smoke-static-2", enabled=use_cache)  # 2: effects have kinds
     out: dict[str, FileFacts] = {}
     for module in modules:
         try:
-            with open(module.path, "rb") as handle:
-                raw = handle.read()
-        except OSError:
+            raw = read_regular(module.path, MAX_SOURCE_BYTES)
+        except FileRefused as refused:
+            if refused.kind == NOT_REGULAR and not_regular is not None:
+                not_regular[module.path] = refused.reason
             continue
         key = cache.key(raw)
         cached = cache.get(key)

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from premerge.records import FrozenRecord, frozen_init
+from premerge.safefile import FileRefused, read_regular
 from premerge.sources import iter_python_files, matches_any, relative_to
 
 
@@ -93,7 +94,7 @@ def declared_source_roots(root: Path) -> list[str]:
     if setup_cfg.is_file():
         parser = configparser.ConfigParser()
         try:
-            parser.read(setup_cfg, encoding="utf-8")
+            parser.read_string(read_regular(setup_cfg, 1 << 20).decode("utf-8"), str(setup_cfg))
             mapping = parser.get("options", "package_dir", fallback="")
             for line in mapping.replace(";", "\n").splitlines():
                 key, _, value = line.partition("=")
@@ -102,7 +103,7 @@ def declared_source_roots(root: Path) -> list[str]:
             where = parser.get("options.packages.find", "where", fallback="")
             if where.strip():
                 found.append(where.strip())
-        except (configparser.Error, OSError, UnicodeDecodeError):
+        except (configparser.Error, FileRefused, UnicodeDecodeError):
             pass
     roots: list[str] = []
     for rel in found:
@@ -131,9 +132,8 @@ def _read_pyproject(path: Path) -> dict[str, object]:
         except ImportError:
             return {}
     try:
-        with open(path, "rb") as handle:
-            return toml.load(handle)
-    except (OSError, ValueError):
+        return toml.loads(read_regular(path, 1 << 20).decode("utf-8"))
+    except (FileRefused, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return {}
 
 
@@ -142,9 +142,8 @@ _RELATIVE = re.compile(rb"^\s*from\s+\.", re.MULTILINE)
 
 def _uses_relative_imports(path: str) -> bool:
     try:
-        with open(path, "rb") as handle:
-            return bool(_RELATIVE.search(handle.read(1 << 20)))
-    except OSError:
+        return bool(_RELATIVE.search(read_regular(path, 1 << 20, truncate=True)))
+    except FileRefused:
         return False
 
 
