@@ -14,7 +14,9 @@ a statement whose effect is not known to be silent counts as handling the failur
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 #: What a failed file operation can raise, as far as handlers go (OSError's subclasses one by
 #: one, so ``except FileNotFoundError: raise`` before ``except OSError: pass`` is understood).
@@ -179,7 +181,6 @@ class _Verdict:
         self.behaviour = ""
         self.acts: list[str] = []
         self.ending = _FALLS_THROUGH
-        self._loaded_outside: set[str] | None = None
         self._judge()
 
     # the verdict -------------------------------------------------------------------------
@@ -219,7 +220,7 @@ class _Verdict:
             if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) \
                     and isinstance(statement.value.value, bool):
                 names = [t.id for t in statement.targets if isinstance(t, ast.Name)]
-                if any(name in self._outside_try_loads() for name in names):
+                if any(_read_outside(name, self.scope, self.try_node) for name in names):
                     return True
         return False
 
@@ -320,7 +321,7 @@ class _Verdict:
             return True
         if not self._is_local(target.id):
             return False
-        return target.id not in self._loads_outside()
+        return not _read_outside(target.id, self.scope, self.handler)
 
     def _quiet_return(self, statement: ast.Return) -> bool:
         """A return the caller cannot tell from the success path's: the same constant (a bare
@@ -331,9 +332,8 @@ class _Verdict:
         if failure is not None and not isinstance(failure, ast.Constant):
             return False  # a computed value: a fallback, or an error object
         failed = None if failure is None else failure.value
-        successes: list[ast.expr | None] = [
-            node.value for node in _walk_scope(self.scope.body)
-            if isinstance(node, ast.Return) and not _inside(node, self.handler)]
+        successes = [node.value for node in _function_facts(self.scope)[0]
+                     if not _inside(node, self.handler)]
         for value in successes or [None]:
             if value is not None and not isinstance(value, ast.Constant):
                 return False
@@ -354,22 +354,7 @@ class _Verdict:
                                   args.vararg, args.kwarg) if a is not None}
         if name in params:
             return False
-        for node in _walk_scope(scope.body):
-            if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-                return False
-        return True
-
-    def _loads_outside(self) -> set[str]:
-        if self._loaded_outside is None:
-            self._loaded_outside = _loads(self._scope_nodes(), exclude=self.handler)
-        return self._loaded_outside
-
-    def _outside_try_loads(self) -> set[str]:
-        return _loads(self._scope_nodes(), exclude=self.try_node)
-
-    def _scope_nodes(self) -> list[ast.AST]:
-        body = getattr(self.scope, "body", [])
-        return list(body) if isinstance(body, list) else [body]
+        return name not in _function_facts(scope)[1]
 
     # the message -------------------------------------------------------------------------
 
@@ -392,19 +377,31 @@ def _inside(node: ast.AST, container: ast.AST) -> bool:
     return first <= line <= last
 
 
-def _loads(nodes: Iterable[ast.AST], exclude: ast.AST) -> set[str]:
-    """Names read by ``nodes`` (nested functions included: a closure reads them too), leaving
-    out the ``exclude`` subtree."""
-    found: set[str] = set()
-    todo = list(nodes)
-    while todo:
-        node = todo.pop()
-        if node is exclude:
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            found.add(node.id)
-        todo.extend(ast.iter_child_nodes(node))
-    return found
+def _read_outside(name: str, scope: ast.AST, part: ast.AST) -> bool:
+    """``scope`` (nested functions included: a closure reads it too) reads ``name`` outside
+    ``part``.  Counted once per scope, so judging many handlers in one big function or module
+    stays linear."""
+    return _reads(scope)[name] > _reads(part)[name]
+
+
+@lru_cache(maxsize=64)
+def _function_facts(function: ast.AST) -> tuple[list[ast.Return], frozenset[str]]:
+    """A function's own returns, and the names it declares global or nonlocal."""
+    returns: list[ast.Return] = []
+    declared: set[str] = set()
+    for node in _walk_scope(getattr(function, "body", ())):
+        if isinstance(node, ast.Return):
+            returns.append(node)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+    return returns, frozenset(declared)
+
+
+@lru_cache(maxsize=64)
+def _reads(node: ast.AST) -> Counter[str]:
+    """How many times each name is read below ``node``."""
+    return Counter(n.id for n in ast.walk(node)
+                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
 
 
 def _zero_status(args: Sequence[ast.expr]) -> bool:
