@@ -102,6 +102,33 @@ SMOKE_FILES = {
         ''',
 }
 
+#: the founding bugs: a class imported inside one method and used in another; the agents'
+#: briefing declared in premerge.yaml but missing
+FOUNDING_FILES = {
+    "premerge.yaml": "version: 1\nrequired_files:\n  - CLAUDE.md\n",
+    "orch/__init__.py": "",
+    "orch/claude/__init__.py": "",
+    "orch/claude/briefing.py": "class BriefingSystem:\n    def __init__(self, name):\n"
+                               "        self.name = name\n",
+    "orch/claude/session.py": '''\
+        """Agent sessions."""
+
+
+        class Orchestrator:
+            def __init__(self):
+                self.agents = []
+
+            def run(self, names):
+                from orch.claude.briefing import BriefingSystem
+
+                self.agents = [BriefingSystem(name) for name in names]
+
+            def start_agent(self, name):
+                return BriefingSystem(name)
+        ''',
+}
+FOUNDING_START, FOUNDING_END = "<!-- founding:start -->", "<!-- founding:end -->"
+
 #: (title, intro, files, files shown, command)
 EXAMPLES = (
     ("`premerge scope`: names that are unbound on some path (static, runs nothing)",
@@ -124,9 +151,12 @@ _INTERPRETER = re.compile(r"not installed for \S+ \(Python [\d.]+\)")
 
 
 def normalise(text: str) -> str:
-    """What differs between machines: run times and the interpreter's path and version."""
+    """What differs between machines: run times, the interpreter's path and version, and
+    smoke's notes on how it ran (a loaded machine may fall back to one process per module)."""
     text = _SECONDS.sub("0.50s", text)
-    return _INTERPRETER.sub("not installed for .venv/bin/python (Python 3.12.3)", text)
+    text = _INTERPRETER.sub("not installed for .venv/bin/python (Python 3.12.3)", text)
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if not line.startswith("premerge: smoke: "))
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -174,7 +204,15 @@ def examples() -> str:
     return "\n".join(out).rstrip()
 
 
+def founding() -> str:
+    """The console block of README's "Using it": ``premerge check`` on the founding bugs."""
+    with tempfile.TemporaryDirectory(prefix="premerge-examples-") as tmp:
+        output = run_example(FOUNDING_FILES, ("check",), sys.executable, Path(tmp) / "repo")
+    return "\n".join(["```console", "$ premerge check", output.rstrip(), "```"])
+
+
 def render(readme: str) -> str:
+    readme = render_block(readme, FOUNDING_START, FOUNDING_END, founding())
     return render_block(readme, START, END, examples())
 
 
