@@ -6,15 +6,15 @@ import textwrap
 
 import pytest
 
-from premerge.smoke.static import analyze_source
+from premerge.smoke.static import facts_from_source
 
 
 def effect(source: str) -> tuple[int, str] | None:
-    return analyze_source(textwrap.dedent(source)).script_effect
+    return facts_from_source(textwrap.dedent(source)).script_effect
 
 
 def write(source: str) -> tuple[int, str] | None:
-    return analyze_source(textwrap.dedent(source)).write_effect
+    return facts_from_source(textwrap.dedent(source)).write_effect
 
 
 @pytest.mark.parametrize("source, line, reason", [
@@ -122,7 +122,7 @@ def test_recursive_local_calls_terminate() -> None:
 
 
 def test_imports_with_flags() -> None:
-    facts = analyze_source(textwrap.dedent("""\
+    facts = facts_from_source(textwrap.dedent("""\
         import os, a.b as ab
         from . import sibling
         from ..up import thing
@@ -141,5 +141,5 @@ def test_imports_with_flags() -> None:
 
 
 def test_parse_error_is_recorded_not_raised() -> None:
-    facts = analyze_source("def f(:\n")
+    facts = facts_from_source("def f(:\n")
     assert facts.parse_error and facts.imports == [] and facts.script_effect is None

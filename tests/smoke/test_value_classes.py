@@ -14,7 +14,7 @@ from premerge.smoke.classify import Classified, Context
 from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.graph import Edge, ImportGraph, build_graph
 from premerge.smoke.runner import Interpreter, Outcome, Settings, _Job
-from premerge.smoke.static import FileFacts, ImportRef, analyze_source
+from premerge.smoke.static import FileFacts, ImportRef, facts_from_source
 from premerge.smoke.writes import Change, changes
 from tests.smoke.helpers import git_repo
 
@@ -83,7 +83,7 @@ def test_mutable_values_have_fresh_defaults_equality_and_no_hash() -> None:
 
 
 def test_file_facts_round_trip_through_their_cached_form() -> None:
-    facts = analyze_source("import os\nfrom . import sibling\n"
+    facts = facts_from_source("import os\nfrom . import sibling\n"
                            "if TYPE_CHECKING:\n    import typing_only\n"
                            "def f():\n    import late\nimport sys\nsys.exit(1)\n")
     assert facts.script_effect == (8, "calls sys.exit()")
@@ -92,14 +92,14 @@ def test_file_facts_round_trip_through_their_cached_form() -> None:
         ("typing_only", 0, [], True, False), ("late", 0, [], False, True),
         ("sys", 0, [], True, True)]
     assert FileFacts.from_dict(facts.to_dict()) == facts
-    broken = analyze_source("def (:\n")
+    broken = facts_from_source("def (:\n")
     assert broken.parse_error and FileFacts.from_dict(broken.to_dict()) == broken
 
 
 def test_graph_resolver_is_cached_and_no_part_of_equality() -> None:
     a = SmokeModule("a", "/r/a.py", "a.py", "script", "/r")
     b = SmokeModule("b", "/r/b.py", "b.py", "script", "/r")
-    facts = {a.path: analyze_source("import b\n"), b.path: analyze_source("import a\n")}
+    facts = {a.path: facts_from_source("import b\n"), b.path: facts_from_source("import a\n")}
     graph = build_graph([a, b], facts)
     assert graph.find("b", a) is b and graph._resolver is graph._resolver
     assert graph.cycle_through(a.path) == [Edge(a.path, b.path, 1, 1), Edge(b.path, a.path, 1, 1)]

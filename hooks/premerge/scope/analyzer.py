@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import ast
 
-from premerge.scope.bindings import FileFacts, FunctionScope, StatementScanner
+from premerge.scope.bindings import FunctionScope, ScopeFacts, StatementScanner
 from premerge.scope.dynamic import DynamicNamespace
 from premerge.scope.expressions import ExpressionWalker
 from premerge.scope.file_report import FileReport
@@ -80,7 +80,7 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
         self.path = path
         self.tree = tree
         self.is_init = is_init
-        facts = FileFacts()
+        facts = ScopeFacts()
         facts.package = package
         facts.has_walrus = ":=" in text
         facts.is_init = is_init

@@ -253,7 +253,7 @@ def resolve_relative(module: str | None, level: int, package: str | None) -> str
     return ".".join(base + ([module] if module else []))
 
 
-class FileFacts:
+class ScopeFacts:
     """What the statement pass learns about the whole file."""
 
     __slots__ = ("module", "scopes", "imports", "bound_anywhere", "star_imports", "future_annotations",
@@ -287,7 +287,7 @@ class FileFacts:
 class StatementScanner:
     """Builds every function/class scope and its bindings from statements."""
 
-    def __init__(self, facts: FileFacts) -> None:
+    def __init__(self, facts: ScopeFacts) -> None:
         self.facts = facts
         self.context = ""
         self.in_tc = False
@@ -487,7 +487,7 @@ class StatementScanner:
         finish_function(scope)
 
 
-def add_arguments(scope: Scope, args: ast.arguments, facts: FileFacts) -> None:
+def add_arguments(scope: Scope, args: ast.arguments, facts: ScopeFacts) -> None:
     every = [*getattr(args, "posonlyargs", ()), *args.args, *args.kwonlyargs]
     if args.vararg:
         every.append(args.vararg)

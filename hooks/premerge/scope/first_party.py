@@ -16,7 +16,7 @@ import os
 import re
 
 from premerge.findings import Finding
-from premerge.scope.bindings import FileFacts, StatementScanner, is_type_checking, resolve_relative
+from premerge.scope.bindings import ScopeFacts, StatementScanner, is_type_checking, resolve_relative
 from premerge.scope.messages import NotInFirstPartyModule
 
 TYPE_CHECKING = False
@@ -128,7 +128,7 @@ def _module_names(path: str, raw: bytes, package: str) -> set[str] | None:
         tree = ast.parse(decode_source(path, raw).text, filename=path)
     except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    facts = FileFacts()
+    facts = ScopeFacts()
     facts.package = package
     StatementScanner(facts).scan_module(tree)
     if facts.star_imports or facts.dynamic_reasons or "__getattr__" in facts.module.bindings:

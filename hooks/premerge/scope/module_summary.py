@@ -12,10 +12,10 @@ from premerge.scope.bindings import Importation, SubmoduleImportation
 #: typing is imported for type checkers only: ~3 ms of start-up where nothing else loads it
 TYPING_ONLY = False
 if TYPING_ONLY:
-    from premerge.scope.bindings import FileFacts, ModuleScope
+    from premerge.scope.bindings import ModuleScope, ScopeFacts
 
 
-def import_bound_modules(facts: FileFacts) -> dict[str, str]:
+def import_bound_modules(facts: ScopeFacts) -> dict[str, str]:
     """Names bound only by ``import pkg`` / ``import pkg.sub``, to the module they hold."""
     out: dict[str, str] = {}
     for name, imports in facts.imports.items():
@@ -32,7 +32,7 @@ def import_bound_modules(facts: FileFacts) -> dict[str, str]:
     return out
 
 
-def imported_modules(facts: FileFacts, dynamic_imports: set[str]) -> set[str]:
+def imported_modules(facts: ScopeFacts, dynamic_imports: set[str]) -> set[str]:
     """Every module the file imports (absolute dotted names and their parents), star imports
     and ``import_module("a.b")`` calls included."""
     out: set[str] = set()

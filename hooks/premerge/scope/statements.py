@@ -11,9 +11,9 @@ import ast
 from premerge.imports import is_main_guard
 from premerge.scope.bindings import (
     ClassScope,
-    FileFacts,
     FunctionScope,
     ModuleScope,
+    ScopeFacts,
     StatementScanner,
     is_type_checking,
     pattern_names,
@@ -530,7 +530,7 @@ def _handler_names(handler: ast.ExceptHandler) -> set[str] | None:
 
 def block_bound_names(body: list[ast.stmt]) -> set[str]:
     """Names the statements of a block bind (not looking into nested definitions' bodies)."""
-    facts = FileFacts()
+    facts = ScopeFacts()
     scanner = StatementScanner(facts)
     scope = ModuleScope(None, "<block>", None)
     scanner.block(body, scope)

@@ -25,7 +25,7 @@ from premerge.findings import CheckResult, Finding, Location
 from premerge.smoke import messages as m
 from premerge.smoke.discovery import SmokeModule, discover_modules
 from premerge.smoke.graph import ImportGraph, build_graph
-from premerge.smoke.static import BLOCKING_KINDS, FileFacts, analyze_source, effect_kind
+from premerge.smoke.static import BLOCKING_KINDS, FileFacts, effect_kind, facts_from_source
 from premerge.input_rules import NotRegularFile
 from premerge.safefile import NOT_REGULAR, FileRefused, read_regular
 from premerge.sources import (MAX_SOURCE_BYTES, discover_python_files, matches_any, posix,
@@ -130,7 +130,7 @@ def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
             text = decode_source(module.path, raw).text
         except Exception:  # noqa: BLE001 - undecodable: the import will say what is wrong
             continue
-        info = analyze_source(text, module.path)
+        info = facts_from_source(text, module.path)
         out[module.path] = info
         cache.put(key, info.to_dict())
     return out

@@ -177,7 +177,7 @@ class FileFacts(Record):
                    write_effect=(write[0], write[1]) if write else None)
 
 
-def analyze_source(text: str, filename: str = "<unknown>") -> FileFacts:
+def facts_from_source(text: str, filename: str = "<unknown>") -> FileFacts:
     """Imports and the first script effect of one file's source."""
     try:
         tree = ast.parse(text, filename=filename)
