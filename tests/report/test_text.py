@@ -267,3 +267,18 @@ def test_job_summary_is_grouped_and_bounded_too(heavy: Repo, tmp_path: Path) -> 
     assert rows[0].count("↳") == 3
     assert "... and 37 more modules (see the SARIF report)" in rows[0]
     assert text.splitlines()[0] == "### ❌ premerge: 1 finding (1 error) in 42 files"  # app/__init__ too
+
+
+def test_summary_lines_for_runs_with_nothing_to_import(tmp_path: Path) -> None:
+    from premerge.report import ReportContext
+    from premerge.report.text import summary_line
+
+    context = ReportContext(root=tmp_path.as_posix(), cwd=tmp_path.as_posix(), files=2,
+                            checks=["scope", "smoke"], seconds=0.1,
+                            counts={"scope": {"files": 2},
+                                    "smoke": {"files": 2, "modules": 0, "imported": 0}})
+    assert summary_line([], context).splitlines() == [
+        "premerge: no findings in 2 files, 0.10s",
+        "  scope: 2 files analysed, 2 without findings",
+        "  smoke: no module imported, 2 not imported (scripts)",
+    ]

@@ -113,12 +113,12 @@ def _files_passed(counts: dict[str, int], findings: Sequence[Finding]) -> str:
 
 
 def _smoke_passed(counts: dict[str, int], findings: Sequence[Finding]) -> str:
-    if "modules" not in counts:
-        return f"{_plural(counts.get('files', 0), 'module')} selected, none imported"
-    text = f"{counts.get('imported', 0)} of {_plural(counts['modules'], 'module')} imported OK"
-    skipped = counts.get("files", 0) - counts["modules"]
+    modules = counts.get("modules", 0)
+    text = (f"{counts.get('imported', 0)} of {_plural(modules, 'module')} imported OK"
+            if modules else "no module imported")
+    skipped = counts.get("files", 0) - modules
     if skipped > 0:
-        text += f", {skipped} not imported (scripts, files that are not regular)"
+        text += f", {skipped} not imported (scripts)"
     return text
 
 
