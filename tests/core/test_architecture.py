@@ -121,3 +121,16 @@ def test_smoke_child_is_standalone_and_compiles_for_old_pythons() -> None:
     assert not [t for s, t, _n in IMPORTS if s == "smoke.child"]
     for version in ((3, 7), (3, 9)):
         ast.parse(source, feature_version=version)
+
+
+def test_one_value_class_style() -> None:
+    """Value classes are ``premerge.records`` classes: ``dataclasses`` (and the ``inspect`` it
+    imports) would cost every run's start-up, and two styles would need two sets of habits."""
+    users = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) else []
+            if "dataclasses" in names:
+                users.append(f"{_module_name(path)}:{node.lineno}")
+    assert not users, users

@@ -38,11 +38,11 @@ import stat
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from premerge.config import Config
 from premerge.findings import RULES, CheckResult, Finding, Fix, Rule, noqa_codes
+from premerge.records import Record
 from premerge.scope import messages
 from premerge.scope.fix_text import (
     Edit,
@@ -91,22 +91,27 @@ def identity(finding: Finding) -> Identity:
     return (finding.code, finding.key or f"{finding.line}:{finding.name}")
 
 
-@dataclass
-class Step:
+class Step(Record):
     """One applied group: the description and the findings (as first seen) it resolved."""
 
-    description: str
-    resolved: list[Identity]
+    __slots__ = _fields = ("description", "resolved")
+
+    def __init__(self, description: str, resolved: list[Identity]) -> None:
+        self.description = description
+        self.resolved = resolved
 
 
-@dataclass
-class FilePlan:
+class FilePlan(Record):
     """What the fixer would do to one file, computed from the bytes it read."""
 
-    source: SourceFile
-    new_text: str
-    steps: list[Step] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    __slots__ = _fields = ("source", "new_text", "steps", "notes")
+
+    def __init__(self, source: SourceFile, new_text: str, steps: list[Step] | None = None,
+                 notes: list[str] | None = None) -> None:
+        self.source = source
+        self.new_text = new_text
+        self.steps: list[Step] = [] if steps is None else steps
+        self.notes: list[str] = [] if notes is None else notes
 
     @property
     def path(self) -> str:
@@ -310,21 +315,29 @@ def _verified(text: str, path: str, package: str | None, before: list[Finding],
 # ---------------------------------------------------------------------------------------------
 # fix shapes
 
-@dataclass
-class Attempt:
+class Attempt(Record):
     """One shape's edits for a group, and the findings they resolve."""
 
-    description: str
-    edits: list[Edit]
-    targets: list[Finding]
-    #: a name whose import may be unused once this is applied (the TYPE_CHECKING flag)
-    unused_flag: str | None = None
+    __slots__ = _fields = ("description", "edits", "targets", "unused_flag")
+
+    def __init__(self, description: str, edits: list[Edit], targets: list[Finding],
+                 unused_flag: str | None = None) -> None:
+        self.description = description
+        self.edits = edits
+        self.targets = targets
+        #: a name whose import may be unused once this is applied (the TYPE_CHECKING flag)
+        self.unused_flag = unused_flag
 
 
-@dataclass
-class Group:
-    findings: list[Finding]
-    shapes: list[Callable[[], Attempt | None]]
+class Group(Record):
+    """Findings one fix resolves together, and the shapes to try for them, in order."""
+
+    __slots__ = _fields = ("findings", "shapes")
+
+    def __init__(self, findings: list[Finding],
+                 shapes: list[Callable[[], Attempt | None]]) -> None:
+        self.findings = findings
+        self.shapes = shapes
 
 
 class _Editor:

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+
+from premerge.records import FrozenRecord, frozen_init
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _BLANK = re.compile(r"[ \t\f]*\Z")
 _COMMENT_OR_BLANK = re.compile(r"[ \t\f]*(?:#.*)?\Z")
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(FrozenRecord):
     """Replace ``text[start:end]`` with ``new`` (an insertion when ``start == end``)."""
 
+    __slots__ = _fields = ("start", "end", "new")
     start: int
     end: int
     new: str
+
+    def __init__(self, start: int, end: int, new: str) -> None:
+        frozen_init(self, start, end, new)
 
 
 class OverlappingEdits(ValueError):
