@@ -88,12 +88,14 @@ def test_a_module_that_plants_fsmonitor_during_smoke_runs_nothing(make_repo,
     call (the untracked-files query after the imports, and any later `files`) must not run it."""
     marker = tmp_path / "marker"
     payload = marker_command(marker, "fsmonitor").replace('"', '\\"')
+    # by absolute path: the smoke snapshot the import runs in has no .git to walk up to
+    config_path = tmp_path / "planted" / ".git" / "config"
     repo = make_repo({"plant.py": f"""\
         from pathlib import Path
-        config = Path(__file__).resolve().parent / ".git" / "config"
+        config = Path({str(config_path)!r})
         with config.open("a") as handle:
             handle.write('[core]\\n\\tfsmonitor = "{payload}; true"\\n')
-        """, "premerge.yaml": "version: 1\nrequired_files:\n  - plant.py\n"})
+        """, "premerge.yaml": "version: 1\nrequired_files:\n  - plant.py\n"}, name="planted")
     proc = run_premerge("check", "--no-cache", cwd=repo.path)
     assert "fsmonitor" in (repo.path / ".git" / "config").read_text(), proc.stderr
     run_premerge("files", cwd=repo.path)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.graph import Edge, ImportGraph, build_graph
 from premerge.smoke.runner import Interpreter, Outcome, Settings, _Job
 from premerge.smoke.static import FileFacts, ImportRef, facts_from_source
-from premerge.smoke.writes import Change, changes
+from premerge.smoke.writes import Change, Snapshot
 from tests.smoke.helpers import git_repo
 
 
@@ -57,10 +58,25 @@ def test_frozen_values_hash_compare_and_refuse_assignment() -> None:
         with pytest.raises(AttributeError):
             frozen.kind = "other"  # type: ignore[misc]
     assert repr(Change("x", "deleted", 0)) == "Change(relpath='x', kind='deleted', when=0)"
-    before = ({"a": (1, 1), "gone": (1, 1)}, {"": 1})
-    after = ({"a": (2, 1), "new": (3, 1)}, {"": 4})
-    assert changes(before, after) == [Change("a", "modified", 2), Change("gone", "deleted", 4),
-                                      Change("new", "created", 3)]
+
+
+def test_snapshot_changes_compare_content_not_mtimes(tmp_path: Path) -> None:
+    source = tmp_path / "tree"
+    source.mkdir()
+    for name in ("a", "same", "gone"):
+        (source / name).write_text(name)
+    snapshot = Snapshot(str(source), str(tmp_path / "copy" / "tree"))
+    snapshot.start(lambda: ["a", "same", "gone"])
+    snapshot.wait()
+    copy = Path(snapshot.path)
+    stat = (copy / "a").stat()
+    (copy / "a").write_text("b")  # same size, mtime restored: only the content tells
+    os.utime(copy / "a", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    (copy / "gone").unlink()
+    (copy / "new").write_text("new")
+    assert [(c.relpath, c.kind) for c in snapshot.changes()] == [
+        ("a", "modified"), ("gone", "deleted"), ("new", "created")]
+    assert (source / "a").read_text() == "a" and (source / "gone").exists()
 
 
 def test_mutable_values_have_fresh_defaults_equality_and_no_hash() -> None:

@@ -379,10 +379,22 @@ def distribution_of(name):
 
 
 def _inside(path, repo):
+    """``path`` lies in ``repo`` (a realpath, or a tuple of them: see :func:`_roots`)."""
     if not path or not isinstance(path, str):
         return False
     real = _real(path)
+    if isinstance(repo, tuple):
+        return any(real == root or real.startswith(root + os.sep) for root in repo)
     return real == repo or real.startswith(repo + os.sep)
+
+
+def _roots(where):
+    """The realpaths of first-party code: the snapshot imported from (``repo``) and the
+    user's tree it copies (``origin``: an editable install of the project points there)."""
+    roots = [_real(where["repo"])]
+    if where.get("origin"):
+        roots.append(_real(where["origin"]))
+    return tuple(roots)
 
 
 def first_party_modules(repo, skip_main=True):
@@ -466,10 +478,22 @@ def _unchanged_since_verified():
     return verified is not None and verified == (len(sys.modules), _last_name())
 
 
-def _mark_clean(repo):
+def _forget_missing_paths():
+    """The warm parent starts while premerge still copies the snapshot: forget the import
+    system's directory listings, and its verdicts that a ``sys.path`` entry (a PYTHONPATH
+    directory of the snapshot) does not exist, taken before the copy was complete."""
+    for key, finder in list(sys.path_importer_cache.items()):
+        if finder is None:
+            del sys.path_importer_cache[key]
+    importlib.invalidate_caches()
+
+
+def _mark_clean(roots):
     """Verify once, in the warm parent, that nothing loaded is first-party; children then
-    re-check only modules that are new or replaced (a realpath per module is not free)."""
-    bad = {name for name, _ in first_party_modules(_real(repo))}
+    re-check only modules that are new or replaced (a realpath per module is not free).
+    Called when the snapshot is complete (preload, or the first fork without one)."""
+    _forget_missing_paths()
+    bad = {name for name, _ in first_party_modules(roots)}
     _State.clean = {name: module for name, module in sys.modules.items()
                     if module is not None and name not in bad}
     startup_tops = {n.split(".")[0] for n in STARTUP_MODULES}
@@ -639,7 +663,7 @@ def _watch(repo, target, executed, module_files):
 
 def run_import(spec):
     """Import the target described by ``spec`` in *this* process; return the result dict."""
-    repo = _real(spec["repo"])
+    repo = _roots(spec)
     result = {"status": "ok", "pid": os.getpid()}
     # 1. provably nothing first-party is loaded yet
     unchanged = _unchanged_since_verified()
@@ -861,14 +885,15 @@ def _send(fd, message):
     _write_all(fd, (json.dumps(message) + "\n").encode())
 
 
-def preload(names, repo, attributes=None, allow_threads=False):
-    """Import stdlib/third-party modules once; refuse any that pulls in first-party code.
+def preload(names, roots, attributes=None, allow_threads=False):
+    """Import stdlib/third-party modules once; refuse any that pulls in first-party code
+    (inside any of ``roots``: see :func:`_roots`).
 
     ``attributes`` maps a module to the names the project imports from it: touching them
     loads what a lazy package (pydantic, litellm: a module ``__getattr__``) defers until
     ``from pkg import Name`` -- otherwise every child would load it again."""
     attributes = attributes or {}
-    repo = _real(repo)
+    repo = roots
     ok, failed, tainted = [], {}, {}
     saved_argv = sys.argv[:]
     sys.argv[:] = [""]
@@ -1068,8 +1093,9 @@ def serve():
             for message in messages:
                 op = message.get("op")
                 if op == "preload":
+                    _forget_missing_paths()
                     compiler = start_compiler(message.get("compile", []))
-                    ok, failed, tainted = preload(message.get("modules", []), message["repo"],
+                    ok, failed, tainted = preload(message.get("modules", []), _roots(message),
                                                   message.get("attributes") or {},
                                                   bool(message.get("allow_threads")))
                     tops = {n.split(".")[0] for n in sys.modules}
@@ -1078,7 +1104,7 @@ def serve():
                     compiled = finish_compiler(compiler)
                     if tainted:
                         compiled = 0  # premerge restarts this parent without them
-                    _mark_clean(message["repo"])
+                    _mark_clean(_roots(message))
                     _send(proto_out, {"op": "preloaded", "ok": ok, "failed": failed,
                                       "tainted": tainted, "compiled": compiled,
                                       "modules": len(sys.modules)})
@@ -1154,7 +1180,7 @@ def _fork_child(message, children, ahead):
     """Fork the child for one run request (``ahead``: the fd it waits on before starting)."""
     spec = message["spec"]
     if not _State.clean:
-        _mark_clean(spec["repo"])
+        _mark_clean(_roots(spec))
     root = spec.get("import_root")
     if root and root not in _State.shadows:
         _State.shadows[root] = frozenset(shadowing_names([root]))

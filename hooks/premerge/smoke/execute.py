@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from premerge.config import Config
@@ -14,10 +14,10 @@ from premerge.smoke.classify import Classified, Context, classify, fold
 from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.graph import ImportGraph
 from premerge.smoke.runner import (InterpreterProblem, Outcome, Runner, Settings,
-                                   child_environment,
-                                   choose_interpreter, make_workdir, memory_limit)
+                                   child_environment, choose_interpreter, make_workdir,
+                                   memory_limit)
 from premerge.smoke.static import FileFacts
-from premerge.smoke.writes import attribute, changes, snapshot
+from premerge.smoke.writes import Change, Snapshot, attribute
 from premerge.sources import posix, relative_to
 
 
@@ -156,6 +156,8 @@ def prepare(config: Config, root: str) -> Runner:
     run = config.run
     jobs = run.jobs if run.jobs is not None else config.smoke.jobs
     workdir = make_workdir()
+    snapshot = Snapshot(root, os.path.join(workdir, "tree",
+                                           os.path.basename(root.rstrip("/")) or "repo"))
     progress = None
     if run.progress:
         from premerge.smoke import progress_printer  # noqa: PLC0415
@@ -164,15 +166,50 @@ def prepare(config: Config, root: str) -> Runner:
     settings = Settings(
         interpreter=interpreter, root=root, timeout=run.timeout or config.smoke.timeout,
         jobs=max(1, jobs or os.cpu_count() or 1),
-        env=child_environment(config.smoke.env, os.path.join(workdir, "home"),
-                              os.path.join(workdir, "tmp")),
+        env=_snapshot_environment(child_environment(config.smoke.env,
+                                                    os.path.join(workdir, "home"),
+                                                    os.path.join(workdir, "tmp")), snapshot),
         workdir=workdir, memory=memory_limit(), progress=progress,
         source_roots=[os.path.normpath(os.path.join(root, d)) for d in config.smoke.source_roots],
-        warm=os.environ.get("PREMERGE_SMOKE_FRESH", "") not in ("1", "true"))
+        warm=os.environ.get("PREMERGE_SMOKE_FRESH", "") not in ("1", "true"),
+        snapshot=snapshot)
     runner = Runner(settings)
     runner.guard()
+    # the copy (git's file list, then the files) runs while the warm parent boots; its root
+    # exists before that interpreter starts (see child._forget_missing_paths)
+    snapshot.start(_checked_files(config, root) if config.in_git else None)
     runner.spawn()
     return runner
+
+
+def _snapshot_environment(env: dict[str, str], snapshot: Snapshot) -> dict[str, str]:
+    """PYTHONPATH entries in the user's tree point into the snapshot; git run by an import
+    finds no repository above the snapshot (there is none; the ceiling says so too)."""
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            snapshot.inside(posix(p)) if os.path.isabs(p) else p
+            for p in env["PYTHONPATH"].split(os.pathsep))
+    env["GIT_CEILING_DIRECTORIES"] = os.path.dirname(snapshot.path)
+    return env
+
+
+def _checked_files(config: Config, root: str) -> Callable[[], list[str]]:
+    """What smoke checks in a git work tree: tracked files and untracked ones git does not
+    ignore (premerge's cache directory excluded when it lies inside the tree)."""
+    def listing() -> list[str]:
+        from premerge.repo import Repository, untracked_query  # noqa: PLC0415
+
+        repo = Repository(config.root)
+        repo.prefetch(untracked_query())
+        files = set(repo.tracked_files) | set(repo.untracked_files())
+        cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
+        if cache_dir:
+            inside = relative_to(posix(cache_dir), root)
+            if not inside.startswith("/"):
+                files = {f for f in files if f != inside and not f.startswith(inside + "/")}
+        return sorted(files)
+
+    return listing
 
 
 def discard(runner: Runner) -> None:
@@ -180,6 +217,8 @@ def discard(runner: Runner) -> None:
         runner.close()
     finally:
         runner.unguard()
+        if runner.settings.snapshot is not None:
+            runner.settings.snapshot.cancel()
         shutil.rmtree(runner.settings.workdir, ignore_errors=True)
 
 
@@ -197,11 +236,14 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     from premerge.smoke import TrackedFiles, uncommitted_findings  # noqa: PLC0415
 
     tracked = TrackedFiles(config) if config.in_git else None
-    cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
-    before = snapshot(root, [cache_dir] if cache_dir else [])
+    snapshot = runner.settings.snapshot
+    assert snapshot is not None
     preload = preload_candidates(graph, modules)
     compile_paths = sources_to_compile(graph, modules)
     attributes = preload_attributes(facts, graph, modules, preload)
+    snapshot.wait()
+    # every module discovery found is importable from the snapshot, also one git ignores
+    snapshot.add(relative_to(path, root) for path in graph.modules)
     try:
         runner.start(preload, compile_paths, attributes)
     except InterpreterProblem as exc:
@@ -212,7 +254,7 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
         outcomes = _run_tiers(runner, graph, modules, preload, compile_paths, attributes)
     finally:
         runner.close()
-    after = snapshot(root, [cache_dir] if cache_dir else [])
+    found = snapshot.changes()
     timeout = runner.settings.timeout
     version = ".".join(map(str, runner.version[:3])) or "?"
     ctx = Context(root=root, graph=graph, facts=facts, timeout=timeout,
@@ -245,7 +287,7 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     tested = {o.module.path: o.module.name for o in outcomes}
     findings: list[Finding] = fold(classified, tested)
     findings.extend(attacks)
-    findings.extend(_write_findings(root, before, after, outcomes))
+    findings.extend(_write_findings(root, found, outcomes))
     findings.extend(uncommitted_findings(config, root, graph, loaded, tracked))
     result.findings.extend(findings)
     result.notes.extend(runner.notes)
@@ -256,11 +298,13 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
         "preloaded": runner.preloaded,
         "counts": {"modules": len(outcomes),
                    "imported": sum(1 for o in outcomes if o.status == "ok")},
+        "snapshot": {"files": len(snapshot.entries), "bytes": snapshot.bytes,
+                     "seconds": round(snapshot.seconds, 4), "methods": snapshot.methods},
     })
 
 
-def _write_findings(root: str, before, after, outcomes) -> list[Finding]:  # type: ignore
-    found = changes(before, after)
+def _write_findings(root: str, found: list[Change], outcomes: Sequence[Outcome]
+                    ) -> list[Finding]:
     if not found:
         return []
     intervals = {o.module.path: (o.started, o.ended) for o in outcomes}

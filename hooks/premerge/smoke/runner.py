@@ -31,6 +31,7 @@ from typing import Any
 from premerge.config import DEFAULT_SMOKE_ENV, Config, ConfigError
 from premerge.records import Record
 from premerge.smoke.discovery import SmokeModule
+from premerge.smoke.writes import Snapshot, private_base
 
 CHILD = str(Path(__file__).with_name("child.py"))
 #: Python versions: the child runs on MIN_CHILD+, the warm (fork) mode needs MIN_WARM+.
@@ -167,12 +168,13 @@ def child_environment(extra: Iterable[str], home: str, tmpdir: str) -> dict[str,
 
 class Settings(Record):
     __slots__ = _fields = ("interpreter", "root", "timeout", "jobs", "env", "workdir", "memory",
-                           "progress", "warm", "source_roots")
+                           "progress", "warm", "source_roots", "snapshot")
 
     def __init__(self, interpreter: Interpreter, root: str, timeout: float, jobs: int,
                  env: dict[str, str], workdir: str, memory: int,
                  progress: Callable[[int, int, str, bool], None] | None = None,
-                 warm: bool = True, source_roots: Sequence[str] = ()) -> None:
+                 warm: bool = True, source_roots: Sequence[str] = (),
+                 snapshot: Snapshot | None = None) -> None:
         self.interpreter = interpreter
         self.root = root
         self.timeout = timeout
@@ -184,6 +186,26 @@ class Settings(Record):
         self.warm = warm
         #: absolute directories appended to every child's sys.path (``smoke.source_roots``)
         self.source_roots = tuple(source_roots)
+        #: the private copy imports run in (None: in ``root`` itself)
+        self.snapshot = snapshot
+
+    def inside(self, path: str) -> str:
+        """Where the imports see a path of the user's tree."""
+        return self.snapshot.inside(path) if self.snapshot is not None else path
+
+    def outside(self, value: Any) -> Any:
+        """``value`` (a child's result, text) with snapshot paths mapped back to the user's
+        files, so findings name the files the user has."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return value
+        if isinstance(value, str):
+            return snapshot.outside(value)
+        if isinstance(value, list):
+            return [self.outside(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.outside(item) for key, item in value.items()}
+        return value
 
 
 class Outcome(Record):
@@ -377,8 +399,11 @@ class _Server:
     def preload(self, names: Sequence[str], wait: float, compile_paths: Sequence[str] = (),
                 attributes: Mapping[str, Sequence[str]] | None = None,
                 allow_threads: bool = False) -> dict[str, Any] | None:
-        if not self.send({"op": "preload", "modules": list(names), "repo": self.settings.root,
-                          "compile": list(compile_paths), "allow_threads": allow_threads,
+        if not self.send({"op": "preload", "modules": list(names),
+                          "repo": self.settings.inside(self.settings.root),
+                          "origin": self.settings.root,
+                          "compile": [self.settings.inside(p) for p in compile_paths],
+                          "allow_threads": allow_threads,
                           "attributes": {k: list(v) for k, v in (attributes or {}).items()
                                          if k in names}}):
             return None
@@ -524,7 +549,8 @@ def kill_strays(keep: Iterable[int] = ()) -> int:
     return killed
 
 
-def _tail(path: str, limit: int = OUTPUT_TAIL) -> str:
+def _tail_of(path: str, limit: int = OUTPUT_TAIL) -> tuple[int, str]:
+    """(size, text of the last ``limit`` bytes) of a capture file; (0, "") when absent."""
     try:
         with open(path, "rb") as handle:
             handle.seek(0, os.SEEK_END)
@@ -532,8 +558,12 @@ def _tail(path: str, limit: int = OUTPUT_TAIL) -> str:
             handle.seek(max(0, size - limit))
             data = handle.read()
     except OSError:
-        return ""
-    text = data.decode("utf-8", errors="replace")
+        return 0, ""
+    return size, data.decode("utf-8", errors="replace")
+
+
+def _tail(path: str, limit: int = OUTPUT_TAIL) -> str:
+    size, text = _tail_of(path, limit)
     return ("..." + text) if size > limit else text
 
 
@@ -742,13 +772,15 @@ class Runner:
                  ) -> dict[str, Any]:
         base = os.path.join(self.settings.workdir, f"m{ident}")
         tmpdir = os.path.join(self.settings.workdir, "tmp")
+        inside = self.settings.inside
         return {
-            "id": ident, "name": module.name, "path": module.path, "kind": module.kind,
-            "import_root": module.import_root, "cwd": module.import_root,
-            "repo": self.settings.root, "result": base + ".json", "stdout": base + ".out",
+            "id": ident, "name": module.name, "path": inside(module.path), "kind": module.kind,
+            "import_root": inside(module.import_root), "cwd": inside(module.import_root),
+            "repo": inside(self.settings.root), "origin": self.settings.root,
+            "result": base + ".json", "stdout": base + ".out",
             "stderr": base + ".err", "fault": base + ".fault", "timeout": self.settings.timeout,
             "memory": self.settings.memory, "fsize": FILE_SIZE_LIMIT, "tmpdir": tmpdir,
-            "check_globals": check_globals, "extra_path": list(self.settings.source_roots),
+            "check_globals": check_globals, "extra_path": [inside(p) for p in self.settings.source_roots],
         }
 
     def run(self, modules: Sequence[SmokeModule]) -> list[Outcome]:
@@ -986,7 +1018,7 @@ class Runner:
             job.proc = subprocess.Popen(
                 [self.executable, "-B", CHILD, "run", spec_path], stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=err, env=self.settings.env,
-                cwd=job.module.import_root, start_new_session=True)
+                cwd=self.settings.workdir, start_new_session=True)  # the child chdirs
         job.pid = job.proc.pid
 
     def _interrupt(self, job: _Job) -> None:
@@ -1026,6 +1058,14 @@ class Runner:
             result = None
         captured = {k: v for k, v in (captured or {}).items()
                     if k != "result" and isinstance(v, list) and len(v) == 2}
+        if self.settings.snapshot is not None:
+            result = self.settings.outside(result)
+            if not captured:  # fresh: the capture files' tails, read now to map their paths
+                captured = {key: list(_tail_of(spec[key], FAULT_TAIL if key == "fault"
+                                               else OUTPUT_TAIL))
+                            for key in ("stdout", "stderr", "fault")}
+            captured = {key: [size, self.settings.outside(text)]
+                        for key, (size, text) in captured.items()}
         return Outcome(
             module=job.module, result=result, exit_code=status.get("code"),
             exit_signal=status.get("signal"), timed_out=job.timed_out,
@@ -1057,8 +1097,9 @@ def memory_limit() -> int:
 
 
 def make_workdir() -> str:
-    """A private directory outside the repository for results, HOME and TMPDIR."""
-    workdir = tempfile.mkdtemp(prefix="premerge-smoke-")
+    """A private directory outside the repository for results, HOME, TMPDIR and the
+    snapshot, where no ``.git`` lies above."""
+    workdir = tempfile.mkdtemp(prefix="premerge-smoke-", dir=private_base())
     for sub in ("home", "tmp"):
         os.makedirs(os.path.join(workdir, sub), exist_ok=True)
     return workdir
