@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from premerge.smoke.runner import (InterpreterProblem, Outcome, Runner, Settings
                                    child_environment, choose_interpreter, make_workdir,
                                    memory_limit)
 from premerge.smoke.static import FileFacts
-from premerge.smoke.writes import Change, Snapshot, attribute
+from premerge.smoke.writes import Change, Snapshot, attribute, private_base
 from premerge.sources import posix, relative_to
 
 
@@ -156,8 +157,9 @@ def prepare(config: Config, root: str) -> Runner:
     run = config.run
     jobs = run.jobs if run.jobs is not None else config.smoke.jobs
     workdir = make_workdir()
-    snapshot = Snapshot(root, os.path.join(workdir, "tree",
-                                           os.path.basename(root.rstrip("/")) or "repo"))
+    snapshot = Snapshot(root, os.path.join(
+        tempfile.mkdtemp(prefix="premerge-smoke-tree-", dir=private_base(memory=True)),
+        os.path.basename(root.rstrip("/")) or "repo"))
     progress = None
     if run.progress:
         from premerge.smoke import progress_printer  # noqa: PLC0415
@@ -217,8 +219,10 @@ def discard(runner: Runner) -> None:
         runner.close()
     finally:
         runner.unguard()
-        if runner.settings.snapshot is not None:
-            runner.settings.snapshot.cancel()
+        snapshot = runner.settings.snapshot
+        if snapshot is not None:
+            snapshot.cancel()
+            shutil.rmtree(os.path.dirname(snapshot.path), ignore_errors=True)
         shutil.rmtree(runner.settings.workdir, ignore_errors=True)
 
 

@@ -350,15 +350,32 @@ def attribute(found: list[Change], intervals: dict[str, tuple[int, int]],
     return out
 
 
-def private_base() -> str:
+#: free bytes a memory file system needs before the snapshot is put there
+MEMORY_ROOM = 1 << 30
+
+
+def private_base(memory: bool = False) -> str:
     """A temporary directory with no ``.git`` in it or above it: imported code that walks up
-    from its own file must not find the user's (or any) repository."""
+    from its own file must not find the user's (or any) repository.  ``memory``: prefer
+    ``/dev/shm`` when it has room -- creating a file there costs microseconds, on a VM's ext4
+    up to a millisecond or two (187 files: ~30 ms against 160-300 ms measured here)."""
     import tempfile  # noqa: PLC0415
 
-    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+    candidates = [tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"]
+    if memory:
+        candidates.insert(0, "/dev/shm")
+    for base in candidates:
         real = os.path.realpath(base)
-        if os.path.isdir(real) and not _git_above(real):
-            return real
+        if not os.path.isdir(real) or not os.access(real, os.W_OK | os.X_OK) or _git_above(real):
+            continue
+        if memory and base == "/dev/shm":
+            try:
+                room = os.statvfs(real)
+            except OSError:
+                continue
+            if room.f_bavail * room.f_frsize < MEMORY_ROOM:
+                continue
+        return real
     return os.path.realpath(tempfile.gettempdir())
 
 
