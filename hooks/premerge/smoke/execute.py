@@ -18,8 +18,8 @@ from premerge.smoke.runner import (InterpreterProblem, Outcome, Runner, Settings
                                    child_environment, choose_interpreter, make_workdir,
                                    memory_limit)
 from premerge.smoke.static import FileFacts
-from premerge.smoke.writes import Change, Snapshot, attribute, private_base
-from premerge.sources import posix, relative_to
+from premerge.smoke.writes import Change, Snapshot, attribute, private_base, walk
+from premerge.sources import SKIP_DIR_NAMES, is_virtualenv, posix, relative_to
 
 
 def _needed(graph: ImportGraph, modules: Sequence[SmokeModule]) -> set[str]:
@@ -168,13 +168,13 @@ def prepare(config: Config, root: str) -> Runner:
     settings = Settings(
         interpreter=interpreter, root=root, timeout=run.timeout or config.smoke.timeout,
         jobs=max(1, jobs or os.cpu_count() or 1),
-        env=_snapshot_environment(child_environment(config.smoke.env,
-                                                    os.path.join(workdir, "home"),
-                                                    os.path.join(workdir, "tmp")), snapshot),
+        env=child_environment(config.smoke.env, os.path.join(workdir, "home"),
+                              os.path.join(workdir, "tmp")),
         workdir=workdir, memory=memory_limit(), progress=progress,
         source_roots=[os.path.normpath(os.path.join(root, d)) for d in config.smoke.source_roots],
         warm=os.environ.get("PREMERGE_SMOKE_FRESH", "") not in ("1", "true"),
         snapshot=snapshot)
+    _snapshot_environment(settings.env, snapshot)
     runner = Runner(settings)
     runner.guard()
     # the copy (git's file list, then the files) runs while the warm parent boots; its root
@@ -184,7 +184,7 @@ def prepare(config: Config, root: str) -> Runner:
     return runner
 
 
-def _snapshot_environment(env: dict[str, str], snapshot: Snapshot) -> dict[str, str]:
+def _snapshot_environment(env: dict[str, str], snapshot: Snapshot) -> None:
     """PYTHONPATH entries in the user's tree point into the snapshot; git run by an import
     finds no repository above the snapshot (there is none; the ceiling says so too)."""
     if env.get("PYTHONPATH"):
@@ -192,18 +192,36 @@ def _snapshot_environment(env: dict[str, str], snapshot: Snapshot) -> dict[str, 
             snapshot.inside(posix(p)) if os.path.isabs(p) else p
             for p in env["PYTHONPATH"].split(os.pathsep))
     env["GIT_CEILING_DIRECTORIES"] = os.path.dirname(snapshot.path)
-    return env
+
+
+#: ignored files and directories, an ignored directory as one ``dir/`` entry
+IGNORED_QUERY = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory",
+                 "--no-empty-directory")
+#: what an import can load from an ignored file: generated modules, built extensions
+IMPORTABLE = (".py", ".pyw", ".so", ".pyd")
 
 
 def _checked_files(config: Config, root: str) -> Callable[[], list[str]]:
     """What smoke checks in a git work tree: tracked files and untracked ones git does not
-    ignore (premerge's cache directory excluded when it lies inside the tree)."""
+    ignore, plus the ignored files imports can load (a generated ``_pb2.py``, a built
+    extension; not in virtualenvs, caches or VCS directories).  premerge's cache directory
+    is left out when it lies inside the tree."""
     def listing() -> list[str]:
         from premerge.repo import Repository, untracked_query  # noqa: PLC0415
 
         repo = Repository(config.root)
-        repo.prefetch(untracked_query())
+        repo.prefetch(untracked_query(), IGNORED_QUERY)
         files = set(repo.tracked_files) | set(repo.untracked_files())
+        for entry in repo._plumbing(*IGNORED_QUERY).split("\0"):
+            if entry.endswith("/"):
+                directory = f"{root}/{entry.rstrip('/')}"
+                if os.path.basename(entry.rstrip("/")) in SKIP_DIR_NAMES or \
+                        is_virtualenv(directory):
+                    continue
+                files.update(f"{entry}{rel}" for rel in walk(directory)
+                             if rel.endswith(IMPORTABLE))
+            elif entry.endswith(IMPORTABLE):
+                files.add(entry)
         cache_dir = os.environ.get("PREMERGE_CACHE_DIR")
         if cache_dir:
             inside = relative_to(posix(cache_dir), root)
