@@ -6,7 +6,7 @@ import hypothesmith
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from premerge.files.references import extract
+from premerge.files.references import TAIL, extract
 
 ATOMS = st.sampled_from([
     "__file__", "Path(__file__)", "HERE", "ROOT", '"x.md"', '"../up.txt"', '"/abs"', "name",
@@ -56,7 +56,7 @@ def _check(source: str) -> None:
     for ref in extract(source, "pkg/sub/fuzz.py"):
         parts = ref.target.split("/") if ref.target else []
         assert not ref.target.startswith("/") and ".." not in parts and "" not in parts
-        assert ref.line >= 1 and ref.col >= 1 and ref.anchor in ("file", "cwd")
+        assert ref.line >= 1 and ref.col >= 1 and ref.anchor in ("file", "cwd", TAIL)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))

@@ -906,6 +906,9 @@ class _Collector:
             return self._tail(found[1], found[0], nxt) if found is not None else None
         if base is None or not texts or None in texts or self._outside(base, scope):
             return None
+        if not isinstance(node, ast.JoinedStr) and any(
+                PathValue(TAIL, ()).join(text) is None for text in texts):
+            return None  # an absolute component replaces the base: not below it
         parts = [p for text in texts for p in str(text).replace("\\", "/").split("/")
                  if p not in ("", ".")]
         if not parts or ".." in parts or any(_GLOB_CHARS & set(p) for p in parts):
