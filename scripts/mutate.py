@@ -144,7 +144,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              "None",
              ("tests/scope/test_cli.py::test_cache_serves_and_invalidates",),
              "the cache key ignores the file's bytes (an edited file gets stale findings)"),
-    Mutation("init-overwrites", P + "files/init.py",
+    Mutation("init-overwrites", P + "files/starter.py",
              "if target.exists() and not force:",
              "if target.exists() and not force and False:",
              ("tests/files/test_init.py::test_init_refuses_to_overwrite_without_force",),

@@ -407,7 +407,7 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
 
 def _init(args: argparse.Namespace) -> int:
     from premerge.config import Config  # noqa: PLC0415
-    from premerge.files.init import write_starter  # noqa: PLC0415
+    from premerge.files.starter import write_starter  # noqa: PLC0415
     from premerge.repo import find_root  # noqa: PLC0415
 
     root = find_root()  # never read the manifest init (re)writes: it may be absent or invalid

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from premerge.files.init import _Entry
+from premerge.files.starter import _Entry
 
 
 def test_entries_have_their_own_notes_and_compare_by_value() -> None:
@@ -35,7 +35,7 @@ def test_init_notes_only_the_empty_file_and_skips_dataclasses(make_repo) -> None
 
     baseline = imported("-c", "pass")
     during = imported("-m", "premerge", "init")
-    assert "premerge.files.init" in during
+    assert "premerge.files.starter" in during
     assert not (during - baseline) & {"dataclasses", "inspect"}
     manifest = (repo.path / "premerge.yaml").read_text()
     assert manifest.count("is empty today") == 1 and "# note: empty.txt is empty today" in manifest
