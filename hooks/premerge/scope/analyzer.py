@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import ast
 
-from premerge.scope.bindings import FunctionScope, ScopeFacts, StatementScanner
+from premerge.scope.bindings import Argument, FunctionScope, ScopeFacts, StatementScanner
 from premerge.scope.dynamic import DynamicNamespace
 from premerge.scope.expressions import ExpressionWalker
 from premerge.scope.file_report import FileReport
@@ -89,15 +89,18 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
         module = facts.module
         self.module = module
         self.global_assigned: set[str] = set()
+        #: names some nested function rebinds through ``nonlocal``
+        self.nonlocal_names: set[str] = set()
         for scope in facts.scopes.values():
+            if getattr(scope, "nonlocals", None):
+                self.nonlocal_names |= scope.nonlocals
             if isinstance(scope, FunctionScope) and scope.globals:
                 self.global_assigned |= scope.globals & set(scope.bindings)
         self.module_names = set(module.bindings) | self.global_assigned | facts.type_params
         if is_init:
             self.module_names.add("__path__")
-        main_bound = {n for n, bs in module.bindings.items() if any(b.in_main for b in bs)}
-        self.reportable = set(facts.imports) | main_bound
-        module_tracked = (set(module.bindings) & self.reportable) - self.global_assigned
+        # every name's paths are followed, not only imports' (issue 11)
+        module_tracked = set(module.bindings) - self.global_assigned
         self.module_frame = Frame("module", module, State(), set(module.bindings),
                                   module_tracked, None)
         self.frame = self.module_frame
@@ -111,8 +114,19 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
         #: the try bodies being walked, innermost last (where their handlers start)
         self.try_bodies: list[TryBody] = []
         self.name_guard = 0
-        self.exact_name_guard = 0
         self.attr_guard = 0
+        #: broad handlers around the current try body, innermost last: (``except ...``, line)
+        self.broad: list[tuple[str, int]] = []
+        #: id(load node) -> the broad handler that would swallow its NameError
+        self.swallowed: dict[int, tuple[str, int]] = {}
+        #: name -> (the platform/version test it is bound under, line): for messages
+        self.platform_cond: dict[str, tuple[str, int]] = {}
+        #: module flags assigned a platform test (``_WINDOWS = os.name == "nt"``) -> its key
+        self.platform_flags: dict[str, tuple[str, bool]] = {}
+        #: (scope id, name) -> line of the ``except ... as name`` handler that unbound it
+        self.handler_unbound: dict[tuple[int, str], int] = {}
+        #: the try statement whose handler's exception expression is being evaluated
+        self.handler_type_of: ast.AST | None = None
         self.deftime = ""
         self.dynamic: list[str] = list(facts.dynamic_reasons)
         self.expr_bound: set[str] = set()
@@ -246,6 +260,8 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
             return view
         helper = (id(self.module), getattr(entry.node, "name", "")) in self.deleted_at
         for name, bits in candidates:
+            if helper and bits & DELETED and name not in self.facts.imports:
+                continue  # a helper deleted at import runs only before its names are deleted
             if not bits & DELETED or helper:
                 if (entry.def_bits and entry.def_bits.get(name) == BOUND) or \
                         (entry.block_bits and entry.block_bits.get(name) == BOUND):
@@ -258,7 +274,7 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
         scope = entry.scope
         node = entry.node
         locals_ = scope.local_names
-        tracked = locals_ & self.reportable
+        tracked = locals_
         view = self._view(entry)
         bits = {n: v for n, v in view.items()
                 if n not in locals_ and n not in entry.enclosing}
@@ -267,13 +283,13 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
         frame.enclosing = entry.enclosing
         frame.entry = entry
         frame.classes = entry.classes
-        if tracked:  # usually empty: no import or __main__ name is local here
-            for name, bindings in scope.bindings.items():
-                if name in tracked and any(type(b).__name__ == "Argument" for b in bindings):
-                    state.bits[name] = BOUND
+        for name, bindings in scope.bindings.items():
+            if type(bindings[0]) is Argument:  # arguments are bound at entry
+                state.bits[name] = BOUND
         self.frame = frame
         self.loops, self.try_bodies = [], []
-        self.name_guard = self.exact_name_guard = self.attr_guard = 0
+        self.name_guard = self.attr_guard = 0
+        self.broad = []
         self.deftime = ""
         if type(node) is ast.Lambda:
             self.expr(node.body)  # type: ignore[attr-defined]
@@ -287,7 +303,7 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
         node = self.facts.all_node
         if node is None or self.module_getattr or self.dynamic:
             return []
-        exported = static_all(self.tree.body)
+        exported = static_all(self.tree.body, partial=True)
         if exported is None:
             return []
         missing = []

@@ -16,10 +16,11 @@ PORTABLE_BUILTINS = frozenset({
     "basestring", "file", "xrange", "raw_input", "reduce", "execfile", "unichr", "buffer",
     "cmp", "apply", "intern", "coerce", "reload", "StandardError",
 })
-#: Module dunders Python provides, and those of class bodies and methods.
+#: Module dunders Python provides, and ``__class__`` (methods).
 MODULE_DUNDERS = frozenset({
     "__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__loader__", "__package__",
-    "__cached__", "__annotations__", "__dict__", "__module__", "__qualname__", "__class__",
-    "__debug__",
+    "__cached__", "__annotations__", "__dict__", "__class__", "__debug__",
 })
+#: names Python binds in every class body, and nowhere else (pyflakes reports them elsewhere)
+CLASS_DUNDERS = frozenset({"__module__", "__qualname__"})
 BUILTIN_NAMES = frozenset(dir(builtins)) | PORTABLE_BUILTINS | MODULE_DUNDERS

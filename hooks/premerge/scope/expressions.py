@@ -18,7 +18,7 @@ from premerge.scope.bindings import (
     finish_function,
     target_names,
 )
-from premerge.scope.builtin_names import BUILTIN_NAMES
+from premerge.scope.builtin_names import BUILTIN_NAMES, CLASS_DUNDERS
 from premerge.scope.dynamic import is_module_dict, is_namespace_call
 from premerge.scope.file_report import SubmoduleUse
 from premerge.scope.flow import BOUND, UNBOUND
@@ -220,6 +220,11 @@ class ExpressionWalker:
                 self.assume(previous, is_and)
                 self.expr(value)
             self.state = saved
+            if self.facts.has_walrus:  # `a and (m := f())`: where the test holds, m is bound
+                for value in values[1:]:
+                    for sub in ast.walk(value):
+                        if type(sub) is ast.NamedExpr and type(sub.target) is ast.Name:
+                            self.walrus_store(sub.target.id)
             return
         for value in values[1:]:
             self.expr(value)
@@ -259,8 +264,7 @@ class ExpressionWalker:
                 if index:
                     self.expr(gen.iter)
                 for target in target_names(gen.target):
-                    names.add(target.id)
-                    self.expr_bound.add(target.id)
+                    names.add(target.id)  # local to the comprehension (Python 3)
                 if type(gen.target) not in (ast.Name, ast.Tuple, ast.List):
                     self.expr(gen.target)
                 for cond in gen.ifs:
@@ -322,6 +326,8 @@ class ExpressionWalker:
                 if skip_class:
                     frame = frame.parent  # type: ignore[assignment]
                     continue
+                if name in CLASS_DUNDERS:
+                    return
                 if name in frame.locals:
                     if name not in frame.tracked:
                         return
@@ -373,12 +379,14 @@ class ExpressionWalker:
         probes for names an embedding host injects (IPython's ``get_ipython``).
         """
         if self.name_guard:
-            self._guarded_by_handler(node, name)
+            self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
             return
         for known in (state, self.frame.state):
             if known is not None and known.consts and known.consts.get(("exists", name)):
                 self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
                 return
+        if self.broad:
+            self.swallowed[id(node)] = self.broad[-1]
         self.unresolved.append((name, node, self.frame))
 
     def _resolves(self, frame: Frame | None, name: str) -> bool:

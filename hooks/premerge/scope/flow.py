@@ -25,22 +25,22 @@ TYPE_CHECKING = 16  # bound only under `if TYPE_CHECKING:`
 MAIN = 32          # bound only under `if __name__ == "__main__":`
 BRANCH = 64        # an if/elif/match/loop/try path that does not bind it
 PLANNED = 128      # with OPTIONAL: the handler binds something else (a flag, a fallback)
-CAUSES = DELETED | OPTIONAL | TYPE_CHECKING | MAIN | BRANCH
+PLATFORM = 256     # bound only under a platform or version test (`if os.name == "nt":`)
+CAUSES = DELETED | OPTIONAL | TYPE_CHECKING | MAIN | BRANCH | PLATFORM
 
 
 def fails_elsewhere(bits: int) -> bool:
     """Whether a module name in this state is worth reporting from a function body.
 
-    Functions run later, under conditions the module-level branches usually mirror (a platform
-    test, a feature flag): a name bound only in some branches is reported there only when the
-    reason is known to bite: TYPE_CHECKING, ``__main__``, a definite ``del``, or an optional
-    import whose handler planned nothing.
+    Functions run later, under conditions the module-level branches usually mirror (a feature
+    flag): a name bound only in some branches is reported there only when the reason is known
+    to bite: TYPE_CHECKING, ``__main__``, a definite ``del``, an optional import (its flag or
+    fallback protects only a use where it is tested on the path: the function's own tests
+    apply the module's facts), or a platform/version test the use does not repeat.
     """
-    if bits & (TYPE_CHECKING | MAIN):
+    if bits & (TYPE_CHECKING | MAIN | OPTIONAL | PLATFORM):
         return True
-    if bits & DELETED and not bits & BOUND:
-        return True
-    return bool(bits & OPTIONAL and not bits & PLANNED)
+    return bool(bits & DELETED and not bits & BOUND)
 
 #: A test is known by a key: ("name", flag) for ``if flag:``, ("none", x) for ``x is None``,
 #: ("test", ast.dump(test)) for other tests (module level only).  A fact adds the truth value.

@@ -29,6 +29,9 @@ class GuardFacts:
         """What a test having ``truth`` tells: ``(key, value)`` pairs for ``State.know``."""
         kind = type(test)
         if kind is ast.Name:
+            flag = self.platform_flags.get(test.id)
+            if flag is not None:  # `_WINDOWS = os.name == "nt"` ... `if _WINDOWS:`
+                return [(("name", test.id), truth), (("test", flag[0]), truth is not flag[1])]
             return [(("name", test.id), truth)]
         if kind is ast.UnaryOp and type(test.op) is ast.Not:
             return self.test_keys(test.operand, not truth)
@@ -39,6 +42,10 @@ class GuardFacts:
                     out.extend(self.test_keys(value, truth))
                 return out
             return []
+        if kind is ast.Compare or kind is ast.Call:
+            platform = platform_key(test)
+            if platform is not None:  # the same test in a function repeats the module's
+                return [(("test", platform[0]), truth is not platform[1])]
         if kind is ast.Compare and len(test.ops) == 1:
             op = type(test.ops[0])
             left, right = test.left, test.comparators[0]
@@ -72,6 +79,46 @@ class GuardFacts:
         else:
             state.know(("exists", name), True)
 
+
+
+#: what a platform or version test compares: ``sys.platform``, ``os.name``,
+#: ``sys.version_info`` (and its items), ``platform.system()``, ``sys.implementation``
+_PLATFORM_OPERANDS = {("sys", "platform"), ("os", "name"), ("sys", "version_info"),
+                      ("platform", "system"), ("sys", "implementation")}
+
+
+def _platform_operand(node: ast.AST) -> bool:
+    while type(node) in (ast.Subscript, ast.Attribute, ast.Call):
+        if type(node) is ast.Attribute and type(node.value) is ast.Name and \
+                (node.value.id, node.attr) in _PLATFORM_OPERANDS:  # type: ignore[attr-defined]
+            return True
+        node = node.func if type(node) is ast.Call else node.value  # type: ignore[attr-defined]
+    return False
+
+
+def platform_key(test: ast.expr) -> tuple[str, bool] | None:
+    """A platform/version test as a key the same test in a function repeats, and whether
+    ``test`` is its negation (``!=`` and ``not`` fold into the ``==`` form); None for others."""
+    kind = type(test)
+    if kind is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
+        inner = platform_key(test.operand)  # type: ignore[attr-defined]
+        return None if inner is None else (inner[0], not inner[1])
+    if kind is ast.BoolOp:
+        if all(platform_key(v) is not None for v in test.values):  # type: ignore[attr-defined]
+            return ast.dump(test), False
+        return None
+    if kind is ast.Compare and len(test.ops) == 1:  # type: ignore[attr-defined]
+        if not (_platform_operand(test.left) or  # type: ignore[attr-defined]
+                _platform_operand(test.comparators[0])):  # type: ignore[attr-defined]
+            return None
+        if type(test.ops[0]) is ast.NotEq:  # type: ignore[attr-defined]
+            same = ast.Compare(test.left, [ast.Eq()],  # type: ignore[attr-defined]
+                               test.comparators)  # type: ignore[attr-defined]
+            return ast.dump(same), True
+        return ast.dump(test), False
+    if kind is ast.Call and _platform_operand(test):  # sys.platform.startswith("win")
+        return ast.dump(test), False
+    return None
 
 
 def _existence_names(test: ast.expr, truth: bool) -> list[str]:

@@ -1,9 +1,10 @@
 """PM1xx: import scoping.  One class per message; each names *why* the name is unbound here.
 
 Severity policy: ``error`` when some ordinary path raises (a branch, a loop that may run zero
-times, a method that is called, the module being imported); ``warning`` (PM105 only) when the
-failure needs the environment to lack an optional dependency, which the author planned for
-but did not guard against at this use.
+times, a method that is called, the module being imported) for a name an import binds, and for
+any name no path binds; ``warning`` when the failure needs the environment to lack an optional
+dependency, which the author planned for but did not guard against at this use (PM105), or
+when a name bound by something other than an import is bound on some paths only (PM113).
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ class ConditionallyBound(Rule):
 
 class UsedBeforeBound(Rule):
     code = "PM103"
-    title = "used before its import, or after del"
+    title = "used before it is bound, or after del"
     template = "'{name}' is unbound here: {why}"
-    help = ("In this scope the name is bound only after this line, or it was deleted with "
-            "`del` before it: every path to this line raises NameError or UnboundLocalError. "
-            "Move the import above the use, or stop deleting the name.")
+    help = ("In this scope the name (an import, an assignment, any binding) is bound only "
+            "after this line, or it was deleted before it (`del`, or the end of its "
+            "`except ... as` handler): every path to this line raises NameError or "
+            "UnboundLocalError. Bind it before the use (for an import too). Move the import "
+            "above the use, or stop deleting the name.")
     example = "def f():\n    os.getcwd()   # UnboundLocalError\n    import os"
     disproved_at_runtime = "global_load"
 
@@ -166,3 +169,17 @@ class NotInFirstPartyModule(Rule):
             "when it runs, usually after the name was renamed or moved. Import the new name, or "
             "define it in the module.")
     example = "# jobs.py defines JobRunner\nfrom jobs import Runner   # ImportError"
+
+
+class BoundOnSomePaths(Rule):
+    code = "PM113"
+    title = "bound only on some paths (not an import)"
+    template = "'{name}' may be unbound here: {why}"
+    severity = Severity.WARNING
+    help = ("The name is assigned (or defined, or bound by a loop, `with`, `except ... as`) "
+            "only on some of the paths that reach this line: an if branch, a loop that may run "
+            "zero times, a try body that may stop early, a platform test. On the others this "
+            "raises NameError (module level) or UnboundLocalError (in a function). A warning: "
+            "the code often rules those paths out in ways a static check cannot see; bind a "
+            "default before the branch when it does not.")
+    example = "def pick(flag):\n    if flag:\n        y = 1\n    return y   # UnboundLocalError"

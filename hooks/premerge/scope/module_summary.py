@@ -53,8 +53,13 @@ def imported_modules(facts: ScopeFacts, dynamic_imports: set[str]) -> set[str]:
     return out
 
 
-def static_all(body: list[ast.stmt]) -> list[tuple[str, int, int]] | None:
-    """The names ``__all__`` lists at module level, or None when it is not static."""
+def static_all(body: list[ast.stmt], partial: bool = False
+               ) -> list[tuple[str, int, int]] | None:
+    """The names ``__all__`` lists at module level, or None when it is not static.
+
+    ``partial``: in a concatenation (``__all__ = other + ["a"]``) the literal parts are listed
+    and the rest skipped: what must be defined (PM110), not everything exported.
+    """
     names: list[tuple[str, int, int]] = []
 
     def literal(node: ast.AST) -> list[tuple[str, int, int]] | None:
@@ -68,6 +73,9 @@ def static_all(body: list[ast.stmt]) -> list[tuple[str, int, int]] | None:
         if type(node) is ast.BinOp and type(node.op) is ast.Add:  # type: ignore[attr-defined]
             left = literal(node.left)  # type: ignore[attr-defined]
             right = literal(node.right)  # type: ignore[attr-defined]
+            if partial:
+                left = [] if left is None else left
+                right = [] if right is None else right
             if left is None or right is None:
                 return None
             return left + right

@@ -7,6 +7,7 @@ point, ``def`` queues the body to run later).  :class:`StatementHandlers` is one
 from __future__ import annotations
 
 import ast
+import re
 
 from premerge.imports import is_main_guard
 from premerge.scope.bindings import (
@@ -27,13 +28,14 @@ from premerge.scope.flow import (
     MAIN,
     OPTIONAL,
     PLANNED,
+    PLATFORM,
     TYPE_CHECKING,
     UNBOUND,
     State,
     join,
 )
 from premerge.scope.frames import Frame, LoopExits, TryBody
-from premerge.scope.guards import surely_loaded
+from premerge.scope.guards import platform_key, surely_loaded
 
 #: (``TYPE_CHECKING`` here is flow's cause bit) typing is imported for type checkers only:
 #: ~3 ms of start-up where nothing else loads it
@@ -43,14 +45,15 @@ if TYPING_ONLY:
 
     from premerge.scope.frames import Deferred
 
-#: exception names whose handler catches NameError / an ImportError / AttributeError
-_CATCHES_NAME = {"NameError", "UnboundLocalError", "Exception", "BaseException"}
 #: handlers that name the failure itself: the code expects the name may be missing.  A broad
-#: ``except Exception`` (or bare ``except``) hides a NameError instead of handling it, so
-#: smoke's runtime check confirms the loads it covers (``guarded_loads`` leaves them out).
-_HANDLES_NAME = {"NameError", "UnboundLocalError"}
+#: ``except Exception`` (or ``BaseException``, or bare ``except``) catches the NameError too,
+#: but hides a bug rather than handling it: no guard (the message names the handler), and
+#: smoke's runtime check confirms such loads (``guarded_loads`` leaves them out).  Likewise
+#: only ``AttributeError`` handles a submodule attribute that may be missing (PM109).
+_CATCHES_NAME = {"NameError", "UnboundLocalError"}
+_BROAD = {"Exception", "BaseException"}
 _CATCHES_IMPORT = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
-_CATCHES_ATTRIBUTE = {"AttributeError", "Exception", "BaseException"}
+_CATCHES_ATTRIBUTE = {"AttributeError"}
 _EXIT_CALLS = {("sys", "exit"), ("os", "_exit"), ("os", "abort"), (None, "exit"),
                (None, "quit"), (None, "skip"), (None, "fail"), (None, "raise_from"),
                (None, "reraise")}
@@ -61,7 +64,9 @@ _IMPORTED_EXITS = {"skip", "fail", "raise_from", "reraise"}
 _EXIT_METHODS = {"skip", "fail", "xfail", "skipTest", "exit", "_exit", "abort", "raise_from",
                  "reraise"}
 _Call, _Subscript, _Attribute = ast.Call, ast.Subscript, ast.Attribute
-_Compare, _BoolOp = ast.Compare, ast.BoolOp
+_Compare, _BoolOp, _UnaryOp = ast.Compare, ast.BoolOp, ast.UnaryOp
+#: a handler that calls one of these reports the error it caught, and goes on
+_LOGGING = re.compile(r"(?i)log|warn|print|error|exception|debug|info|echo|write")
 
 
 class StatementHandlers:
@@ -142,12 +147,16 @@ class StatementHandlers:
         for target in node.targets:
             self.store_target(target)
         if len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
-            if kind is ast.Constant and value.value in (True, False, None, 0, 1):
+            if kind is ast.Constant:
                 state = self.state
-                if state is not None:
+                if state is not None:  # `error = None` ... `error = "logged"`: a flag
                     name = node.targets[0].id
                     state.know(("name", name), bool(value.value))
                     state.know(("none", name), value.value is None)
+            elif self.frame is self.module_frame and (kind is _Compare or kind is _UnaryOp):
+                key = platform_key(value)
+                if key is not None:  # `_WINDOWS = os.name == "nt"`: the flag is that test
+                    self.platform_flags[node.targets[0].id] = key
 
     def s_augassign(self, node: ast.AugAssign) -> None:
         self.expr(node.value)
@@ -214,6 +223,10 @@ class StatementHandlers:
             self._imported_truthy(name)
 
     def s_importfrom(self, node: ast.ImportFrom) -> None:
+        if self.is_init and node.level == 1 and node.module and \
+                self.frame is self.module_frame:
+            # in a package's __init__, importing .sub binds `sub` in the package namespace
+            self.store(node.module.split(".", 1)[0])
         for alias in node.names:
             if alias.name != "*":
                 name = alias.asname or alias.name
@@ -272,16 +285,43 @@ class StatementHandlers:
             body_exit.mark_cause(block_bound_names(node.orelse), cause)
         if main and else_exit is not None:
             else_exit.mark_cause(block_bound_names(node.body), MAIN)
-        frame.state = join([body_exit, else_exit])
+        joined = join([body_exit, else_exit])
+        if joined is not None and frame is self.module_frame and truth is None and \
+                kind is not ast.Name and platform_key(test) is not None:
+            self._mark_platform(joined, test, node)
+        frame.state = joined
+
+    def _mark_platform(self, state: State, test: ast.expr, node: ast.If) -> None:
+        """Names one branch of a platform/version test binds and the other does not: bound
+        only there (functions elsewhere see them unbound unless they repeat the test)."""
+        text = ast.unparse(test)
+        body, orelse = block_bound_names(node.body), block_bound_names(node.orelse)
+        state.mark_cause(body | orelse, PLATFORM)
+        for name in body - orelse:
+            self.platform_cond.setdefault(name, (f"`{text}`", node.lineno))
+        for name in orelse - body:
+            self.platform_cond.setdefault(name, (f"`{text}` is false", node.lineno))
 
     def _branch(self, entry: State, test: ast.expr, truth: bool,
                 body: list[ast.stmt]) -> State | None:
         """Run one branch of an ``if`` from ``entry`` where ``test`` had ``truth``: its exit."""
         frame = self.frame
+        if entry.consts and self._ruled_out(entry, test, truth):
+            return None  # `error = "logged"` on every path here: `if not error:` never runs
         frame.state = entry.copy()
         self.assume(test, truth)
         self.block(body)
         return frame.state
+
+    def _ruled_out(self, state: State, test: ast.expr, truth: bool) -> bool:
+        """Whether what this path knows of the test's flags contradicts ``truth`` (flags no
+        function rebinds: a call cannot change them behind the flow's back)."""
+        for key, value in self.test_keys(test, truth):
+            known = state.consts.get(key)
+            if known is not None and known is not value and \
+                    key[1] not in self.global_assigned and key[1] not in self.nonlocal_names:
+                return True
+        return False
 
     def s_loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
         is_for = type(node) is not ast.While
@@ -295,6 +335,10 @@ class StatementHandlers:
         head = entry
         loop = LoopExits()
         end: State | None = None
+        if truth is False:  # `while False:` never runs its body
+            if node.orelse:
+                self.block(node.orelse)
+            return
         for _attempt in range(3):
             mark = self.mark()
             self.state = head.copy()
@@ -312,7 +356,13 @@ class StatementHandlers:
                 break
             self.reset(mark)
             head = new_head
-        normal = None if truth is True else join([entry, end])
+        if truth is True:
+            normal = None
+        elif is_for and end is not None and \
+                _nonempty_literal(node.iter):  # type: ignore[union-attr]
+            normal = end  # `for name in ("a", "b"):` runs its body at least once
+        else:
+            normal = join([entry, end])
         if normal is not None and node.orelse:
             self.state = normal.copy()
             self.block(node.orelse)
@@ -323,33 +373,45 @@ class StatementHandlers:
         entry = self.state
         assert entry is not None
         names = [_handler_names(h) for h in node.handlers]
-        guards_name = any(n is None or n & _CATCHES_NAME for n in names)
-        guards_attr = any(n is None or n & _CATCHES_ATTRIBUTE for n in names)
-        handles_name = any(n is not None and n & _HANDLES_NAME for n in names)
+        guards_name = any(n is not None and n & _CATCHES_NAME for n in names)
+        guards_attr = any(n is not None and n & _CATCHES_ATTRIBUTE for n in names)
+        broad = None if guards_name else _swallowing_handler(node.handlers, names)
         self.name_guard += guards_name
-        self.exact_name_guard += handles_name
         self.attr_guard += guards_attr
+        if broad is not None:
+            self.broad.append(broad)
         self.state = entry.copy()
         handler_entry = self.guarded_block(node.body, entry)
         self.name_guard -= guards_name
-        self.exact_name_guard -= handles_name
         self.attr_guard -= guards_attr
+        if broad is not None:
+            self.broad.pop()
         body_exit = self.state
         changed = [n for n, v in handler_entry.bits.items() if entry.bits.get(n, UNBOUND) != v]
         imported_in_body = self.facts.try_imports.get(node, ())
         exits: list[State | None] = []
         for handler, caught in zip(node.handlers, names):
-            if handler.type is not None:
-                self.state = entry.copy()
-                self.expr(handler.type)
+            # a handler's exceptions are looked up only when one propagates, wherever the body
+            # stopped (an import in it may have failed before binding); inside the handler the
+            # names that lookup used are bound
             self.state = handler_entry.copy()
+            if handler.type is not None:
+                saved, self.handler_type_of = self.handler_type_of, node
+                self.expr(handler.type)
+                self.handler_type_of = saved
+                state = self.state
+                if state is not None:
+                    for sub in ast.walk(handler.type):
+                        if type(sub) is ast.Name:
+                            self._known_to_exist(state, sub.id)
             if handler.name:
                 self.store(handler.name)
             self.block(handler.body)
             state = self.state
             if state is not None:
-                if handler.name:
-                    self.unbind(handler.name, 0)
+                if handler.name:  # Python deletes the name at the end of its handler
+                    self.unbind(handler.name, DELETED)
+                    self.handler_unbound[(id(self.frame.scope), handler.name)] = handler.lineno
                 optional = caught is None or bool(caught & _CATCHES_IMPORT)
                 opt_names = [n for n in changed if n in imported_in_body]
                 if optional and opt_names:
@@ -359,9 +421,9 @@ class StatementHandlers:
                         self.optional_handler.setdefault(name, handler.lineno)
                 state.mark_cause(changed, BRANCH)
             exits.append(state)
-        if guards_name and body_exit is not None and all(
-                exit_ is None for exit_, caught in zip(exits, names)
-                if caught is None or caught & _CATCHES_NAME):
+        probes = [exit_ for exit_, caught in zip(exits, names)
+                  if caught is None or caught & (_CATCHES_NAME | _BROAD)]
+        if probes and body_exit is not None and all(exit_ is None for exit_ in probes):
             # `try: get_ipython` / `except NameError: return`: past the try, what the body
             # surely loaded exists
             for name in surely_loaded(node.body):
@@ -470,7 +532,7 @@ class StatementHandlers:
             names = set(scope.bindings)
             outer_state = self.state
             seed = State({}, outer_state.consts, outer_state.facts) if outer_state else State()
-            frame = Frame("class", scope, seed, names, names & self.reportable, self.frame)
+            frame = Frame("class", scope, seed, names, names, self.frame)
             outer = self.frame
             saved_try_bodies, saved_loops = self.try_bodies, self.loops
             self.try_bodies, self.loops = [], []
@@ -512,6 +574,36 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     if args.kwarg:
         every.append(args.kwarg)
     return every
+
+
+def _nonempty_literal(node: ast.expr) -> bool:
+    """``("a", "b")``, ``[1, 2]``, ``{"k": 1}``, ``"abc"``: an iterable with items."""
+    kind = type(node)
+    if kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+        return bool(node.elts) and not any(  # type: ignore[attr-defined]
+            type(e) is ast.Starred for e in node.elts)  # type: ignore[attr-defined]
+    if kind is ast.Dict:
+        return bool(node.keys) and None not in node.keys  # type: ignore[attr-defined]
+    return kind is ast.Constant and isinstance(node.value, (str, bytes)) and \
+        bool(node.value)  # type: ignore[attr-defined]
+
+
+def _swallowing_handler(handlers: list[ast.ExceptHandler],
+                        names: list[set[str] | None]) -> tuple[str, int] | None:
+    """The first broad handler (``except Exception``/``BaseException``/bare) that does not
+    re-raise: (its label, line).  The label ends with " logged" when it logs or prints."""
+    for handler, caught in zip(handlers, names):
+        if caught is not None and not caught & _BROAD:
+            continue
+        if any(type(stmt) is ast.Raise for stmt in handler.body):
+            continue  # the error propagates: nothing is hidden
+        label = "a bare `except:`" if handler.type is None else \
+            f"`except {ast.unparse(handler.type)}`"
+        logs = any(type(sub) is ast.Call and
+                   _LOGGING.search(ast.unparse(sub.func))  # type: ignore[attr-defined]
+                   for stmt in handler.body for sub in ast.walk(stmt))
+        return (label + (" logged" if logs else ""), handler.lineno)
+    return None
 
 
 def _handler_names(handler: ast.ExceptHandler) -> set[str] | None:

@@ -19,6 +19,7 @@ from premerge.scope.flow import (
     DELETED,
     MAIN,
     OPTIONAL,
+    PLATFORM,
     TYPE_CHECKING,
     fails_elsewhere,
 )
@@ -30,6 +31,7 @@ if TYPING_ONLY:
     import ast
     from typing import Any
 
+    from premerge.findings import Finding
     from premerge.scope.bindings import Binding, ClassScope
     from premerge.scope.frames import Frame
 
@@ -48,22 +50,18 @@ _CONTEXT_WHY = {
 class Verdicts:
     """The analyzer's part that turns a failing load into its finding."""
 
-    def _guarded_by_handler(self, node: ast.AST, name: str) -> None:
-        """A load in a try body whose handler catches NameError: smoke's runtime check trusts
-        only a handler that names it (``except NameError``), not a broad one that hides it."""
-        if self.exact_name_guard:
-            self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
-
     def report(self, frame: Frame, name: str, node: ast.AST, bits: int, cross: bool) -> None:
-        if self.name_guard:
-            self._guarded_by_handler(node, name)
+        if self.name_guard:  # `except NameError`: the code handles exactly this failure
+            self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
             return
         if cross and not fails_elsewhere(bits):
             return
         if (cross or frame.kind != "function") and name in BUILTIN_NAMES:
             return  # module and class code fall back to builtins
-        if name not in self.facts.imports and not bits & MAIN:
-            return  # only imports (and __main__-only names) are this check's business
+        if bits & BOUND and not bits & (TYPE_CHECKING | MAIN) and \
+                name not in self.facts.imports:
+            self._report_some_paths(frame, name, node, bits, cross)
+            return
         if bits & OPTIONAL and self.facts.star_imports and \
                 not bits & (TYPE_CHECKING | MAIN | DELETED):
             return  # the optional import overrides what a star import bound (ntpath's islink)
@@ -74,8 +72,13 @@ class Verdicts:
         related = _related(self.path, bindings)
         if bits & DELETED:
             deleted = self.deleted_at.get((id(scope), name))
-            why = (f"it was deleted with `del` (line {deleted})" if deleted
-                   else "it was deleted with `del`")
+            unbound_at = self.handler_unbound.get((id(scope), name))
+            if unbound_at and not deleted:
+                why = (f"Python unbinds it at the end of its `except ... as {name}` handler "
+                       f"(line {unbound_at})")
+            else:
+                why = (f"it was deleted with `del` (line {deleted})" if deleted
+                       else "it was deleted with `del`")
             finding = m.UsedBeforeBound.at(self.path, line, col, related=related, why=why,
                                            **common)
         elif bits & TYPE_CHECKING:
@@ -92,6 +95,20 @@ class Verdicts:
             finding = m.OptionalImportUnguarded.at(
                 self.path, line, col, related=related,
                 handler_line=self.optional_handler.get(name, "?"), **common)
+        elif bits & PLATFORM and name in self.platform_cond:
+            condition, at = self.platform_cond[name]
+            finding = m.ConditionallyBound.at(
+                self.path, line, col, related=related,
+                why=f"it is imported only when {condition} (line {at}), which this use does "
+                    f"not test", **common)
+        elif self.handler_type_of is not None and any(
+                b.is_import and _inside(b.node, self.handler_type_of) for b in bindings):
+            first = next(b for b in bindings
+                         if b.is_import and _inside(b.node, self.handler_type_of))
+            finding = m.ConditionallyBound.at(
+                self.path, line, col, related=related,
+                why=f"the handler looks it up when the try body raised, maybe before the import "
+                    f"at line {first.line} bound it (or because that import failed)", **common)
         elif bits & BOUND or bits & BRANCH:
             contexts = [b for b in bindings if b.context] or bindings
             first = contexts[0] if contexts else None
@@ -112,7 +129,50 @@ class Verdicts:
                    if later else "it is not bound yet")
             finding = m.UsedBeforeBound.at(self.path, line, col, related=related, why=why,
                                            **common)
-        self.findings.append(finding)
+        self.findings.append(self._swallowed(finding, frame, name))
+
+    def _swallowed(self, finding: Finding, frame: Frame, name: str,
+                   handler: tuple[str, int] | None = None) -> Finding:
+        """The finding, saying which broad handler would catch the error and hide it."""
+        handler = handler or (self.broad[-1] if self.broad else None)
+        if handler is None:
+            return finding
+        label, line = handler
+        error = "UnboundLocalError" if frame.kind == "function" and name in frame.locals \
+            else "NameError"
+        verb = "only logged" if label.endswith(" logged") else "silently ignored"
+        label = label.removesuffix(" logged")
+        return finding.with_changes(message=f"{finding.message}, and the {error} would be "
+                                            f"caught by {label} at line {line} and {verb}")
+
+    def _report_some_paths(self, frame: Frame, name: str, node: ast.AST, bits: int,
+                           cross: bool) -> None:
+        """A name bound by something other than an import, on some paths only: PM113, a
+        warning (a definitely unbound one stays an error, whatever bound it)."""
+        scope = self.module if cross else frame.scope
+        bindings = scope.bindings.get(name, [])
+        line, col = node.lineno, node.col_offset + 1  # type: ignore[attr-defined]
+        unbound_at = self.handler_unbound.get((id(scope), name))
+        deleted = self.deleted_at.get((id(scope), name))
+        if bits & PLATFORM and name in self.platform_cond:
+            condition, at = self.platform_cond[name]
+            why = f"it is bound only when {condition} (line {at}), which this use does not test"
+        elif bits & DELETED and deleted:
+            why = f"it is deleted with `del` on some paths (line {deleted})"
+        elif bits & DELETED and unbound_at:
+            why = (f"Python unbinds it at the end of its `except ... as {name}` handler "
+                   f"(line {unbound_at}), and that handler may have run")
+        else:
+            contexts = [b for b in bindings if b.context] or bindings
+            first = contexts[0] if contexts else None
+            why = f"it is bound {_CONTEXT_WHY.get(first.context, 'only on some paths')}" \
+                if first is not None and first.context else "it is bound only on some paths"
+            if first is not None:
+                why += f" (line {first.line})"
+        finding = m.BoundOnSomePaths.at(
+            self.path, line, col, related=_related(self.path, bindings), why=why,
+            **_finding_fields(node, name, self._qualname(self.frame)))
+        self.findings.append(self._swallowed(finding, frame, name))
 
     def _finish_unresolved(self) -> None:
         if not self.unresolved:
@@ -145,25 +205,36 @@ class Verdicts:
             common = _finding_fields(node, name, self._qualname(frame))
             line, col = node.lineno, node.col_offset + 1  # type: ignore[attr-defined]
             imports = self.facts.imports.get(name)
-            if imports:
-                classes = self._classes_of(frame)
-                in_class = [b for b in imports if b.scope in classes]
-                if in_class:
-                    cls = in_class[0].scope.qualname
-                    self.findings.append(m.ClassBodyImport.at(
-                        self.path, line, col, owner=cls,
-                        related=_related(self.path, in_class, None, with_scope=True), **common))
-                    continue
-                scopes: list[str] = []
-                for binding in imports:
-                    label = binding.scope.display()
-                    if label not in scopes:
-                        scopes.append(label)
-                self.findings.append(m.ImportedInOtherFunction.at(
-                    self.path, line, col, where=" and ".join(scopes),
-                    related=_related(self.path, imports, None, with_scope=True), **common))
-            elif name not in bound:
-                self.findings.append(m.UndefinedName.at(self.path, line, col, **common))
+            before = len(self.findings)
+            self._report_unresolved_one(name, node, frame, imports, bound, line, col, common)
+            if len(self.findings) > before and id(node) in self.swallowed:
+                self.findings[-1] = self._swallowed(self.findings[-1], frame, name,
+                                                    self.swallowed[id(node)])
+
+    def _report_unresolved_one(self, name: str, node: ast.AST, frame: Frame, imports: Any,
+                               bound: set[str], line: int, col: int,
+                               common: dict[str, Any]) -> None:
+        """One name bound nowhere it is visible: imported in a class body or another function,
+        or not at all."""
+        if imports:
+            classes = self._classes_of(frame)
+            in_class = [b for b in imports if b.scope in classes]
+            if in_class:
+                cls = in_class[0].scope.qualname
+                self.findings.append(m.ClassBodyImport.at(
+                    self.path, line, col, owner=cls,
+                    related=_related(self.path, in_class, None, with_scope=True), **common))
+                return
+            scopes: list[str] = []
+            for binding in imports:
+                label = binding.scope.display()
+                if label not in scopes:
+                    scopes.append(label)
+            self.findings.append(m.ImportedInOtherFunction.at(
+                self.path, line, col, where=" and ".join(scopes),
+                related=_related(self.path, imports, None, with_scope=True), **common))
+        elif name not in bound:
+            self.findings.append(m.UndefinedName.at(self.path, line, col, **common))
 
     def _classes_of(self, frame: Frame) -> tuple[ClassScope, ...]:
         while frame is not None and frame.kind == "comprehension":
@@ -198,6 +269,12 @@ def _related(path: str, bindings: list[Binding], note: str | None = None,
                                      if getattr(binding.node, "end_col_offset", None)
                                      is not None else None)))
     return out
+
+
+def _inside(inner: ast.AST, outer: ast.AST) -> bool:
+    """Whether ``inner`` lies within ``outer``'s lines (an import inside a try statement)."""
+    line = getattr(inner, "lineno", 0)
+    return outer.lineno <= line <= (outer.end_lineno or outer.lineno)  # type: ignore[attr-defined]
 
 
 def _finding_fields(node: ast.AST, name: str, where: str) -> dict[str, Any]:
