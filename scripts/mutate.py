@@ -68,8 +68,10 @@ MUTATIONS: tuple[Mutation, ...] = (
               "tests/scope/test_verdicts.py::test_verdict_matches_python"),
              "PM105 (optional import used unguarded) is never reported"),
     Mutation("pm105-error", P + "scope/messages.py",
-             "severity = Severity.WARNING",
-             "severity = Severity.ERROR",
+             '"{handler_line} lets the failure pass) and this use is not guarded")\n'
+             '    severity = Severity.WARNING',
+             '"{handler_line} lets the failure pass) and this use is not guarded")\n'
+             '    severity = Severity.ERROR',
              ("tests/scope/test_cli.py::test_fail_on_levels",),
              "PM105 is an error instead of a warning"),
     Mutation("fail-on-warning", P + "check.py",

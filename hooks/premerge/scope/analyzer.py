@@ -50,12 +50,20 @@ from premerge.scope.bindings import Argument, FunctionScope, ScopeFacts, Stateme
 from premerge.scope.dynamic import DynamicNamespace
 from premerge.scope.expressions import ExpressionWalker
 from premerge.scope.file_report import FileReport
-from premerge.scope.flow import BOUND, DELETED, UNBOUND, State, fails_elsewhere
+from premerge.scope.flow import (
+    BOUND,
+    DELETED,
+    UNBOUND,
+    State,
+    fails_elsewhere,
+    volatile_bits,
+)
 from premerge.scope.frames import Deferred, Frame, Mark
 from premerge.scope.guards import GuardFacts
 from premerge.scope.module_summary import (
     import_bound_modules,
     imported_modules,
+    module_deletes,
     noreturn_functions,
     static_all,
 )
@@ -101,6 +109,12 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
             self.module_names.add("__path__")
         # every name's paths are followed, not only imports' (issue 11)
         module_tracked = set(module.bindings) - self.global_assigned
+        #: module names a function may see unbound (a binding in a branch, loop, try, under
+        #: TYPE_CHECKING or __main__, an import, a del): what a def remembers of the module
+        #: state; the rest are bound wherever a function can run
+        self.volatile = set(facts.imports) | module_deletes(tree.body) | {
+            name for name, bindings in module.bindings.items()
+            if any(b.context or b.in_type_checking or b.in_main for b in bindings)}
         self.module_frame = Frame("module", module, State(), set(module.bindings),
                                   module_tracked, None)
         self.frame = self.module_frame
@@ -229,7 +243,7 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
         else:
             entry.module_level = True
             module_state = self.module_frame.state
-            entry.def_bits = module_state.bits.copy() if module_state is not None else {}
+            entry.def_bits = volatile_bits(module_state, self.volatile)
             current = frame
             while current is not None and current.kind != "module":
                 if current.kind == "class" and current.state is not None:

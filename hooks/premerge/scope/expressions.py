@@ -336,6 +336,8 @@ class ExpressionWalker:
                     if bits == BOUND or self._resolves(frame.parent, name):
                         return
                     self.report(frame, name, node, bits, cross=False)
+                    if state is not None:
+                        self._reported_once(state, name)
                     return
                 if frame.state is not None and frame.state.bits.get(name) == BOUND:
                     return  # a module name a test in the class body guarantees
@@ -348,6 +350,7 @@ class ExpressionWalker:
                 bits = state.bits.get(name, UNBOUND) if state is not None else BOUND
                 if bits != BOUND:
                     self.report(frame, name, node, bits, cross=False)
+                    self._reported_once(state, name)
                 return
             if name in self.module_names or name in BUILTIN_NAMES:
                 return
@@ -359,6 +362,7 @@ class ExpressionWalker:
                 bits = state.bits.get(name, UNBOUND)
                 if bits != BOUND:
                     self.report(frame, name, node, bits, cross=False)
+                    self._reported_once(state, name)
             return
         if name in frame.enclosing:
             return
@@ -367,10 +371,17 @@ class ExpressionWalker:
             if bits is not None:
                 if bits != BOUND:
                     self.report(frame, name, node, bits, cross=True)
+                    self._reported_once(state, name)
                 return
         if name in self.module_names or name in BUILTIN_NAMES:
             return
         self._unresolved(name, node, state)
+
+    def _reported_once(self, state: State, name: str) -> None:
+        """A non-import name reported on this path: past here it exists (one warning per path,
+        not one per use).  Imports keep one finding per use: the fixer moves them per use."""
+        if name not in self.facts.imports:
+            state.bits[name] = BOUND
 
     def _unresolved(self, name: str, node: ast.AST, state: State | None) -> None:
         """A name nothing in the file binds: a missing import, unless this path proved it exists.

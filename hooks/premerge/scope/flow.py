@@ -222,3 +222,12 @@ def _learn_flags(live: list[State], result: State) -> None:
                     copied = True
                 facts[fact] = names | facts.get(fact, frozenset())
     result.facts = facts
+
+
+def volatile_bits(state: State | None, volatile: set[str]) -> dict[str, int]:
+    """The bits of the names that may be unbound somewhere (copying every name's, per def,
+    cost more than the rest of a large module's analysis grew by)."""
+    if state is None:
+        return {}
+    bits = state.bits
+    return {name: bits[name] for name in volatile if name in bits}

@@ -42,9 +42,12 @@ class GuardFacts:
                     out.extend(self.test_keys(value, truth))
                 return out
             return []
-        if kind is ast.Compare or kind is ast.Call:
+        if (kind is ast.Compare or kind is ast.Call) and (
+                self.platform_cond or self.frame.kind != "function"):
+            # the same platform test in a function repeats the module's (looked for only
+            # where the module bound something under one)
             platform = platform_key(test)
-            if platform is not None:  # the same test in a function repeats the module's
+            if platform is not None:
                 return [(("test", platform[0]), truth is not platform[1])]
         if kind is ast.Compare and len(test.ops) == 1:
             op = type(test.ops[0])

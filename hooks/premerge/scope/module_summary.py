@@ -150,3 +150,25 @@ def noreturn_functions(tree: ast.Module, module: ModuleScope) -> frozenset[str]:
         if not returns:
             out.add(stmt.name)
     return frozenset(out)
+
+
+def module_deletes(body: list[ast.stmt]) -> set[str]:
+    """Names module-level code (branches included, not function bodies) deletes."""
+    out: set[str] = set()
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
+        if kind is ast.Delete:
+            for target in stmt.targets:  # type: ignore[attr-defined]
+                out.update(n.id for n in ast.walk(target) if type(n) is ast.Name)
+        elif kind is ast.Try or kind is ast.If or kind is ast.For or kind is ast.While or \
+                kind is ast.With or kind is ast.AsyncFor or kind is ast.AsyncWith or \
+                type(stmt).__name__ in ("TryStar", "Match"):
+            for field in ("body", "orelse", "finalbody"):
+                stack.extend(getattr(stmt, field, None) or ())
+            for handler in getattr(stmt, "handlers", None) or ():
+                stack.extend(handler.body)
+            for case in getattr(stmt, "cases", None) or ():
+                stack.extend(case.body)
+    return out

@@ -33,6 +33,7 @@ from premerge.scope.flow import (
     UNBOUND,
     State,
     join,
+    volatile_bits,
 )
 from premerge.scope.frames import Frame, LoopExits, TryBody
 from premerge.scope.guards import platform_key, surely_loaded
@@ -112,7 +113,7 @@ class StatementHandlers:
             return
         for entry in entries:
             if entry.block_bits is None:
-                entry.block_bits = state.bits.copy()
+                entry.block_bits = volatile_bits(state, self.volatile)
 
     def generic_stmt(self, node: ast.stmt) -> None:
         for child in ast.iter_child_nodes(node):
@@ -144,13 +145,19 @@ class StatementHandlers:
                 is_namespace_call(value) or is_module_dict(value)):
             self.dynamic.append(f"the module namespace is kept in a variable at line "
                                 f"{node.lineno}")
+        single = len(node.targets) == 1 and type(node.targets[0]) is ast.Name
+        # a flag: True/False/None/0/1, or any constant given to a name already used as one on
+        # this path (`error = None` ... `error = "logged"`); known before the store forgets it
+        flag = single and kind is ast.Constant and self.state is not None and (
+            value.value in (True, False, None, 0, 1)
+            or ("name", node.targets[0].id) in self.state.consts)
         for target in node.targets:
             self.store_target(target)
-        if len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
+        if single:
             if kind is ast.Constant:
                 state = self.state
-                if state is not None:  # `error = None` ... `error = "logged"`: a flag
-                    name = node.targets[0].id
+                name = node.targets[0].id
+                if flag and state is not None:
                     state.know(("name", name), bool(value.value))
                     state.know(("none", name), value.value is None)
             elif self.frame is self.module_frame and (kind is _Compare or kind is _UnaryOp):
