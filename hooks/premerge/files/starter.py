@@ -338,8 +338,8 @@ def render(config: Config, facts: RepoFacts, entries: Sequence[_Entry],
         "# `premerge files` checks that every required file exists, is committed, is non-empty",
         "# (and, with `worktrees: true`, is present in every `git worktree`), and that every",
         "# repository file the code reaches for is declared here.",
-        f"# {SwallowedFailure.code}: a declared file read or copied in a try whose handler only "
-        "logs or passes.",
+        "# A declared file read or copied in a try whose handler only logs or passes is "
+        f"{SwallowedFailure.code}.",
         "# Forms: `- CLAUDE.md` (short) or `- path: templates/*.md` with reason, min_count,",
         "# allow_empty, tracked, worktrees (see README).",
         "version: 1",
