@@ -65,8 +65,8 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
 
     # The whole run's answer, when no file changed and nothing the cross-file part read did.
     run_key = cache.key(b"", "run", root, *(key for *_rest, key in todo)) if cache.enabled else ""
-    bundle = cache.get(run_key) if run_key else None
-    if isinstance(bundle, dict) and _fresh(bundle.get("deps", {})):
+    bundle = cache.get(run_key, _bundle_shape) if run_key else None
+    if bundle is not None and _fresh(bundle["deps"]):
         result.findings.extend(Finding.from_dict(f) for f in bundle["findings"])
     else:
         reports = _per_file_reports(todo, config, cache, root)
@@ -93,8 +93,8 @@ def _per_file_reports(todo: list[tuple[str, bytes, str | None, str]], config: Co
         reports: list[dict[str, Any]] = []
         missing = []
         for item in todo:
-            hit = cache.get(item[3])
-            if isinstance(hit, dict) and "findings" in hit:
+            hit = cache.get(item[3], _report_shape)
+            if hit is not None:
                 reports.append(hit)
             else:
                 missing.append(item)
@@ -106,7 +106,7 @@ def _per_file_reports(todo: list[tuple[str, bytes, str | None, str]], config: Co
     missing = []
     for item in todo:
         hit = known.get(item[3]) if isinstance(known, dict) else None
-        if isinstance(hit, dict) and "findings" in hit:
+        if _usable(_report_shape, hit):
             by_key[item[3]] = hit
         else:
             missing.append(item)
@@ -115,6 +115,42 @@ def _per_file_reports(todo: list[tuple[str, bytes, str | None, str]], config: Co
     if missing:
         cache.put(index_key, {"reports": by_key})
     return [by_key[key] for *_rest, key in todo]
+
+
+def _bundle_shape(bundle: Any) -> bool:
+    """A run's cached answer decodes: findings, and ``{path: [mtime_ns, size]}`` deps."""
+    from premerge.findings import Finding
+
+    for item in bundle["findings"]:
+        Finding.from_dict(item)
+    return all(isinstance(path, str) and [type(v) for v in stamp] == [int, int]
+               for path, stamp in bundle["deps"].items())
+
+
+#: what :func:`_finish` reads of a file's report, and the types it needs
+_REPORT_LISTS = ("injected_builtins", "imported_modules", "submodule_uses", "missing_exports",
+                 "star_modules")
+
+
+def _report_shape(report: Any) -> bool:
+    """A file's cached report holds what :func:`_finish` reads, of the types it reads."""
+    from premerge.findings import Finding
+
+    for item in report["findings"]:
+        Finding.from_dict(item)
+    if not isinstance(report["path"], str) or \
+            not all(isinstance(report.get(name, []), list) for name in _REPORT_LISTS):
+        return False
+    return all(isinstance(name, str) for name in
+               (*report.get("imported_modules", []), *report.get("injected_builtins", [])))
+
+
+def _usable(shape: Any, value: Any) -> bool:
+    """``shape(value)``, false also when it raises (what :meth:`Cache.get` does for hits)."""
+    try:
+        return bool(shape(value))
+    except (LookupError, TypeError, ValueError, AttributeError):
+        return False
 
 
 def package_of(path: str) -> str | None:

@@ -215,8 +215,9 @@ class ModuleIndex:
         if any(marker in raw for marker in _DYNAMIC_MARKERS):
             self._rewritten.add(dotted)
         key = self.cache.key(raw, dotted, str(info.is_package))
-        hit = self.cache.get(key)
-        if isinstance(hit, dict):
+        hit = self.cache.get(key, lambda h: all(isinstance(n, str) for n in
+                                                 (*h["imports"], *h["names"], "unknown")))
+        if hit is not None:
             return set(hit["imports"]), set(hit["names"]), bool(hit["unknown"])
         package = dotted if info.is_package else dotted.rpartition(".")[0]
         try:
