@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from premerge.config import Config
-from premerge.findings import RULES, CheckResult, Finding, Location, Severity, noqa_codes
+from premerge.findings import (CONFIRMED_AT_RUNTIME, RULES, CheckResult, Finding, Location,
+                               Severity, noqa_codes)
 from premerge.input_rules import InternalError
 from premerge.records import Record
 
@@ -119,8 +120,8 @@ def corroborated(findings: Sequence[Finding]) -> list[Finding | None]:
             static = out[target]
             if static is not None and rule.confirms(static, runtime):
                 note = Location(runtime.path, runtime.line, runtime.col,
-                                f"confirmed at runtime ({runtime.code}): "
-                                f"{runtime.message.splitlines()[0]}")
+                                CONFIRMED_AT_RUNTIME.format(
+                                    code=runtime.code, message=runtime.message.splitlines()[0]))
                 out[target] = static.with_changes(related=(*static.related, note))
                 out[index] = None
                 break

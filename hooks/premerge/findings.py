@@ -77,6 +77,15 @@ def stops_importing(message: str) -> bool:
     return message.startswith(head) and message.endswith(tail)
 
 
+#: the related location a runtime finding becomes when it confirms a static one on its line
+CONFIRMED_AT_RUNTIME = "confirmed at runtime ({code}): {message}"
+
+
+def confirmed_at_runtime(message: str) -> bool:
+    """Whether a related location's message is a :data:`CONFIRMED_AT_RUNTIME` line."""
+    return message.startswith(CONFIRMED_AT_RUNTIME.partition("{code}")[0])
+
+
 class Fix(FrozenRecord):
     """A safe edit: replace ``text`` over [start, end) (1-based line, 1-based col) ranges.
 

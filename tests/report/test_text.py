@@ -282,3 +282,27 @@ def test_summary_lines_for_runs_with_nothing_to_import(tmp_path: Path) -> None:
         "  scope: 2 files analysed, 2 without findings",
         "  smoke: no module imported, 2 not imported (scripts)",
     ]
+
+
+def test_a_runtime_confirmation_is_never_hidden_by_the_cap(tmp_path: Path) -> None:
+    """PM101 with five bindings and the PM313 that confirms it: the second code stays shown."""
+    from premerge.findings import CONFIRMED_AT_RUNTIME, Finding, Location
+    from premerge.report import ReportContext, render
+
+    path = (tmp_path / "a.py").as_posix()
+    related = tuple(Location(path, line, 9, "imported here") for line in range(2, 7))
+    confirm = Location(path, 9, 16, CONFIRMED_AT_RUNTIME.format(
+        code="PM313", message="calling f raises NameError: 'X' does not exist in module a"))
+    finding = Finding("PM101", "'X' is not defined here", path, 9, 16, name="X",
+                      related=(*related, confirm))
+    text = render("text", [finding], ReportContext(root=tmp_path.as_posix(),
+                                                   cwd=tmp_path.as_posix()))
+    assert text.splitlines() == [
+        "a.py:9:16: PM101 'X' is not defined here",
+        "    a.py:2:9: imported here",
+        "    a.py:3:9: imported here",
+        "    a.py:4:9: imported here",
+        "    a.py:9:16: confirmed at runtime (PM313): calling f raises NameError: 'X' does not "
+        "exist in module a",
+        "    ... and 2 more locations (see --format json)",
+    ]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,8 +41,6 @@ _INSTRUCTION_DIRS = (".claude", ".cursor", ".github/instructions", ".github/prom
 
 #: Directory names that hold tests, at any depth (``lib/*/tests``).
 _TEST_DIRS = ("tests", "test")
-#: A template file is skipped when it is larger than this (a template is small).
-_MAX_TEMPLATE_BYTES = 1 << 20
 
 #: (glob, why) excluded from smoke when the layout has it.
 _SMOKE_EXCLUDES = (
@@ -231,15 +228,8 @@ def _templates(facts: RepoFacts) -> list[str]:
 
     found: list[str] = []
     for path in sorted(p for p in facts.tracked if p.endswith(".py")):
-        full = facts.root / path
         try:
-            info = os.lstat(full)
-        except OSError:
-            continue
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_TEMPLATE_BYTES:
-            continue  # only regular, bounded files are read
-        try:
-            text = read_source(str(full)).text
+            text = read_source(str(facts.root / path)).text  # regular and bounded, or refused
         except SourceError:
             continue
         if "{{" not in text and "{%" not in text:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from premerge.findings import Finding, Location, Rule, rule_for, stops_importing
+from premerge.findings import (Finding, Location, Rule, confirmed_at_runtime, rule_for,
+                               stops_importing)
 from premerge.records import FrozenRecord, frozen_init
 
 #: related lines shown under one finding before "... and N more"
@@ -118,13 +119,18 @@ def _join(items: list[str]) -> str:
 def shown(problem: Problem, limit: int = MAX_RELATED,
           see: str = "--format json") -> tuple[list[Entry], str | None]:
     """The entries to print under a problem and the "... and N more" line (or None); ``see``
-    names where the rest are."""
+    names where the rest are.  A runtime confirmation is always shown: it is the second code
+    of a finding that stands for two."""
     entries = list(problem.entries)
     if len(entries) <= limit + 1:  # "and 1 more" is no shorter than the line itself
         return entries, None
-    hidden = entries[limit:]
+    rest = entries[limit:]
+    pinned = [e for e in rest if confirmed_at_runtime(e.location.message)]
+    hidden = [e for e in rest if not confirmed_at_runtime(e.location.message)]
+    if not hidden:
+        return entries, None
     if all(e.module for e in hidden):
         noun = "module" if len(hidden) == 1 else "modules"
     else:
         noun = "location" if len(hidden) == 1 else "locations"
-    return entries[:limit], f"... and {len(hidden)} more {noun} (see {see})"
+    return entries[:limit] + pinned, f"... and {len(hidden)} more {noun} (see {see})"
