@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -317,6 +318,7 @@ class _Server:
                 [self.settings.interpreter.path, "-B", CHILD, "serve"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=err, env=self.settings.env,
                 cwd=self.settings.workdir, start_new_session=True)
+        _register(self.proc)
 
     def start(self, wait: float = 30.0) -> dict[str, Any]:
         if self.proc is None:
@@ -516,6 +518,24 @@ def is_stopped(pid: int) -> bool:
     """Linux: the process is stopped (SIGSTOP, SIGTSTP) or stopped under a tracer."""
     stat = _stat(pid)
     return stat is not None and stat[0] in ("T", "t")
+
+
+#: every warm parent and fresh supervisor premerge started (any runner, any thread)
+_STARTED: list[subprocess.Popen[bytes]] = []
+_STARTED_LOCK = threading.Lock()
+
+
+def _register(proc: subprocess.Popen[bytes]) -> None:
+    with _STARTED_LOCK:
+        _STARTED.append(proc)
+
+
+def started() -> list[int]:
+    """PIDs of the processes premerge started itself and has not reaped: never strays, even
+    one a second runner is still starting in another thread."""
+    with _STARTED_LOCK:
+        _STARTED[:] = [proc for proc in _STARTED if proc.returncode is None]
+        return [proc.pid for proc in _STARTED]
 
 
 def kill_strays(keep: Iterable[int] = ()) -> int:
@@ -735,15 +755,13 @@ class Runner:
             self.server.close()
             self.server = None
         if self.subreaper:
-            kill_strays(self._keep())
+            kill_strays(started())
 
     def guard(self) -> None:
         """For the run: premerge non-dumpable and a subreaper (:func:`guard_process`), and
         SIGTERM/SIGINT (a cancelled CI job, Ctrl-C) kill everything the run started before
         premerge exits (143 / 130).  :meth:`unguard` restores the handlers."""
         self.subreaper = guard_process()
-        import threading  # noqa: PLC0415
-
         if threading.current_thread() is not threading.main_thread():
             return
 
@@ -847,7 +865,7 @@ class Runner:
                 if any(job.mode == "fresh" for job, _, _ in exited):
                     # a supervisor killed before its import ended leaves that import (and
                     # what it started) to premerge, the subreaper
-                    kill_strays(self._keep())
+                    kill_strays(started())
                 for job, status, captured in exited:
                     running.pop(job.ident, None)
                     outcome = self._collect(job, status, captured)
@@ -890,16 +908,6 @@ class Runner:
             running.clear()
         return [done[i] for i in order if i in done]
 
-    def _keep(self) -> list[int]:
-        """Processes premerge started and still waits for: never strays."""
-        keep = [job.proc.pid for job in self._running.values() if job.proc is not None]
-        for server in (self.server, self._spawned, self.spare):
-            if server is not None and server.proc is not None:
-                keep.append(server.proc.pid)
-        for other in self.companions:
-            keep.extend(other._keep())
-        return keep
-
     def _watch_parents(self, running: Mapping[int, _Job]) -> None:
         """A fresh import that stopped its supervisor (``os.kill(os.getppid(), SIGSTOP)``)
         would hold premerge until its timeout and past it: kill the supervisor now."""
@@ -927,7 +935,7 @@ class Runner:
                 _kill_group(job.pid)
         server.close(kill=True)
         self.server = None
-        kill_strays(self._keep())
+        kill_strays(started())
         for job in list(running.values()):
             if job.mode == "warm":
                 del running[job.ident]
@@ -1019,6 +1027,7 @@ class Runner:
                 [self.executable, "-B", CHILD, "run", spec_path], stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=err, env=self.settings.env,
                 cwd=self.settings.workdir, start_new_session=True)  # the child chdirs
+        _register(job.proc)
         job.pid = job.proc.pid
 
     def _interrupt(self, job: _Job) -> None:
