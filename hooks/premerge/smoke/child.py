@@ -1411,7 +1411,8 @@ def supervise(spec):
         except OSError:
             pass
 
-    signal.signal(signal.SIGUSR1, forward)
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, forward)
     while True:
         try:
             _, status = os.waitpid(pid, 0)
@@ -1461,6 +1462,8 @@ def main(argv):
             spec = json.load(handle)
         here = os.path.dirname(CHILD_FILE)
         sys.path[:] = [p for p in sys.path if p and _real(p) != _real(here)]
+        if not hasattr(os, "fork"):  # Windows: no supervisor, the import runs right here
+            run_child(spec)
         os._exit(supervise(spec))
     sys.stderr.write("usage: child.py hello|serve|run SPEC\n")
     return 2

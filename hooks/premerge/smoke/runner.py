@@ -543,6 +543,8 @@ def kill_strays(keep: Iterable[int] = ()) -> int:
     session other than premerge's (smoke's processes all start new sessions; premerge's own
     git calls stay in its session) and not in ``keep``.  As a subreaper premerge inherits
     them when their parent dies; killing one hands its children to premerge: repeat."""
+    if not os.path.isdir("/proc/self/task"):
+        return 0  # not Linux: no subreaper either, the process-group kills remain
     own = os.getsid(0)
     kept = set(keep)
     killed = 0
