@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from premerge import __version__
+from premerge import __version__, startup
 
 #: typing.TYPE_CHECKING without importing typing: these names serve annotations only
 TYPE_CHECKING = False
@@ -194,7 +194,7 @@ def entry() -> int:
         print(f"premerge: error: {problem}", file=sys.stderr)
         return EXIT_ERROR
     code = main(ends_process=True)
-    _exit_now(code)
+    startup.exit_now(code)
     return code  # something still needs the normal shutdown
 
 
@@ -251,33 +251,13 @@ def _isolate_from_checked_repository(arguments: Sequence[str]) -> str:
     return ""
 
 
-def _exit_now(code: int) -> None:
-    """``os._exit(code)`` after what ``sys.exit`` would still do: flush both streams and run
-    the atexit handlers.  Returns instead when another thread is alive (the shutdown waits for
-    it) or a flush fails (the shutdown reports a broken pipe the way it always has)."""
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        return
-    import atexit  # noqa: PLC0415
-
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        atexit._run_exitfuncs()  # what the shutdown runs first (multiprocessing's, logging's)
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        return
-    os._exit(code)
-
-
 def main(argv: Sequence[str] | None = None, ends_process: bool = False) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); the exit code.
     ``ends_process``: the caller exits right after, without freeing anything (:func:`entry`)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     named = arguments[0] if arguments and arguments[0] in COMMANDS else None
     args = build_parser(named).parse_args(arguments)
-    args.ends_process = ends_process
+    startup.exit_after_run(ends_process)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -351,7 +331,6 @@ def _run_options(args: argparse.Namespace, config: Config, checks: list[str]) ->
         # when a pseudo-terminal says otherwise)
         progress=(sys.stderr.isatty() and args.format == "text" and not args.output
                   and os.environ.get("CI", "").lower() not in ("1", "true", "yes")),
-        ends_process=args.ends_process and len(checks) == 1,  # the last thing it does
         verbose=bool(getattr(args, "verbose", False)))
 
 
@@ -363,6 +342,8 @@ def _run(args: argparse.Namespace, checks: list[str]) -> int:
     paths = list(getattr(args, "paths", []) or [])
     loaded = _load(args, paths)
     config = loaded.replace(run=_run_options(args, loaded, checks))
+    if len(checks) != 1:  # another check runs after the first: it is not the last thing
+        startup.exit_after_run(False)
     opts = config.run
     if args.statistics and args.format != "text":
         raise UsageError("--statistics goes with --format text")

@@ -94,13 +94,13 @@ class RunOptions(Record):
     """What the command line adds to the manifest for one run (never read from YAML)."""
 
     __slots__ = _fields = ("use_cache", "changed", "base", "fix", "diff", "jobs", "timeout",
-                           "shard", "python", "progress", "ends_process", "verbose")
+                           "shard", "python", "progress", "verbose")
 
     def __init__(self, use_cache: bool = True, changed: list[str] | None = None,
                  base: str | None = None, fix: bool = False, diff: bool = False,
                  jobs: int | None = None, timeout: float | None = None,
                  shard: tuple[int, int] | None = None, python: str | None = None,
-                 progress: bool = False, ends_process: bool = False,
+                 progress: bool = False,
                  verbose: bool = False) -> None:
         self.use_cache = use_cache
         self.changed = changed  # root-relative POSIX paths when --changed
@@ -113,10 +113,6 @@ class RunOptions(Record):
         self.python = python
         self.progress = progress
         self.verbose = verbose  # smoke: per-module import times and the slowest modules
-        #: this check is the last thing the process does before it exits without freeing
-        #: anything (``cli.entry``, one check): what its last step builds may be left for the
-        #: operating system to reclaim
-        self.ends_process = ends_process
 
 
 class Config(Record):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import premerge.scope as scope_check
+from premerge import startup
 from tests.conftest import run_premerge
 from tests.scope.helpers import scope_findings
 
@@ -235,10 +236,10 @@ def test_a_run_that_ends_the_process_keeps_its_verdicts(tmp_path: Path) -> None:
     try:
         kept = scope_check.analyze_file(path, raw, None, ends_process=True)
         assert not gc.isenabled()  # the tree is left for the exit: no collector walks it
-        assert len(scope_check._left_for_exit) == 1
+        assert len(startup.left_for_exit) == 1
     finally:
         gc.enable()
-        scope_check._left_for_exit.clear()
+        startup.left_for_exit.clear()
     assert kept == plain and [f["code"] for f in plain["findings"]] == ["PM102", "PM105"]
 
 
@@ -261,7 +262,7 @@ def test_only_a_run_whose_last_check_is_scope_leaves_the_collector_off(
         assert (not gc.isenabled()) is collector_left_off
     finally:
         gc.enable()
-        scope_check._left_for_exit.clear()
+        startup.left_for_exit.clear()
     assert code == 1
     codes = [f["code"] for f in json.loads((repo.path / "out.json").read_text())["findings"]]
     assert "PM102" in codes

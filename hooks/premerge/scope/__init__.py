@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
+from premerge import startup
 from premerge.config import Config
 from premerge.findings import CheckResult
 
@@ -31,10 +32,6 @@ PARALLEL_MIN_FILES = 24
 CHUNK_SIZE = 8
 #: above this many files, results are cached in one index per root, not one entry per file
 INDEX_MIN_FILES = 64
-
-#: What the last file of a run that ends the process leaves for the operating system to reclaim
-#: (see ``analyze_file``): never freed.
-_left_for_exit: list[Any] = []
 
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
@@ -277,9 +274,9 @@ def analyze_file(path: str, raw: bytes, package: str | None,
     """One file's report as a dict; every failure becomes a finding, never an exception.
 
     ``ends_process``: after this file the run only reports and the process exits without
-    freeing anything (``RunOptions.ends_process``), so the syntax tree is left for the operating
-    system to reclaim (freeing a large file's ~10^5 nodes costs ~3 ms) and the collector stays
-    off (it would walk them all).
+    freeing anything (:func:`premerge.startup.exits_after_run`), so the syntax tree is left for
+    the operating system to reclaim (freeing a large file's ~10^5 nodes costs ~3 ms) and the
+    collector stays off (it would walk them all).
     """
     from premerge.input_rules import InternalError, SkippedFile, SyntaxErrorInFile
     from premerge.scope.analyzer import analyze_tree
@@ -317,7 +314,7 @@ def analyze_file(path: str, raw: bytes, package: str | None,
             path, 1, 1, reason=f"{type(exc).__name__}: {exc}")]).to_dict()
     finally:
         if ends_process and tree is not None:
-            _left_for_exit.append(tree)
+            startup.leave_for_exit(tree)
         elif collecting:
             gc.enable()
     return report.to_dict()
@@ -365,7 +362,7 @@ def _analyze_all(todo: list[tuple[str, bytes, str | None, str]], config: Config,
     gc.set_threshold(50_000, 50, 100)
     try:
         if jobs == 1:
-            return _analyze_chunk(todo, writer, config.run.ends_process)
+            return _analyze_chunk(todo, writer, startup.exits_after_run())
         return _analyze_parallel(todo, jobs, writer)
     finally:
         gc.set_threshold(*previous)
