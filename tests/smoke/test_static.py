@@ -96,6 +96,10 @@ def test_loops_that_end_are_no_effect(source: str) -> None:
     "def exit():\n    pass\nexit()\n",  # a local function called exit
     "text = 'a'.replace('a', 'b')\n",
     "import sys\nVERBOSE = False\n",
+    # an HTTP session or client built at import sends nothing
+    "import requests\nfrom requests.adapters import HTTPAdapter\nS = requests.Session()\n"
+    "S.mount('https://', HTTPAdapter(max_retries=2))\n",
+    "import httpx\nCLIENT = httpx.Client(timeout=5)\n",
 ])
 def test_no_effect(source: str) -> None:
     assert effect(source) is None

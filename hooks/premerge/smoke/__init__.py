@@ -107,7 +107,7 @@ def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
     """Imports and script effects of every module file, cached by content.  ``not_regular``
     collects path -> reason for the module files that are devices, FIFOs, ...: importing
     one would hang or never end, so they are reported (PM006) instead."""
-    cache = Cache("smoke-static-2", enabled=use_cache)  # 2: effects have kinds
+    cache = Cache("smoke-static-3", enabled=use_cache)  # 3: HTTP sessions are no effect
     out: dict[str, FileFacts] = {}
     for module in modules:
         try:

@@ -184,6 +184,8 @@ def static_global_findings(module: SmokeModule) -> list[Finding]:
             if (line, name) not in seen:
                 seen.add((line, name))
                 items.append({"function": name_of, "name": name, "line": line, "col": col})
+    if not items:
+        return []
     items.sort(key=lambda item: (item["line"] or 0, item["name"]))
     return [_undefined_global(module, item) for item in _unguarded(module.path, items)]
 

@@ -62,11 +62,16 @@ EFFECT_CALLS: dict[str, str] = {
     "setuptools.setup": "runs a setup script (setuptools.setup())",
     "distutils.core.setup": "runs a setup script (distutils.core.setup())",
 }
-#: Any call into these modules is an effect (``subprocess.run``, ``requests.get`` ...).
+#: Any call into these modules is an effect (``subprocess.run``, ``requests.get`` ...) --
+#: for HTTP clients only the calls that send a request (``requests.Session()`` or an
+#: ``HTTPAdapter`` built at import talk to nobody).
 EFFECT_MODULES: dict[str, str] = {
     "subprocess": "runs a subprocess", "requests": "makes a network request",
     "httpx": "makes a network request", "paramiko": "opens an SSH connection",
 }
+_HTTP_CLIENTS = frozenset({"requests", "httpx"})
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options",
+                         "request", "stream", "send"})
 EFFECT_PREFIXES: tuple[tuple[str, str], ...] = (
     ("os.exec", "replaces the process (os.exec*)"), ("os.spawn", "spawns a process"),
     ("asyncio.create_subprocess_", "runs a subprocess"),
@@ -370,7 +375,8 @@ class _ScriptEffects:
                                              and func.id in self.functions):
                 return line, EFFECT_CALLS[name]
             top = name.split(".")[0]
-            if top in EFFECT_MODULES and "." in name:
+            if top in EFFECT_MODULES and "." in name and (
+                    top not in _HTTP_CLIENTS or name.rsplit(".", 1)[-1] in _HTTP_VERBS):
                 return line, f"{EFFECT_MODULES[top]} ({name})"
             for prefix, reason in EFFECT_PREFIXES:
                 if name.startswith(prefix):
