@@ -184,6 +184,33 @@ BUGGY.append(Case("directory-computed-at-run-time", """
         """, "copying required file 'CLAUDE.md' can fail silently: the handler at line 25 "
              "only logs an error and the loop goes on"))
 
+BUGGY.append(Case("helper-called-in-a-swallowing-try", """
+        class Orchestrator:
+            def __init__(self, root):
+                self.root = Path(root)
+
+            def _brief(self, tree):
+                shutil.copy2(self.root / "CLAUDE.md", tree / "CLAUDE.md")
+
+            def _provision_one(self, tree):
+                try:
+                    self._brief(tree)
+                except OSError as exc:
+                    raise ProvisionError(f"cannot brief {tree}") from exc
+
+            def provision(self, dest):
+                for role in ROLES:
+                    try:
+                        self._provision_one(dest / role)
+                    except Exception:
+                        log.exception("provisioning %s failed", role)
+
+
+        def provision(dest):
+            Orchestrator(ROOT).provision(dest)
+        """, "copying required file 'CLAUDE.md' can fail silently: the handler at line 34 "
+             "only logs an error and the loop goes on"))
+
 CLEAN = [
     Case("reraises", """
         def provision(dest):
@@ -279,6 +306,19 @@ if __name__ == "__main__":
             if text is None:
                 sys.exit("CLAUDE.md is missing")
             (dest / "developer" / "CLAUDE.md").write_text(text)
+        """, None),
+    Case("helper-whose-caller-stops-on-the-failure", """
+        def copy_brief(tree):
+            shutil.copy2(ROOT / "CLAUDE.md", tree / "CLAUDE.md")
+
+
+        def provision(dest):
+            for role in ROLES:
+                try:
+                    copy_brief(dest / role)
+                except OSError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    sys.exit(1)
         """, None),
     Case("success-flag-tested-after", """
         def provision(dest):
@@ -531,8 +571,7 @@ def test_contextlib_suppress_is_a_handler_that_does_nothing() -> None:
 
 
 def test_a_computed_directory_is_matched_by_the_files_name(make_repo, run_cli) -> None:
-    case = BUGGY[-1]
-    assert case.name == "directory-computed-at-run-time"
+    case = next(c for c in BUGGY if c.name == "directory-computed-at-run-time")
     repo = _repo(make_repo, case)
     code, findings = files_json(run_cli, repo.path)
     assert [f["code"] for f in findings] == ["PM210"]  # no PM207/PM208 about a guessed path

@@ -17,6 +17,7 @@ import ast
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 #: What a failed file operation can raise, as far as handlers go (OSError's subclasses one by
 #: one, so ``except FileNotFoundError: raise`` before ``except OSError: pass`` is understood).
@@ -62,28 +63,45 @@ _FALLS_THROUGH, _CONTINUES, _BREAKS, _RETURNS, _EXITS_ZERO = range(5)
 Qualname = Callable[[ast.expr], "str | None"]
 
 
+class Trace(NamedTuple):
+    """Where a failure goes in the function it happens in."""
+
+    handler: ast.ExceptHandler | ast.stmt | None  # the handler that swallows it
+    behaviour: str  # what that handler does instead ("only prints a warning and ...")
+    escaping: frozenset[str]  # what leaves the function, to its callers (see FILE_FAILURES)
+
+
 def swallowing_handler(stack: Sequence[ast.AST], qualname: Qualname
                        ) -> tuple[ast.ExceptHandler | ast.stmt, str] | None:
     """The handler that lets a failure of the operation at ``stack[-1]`` pass silently, with
     what it does instead ("only prints a warning and the loop goes on"); None when the
-    failure surfaces in this function or no handler catches it.
+    failure surfaces in this function or no handler catches it."""
+    trace = trace_failure(stack, qualname)
+    return (trace.handler, trace.behaviour) if trace.handler is not None else None
+
+
+def trace_failure(stack: Sequence[ast.AST], qualname: Qualname,
+                  failures: frozenset[str] = FILE_FAILURES) -> Trace:
+    """Follow ``failures`` raised at ``stack[-1]`` out through the enclosing handlers.
 
     Enclosing ``try`` statements (and ``with contextlib.suppress(...)`` blocks, handlers that
     do nothing) are tried from the innermost out, within the innermost function: a handler
-    that re-raises hands the failure to the next one out."""
+    that re-raises hands the failure to the next one out, and what no handler stops escapes
+    to the function's callers."""
     scope_index = max((i for i, node in enumerate(stack) if isinstance(node, _SCOPES)),
                       default=0)
     scope = stack[scope_index]
     if isinstance(scope, (ast.Lambda, ast.ClassDef)):
-        return None
-    pending = FILE_FAILURES
+        return Trace(None, "", frozenset())
+    pending = failures
     for index in range(len(stack) - 2, scope_index, -1):
         node, child = stack[index], stack[index + 1]
         if isinstance(node, (ast.With, ast.AsyncWith)) and _contains(node.body, child):
             if any(_suppressed(item.context_expr, qualname) & pending for item in node.items):
                 goes_on = "the loop goes on" if _in_a_loop(stack[scope_index + 1:index + 1]) \
                     else "execution goes on"
-                return node, f"suppresses it (contextlib.suppress) and {goes_on}"
+                return Trace(node, f"suppresses it (contextlib.suppress) and {goes_on}",
+                             frozenset())
             continue
         if not isinstance(node, ast.Try) or not _contains(node.body, child):
             continue
@@ -103,11 +121,11 @@ def swallowing_handler(stack: Sequence[ast.AST], qualname: Qualname
                 silent.append((handler, verdict.behaviour, caught))
         if silent:  # the one a missing file reaches, else the first
             handler, behaviour, _ = next((s for s in silent if _NOT_FOUND in s[2]), silent[0])
-            return handler, behaviour
+            return Trace(handler, behaviour, frozenset())
         pending = frozenset(remaining | raised)
         if not pending:
-            return None
-    return None
+            break
+    return Trace(None, "", pending)
 
 
 def _suppressed(context: ast.expr, qualname: Qualname) -> frozenset[str]:

@@ -118,8 +118,8 @@ class SwallowedFailure(Rule):
     help = ("The code reads, copies or moves a file premerge.yaml declares inside a try whose "
             "handler catches the failure (OSError or a subclass, shutil.Error, Exception, "
             "BaseException, a bare except) and then only logs, prints, warns, passes or "
-            "continues, or inside `with contextlib.suppress(...)`: the file goes missing and "
-            "the run still succeeds. Re-raise (or raise "
+            "continues, or inside `with contextlib.suppress(...)` -- in its own function or in "
+            "a caller in the same module: the file goes missing and the run still succeeds. Re-raise (or raise "
             "your own error), exit non-zero, return a value the caller can tell from success, "
             "or record the failure and test it after the loop. An error for entries with "
             "`worktrees: true` (provisioning is their whole point), a warning otherwise.")

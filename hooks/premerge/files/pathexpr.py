@@ -11,10 +11,10 @@ file has to be parsed: warm runs take references from the cache.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from premerge.files.handlers import swallowing_handler
+from premerge.files.handlers import FILE_FAILURES, trace_failure
 from premerge.files.references import (CHECK, GUARDED_READ, MENTION, OTHER, READ, TAIL, WRITE,
                                        Reference, Swallow)
 
@@ -69,6 +69,7 @@ _MISSING_FILE_ERRORS = frozenset({"FileNotFoundError", "OSError", "IOError",
                                   "EnvironmentError", "Exception", "BaseException",
                                   "NotADirectoryError"})
 _GLOB_CHARS = frozenset("*?[")
+_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 class PathValue(NamedTuple):
@@ -665,6 +666,7 @@ class _Collector:
         self.stack: list[ast.AST] = []
         #: uses of each site whose failure a handler swallows (PM210), keyed like ``sites``
         self.swallows: dict[int, list[Swallow]] = {}
+        self._calls_of: dict[int, list[ast.Call]] | None = None
         #: sites assigned to module or class attributes: other modules may use them
         self.exported: set[int] = set()
         self.scope = self.binder.module_scope
@@ -789,18 +791,75 @@ class _Collector:
 
     def _swallow(self, site: ast.expr, operation: str) -> None:
         """The use at the top of the stack sits in a try whose handler lets its failure pass
-        silently: remember where, for PM210."""
-        found = swallowing_handler(self.stack, lambda node: self.eval.qualname(node,
-                                                                                self.scope))
-        if found is None:
-            return
-        handler, behaviour = found
+        silently -- in its own function, or in a function of this module that calls it (up
+        to three calls out): remember where, for PM210."""
         use = self.stack[-1]
-        swallow = Swallow(getattr(use, "lineno", 1), getattr(use, "col_offset", 0) + 1,
-                          handler.lineno, handler.col_offset + 1, _verb(operation), behaviour)
+        handlers: list[tuple[ast.AST, str]] = []
+        todo = [(list(self.stack), self.scope, FILE_FAILURES, 0)]
+        seen: set[int] = set()
+        while todo:
+            chain, scope, failures, depth = todo.pop()
+            trace = trace_failure(chain, self._qualname_in(scope), failures)
+            if trace.handler is not None:
+                handlers.append((trace.handler, trace.behaviour))
+                continue
+            function = next((n for n in reversed(chain) if isinstance(n, _FUNCTION_NODES)),
+                            None)
+            if not trace.escaping or function is None or depth >= 3 or id(function) in seen:
+                continue
+            seen.add(id(function))
+            for call in self._callers().get(id(function), ()):
+                todo.append((self._chain(call), self.binder.node_scope.get(
+                    call, self.binder.module_scope), trace.escaping, depth + 1))
         known = self.swallows.setdefault(id(site), [])
-        if swallow not in known:
-            known.append(swallow)
+        for handler, behaviour in handlers:
+            swallow = Swallow(getattr(use, "lineno", 1), getattr(use, "col_offset", 0) + 1,
+                              getattr(handler, "lineno", 1),
+                              getattr(handler, "col_offset", 0) + 1, _verb(operation),
+                              behaviour)
+            if swallow not in known:
+                known.append(swallow)
+
+    def _qualname_in(self, scope: _Scope) -> Callable[[ast.expr], str | None]:
+        return lambda node: self.eval.qualname(node, scope)
+
+    def _chain(self, node: ast.AST) -> list[ast.AST]:
+        """``node`` and its ancestors, from the module down."""
+        chain: list[ast.AST] = []
+        current: ast.AST | None = node
+        while current is not None:
+            chain.append(current)
+            current = self.binder.parent.get(current)
+        chain.reverse()
+        return chain
+
+    def _callers(self) -> dict[int, list[ast.Call]]:
+        """Calls of this module's functions, by the function's node: ``helper(...)`` for a
+        module-level function bound once, ``self.method(...)`` / ``cls.method(...)`` inside
+        the class that defines the method."""
+        if self._calls_of is not None:
+            return self._calls_of
+        module = self.binder.module_scope
+        functions = {node.name: node for node in module.node.body  # type: ignore[attr-defined]
+                     if isinstance(node, _FUNCTION_NODES) and module.bindings.get(node.name) == 1}
+        calls_of: dict[int, list[ast.Call]] = {}
+        for call in self.binder.calls:
+            func = call.func
+            target: ast.AST | None = None
+            if isinstance(func, ast.Name) and func.id in functions and self.eval.resolve(
+                    func.id, self.binder.node_scope.get(call, module)) is module:
+                target = functions[func.id]
+            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                    func.value.id in ("self", "cls"):
+                owner = next((n for n in reversed(self._chain(call))
+                              if isinstance(n, ast.ClassDef)), None)
+                if owner is not None:
+                    target = next((n for n in owner.body if isinstance(n, _FUNCTION_NODES)
+                                   and n.name == func.attr), None)
+            if target is not None:
+                calls_of.setdefault(id(target), []).append(call)
+        self._calls_of = calls_of
+        return calls_of
 
     def _package_resource(self, node: ast.Call) -> bool:
         name = self.eval.qualname(node.func, self.scope)
@@ -850,12 +909,10 @@ class _Collector:
             self._record(arg, value, usage, name)
 
     def _computed_base(self, node: ast.Call) -> None:
-        """``shutil.copy(self.root / "CLAUDE.md", ...)`` in a ``try`` whose handler swallows
-        the failure: the directory is computed at run time, but the literal tail names the
-        file.  Recorded (anchor ``tail``) only for PM210, which matches it against the manifest;
-        the other checks, which need to know the path, ignore it."""
-        if not any(isinstance(n, (ast.Try, ast.With, ast.AsyncWith)) for n in self.stack):
-            return
+        """``shutil.copy(self.root / "CLAUDE.md", ...)`` whose failure a handler swallows: the
+        directory is computed at run time, but the literal tail names the file.  Recorded
+        (anchor ``tail``) only for PM210, which matches it against the manifest; the other
+        checks, which need to know the path, ignore it."""
         func = node.func
         name = self.eval.qualname(func, self.scope)
         if name in _OPEN_FUNCS or name in _COPY_FUNCS:
@@ -872,11 +929,11 @@ class _Collector:
                 self.eval.string(arg, self.scope) is not None:
             return  # a reference already, or a literal name (_literal_call)
         parts = self._tail(arg, self.scope, 0)
-        if not parts or swallowing_handler(
-                self.stack, lambda expr: self.eval.qualname(expr, self.scope)) is None:
+        if not parts:
             return
-        value = PathValue(TAIL, tuple(parts), len(parts))
-        self._record(arg, value, GUARDED_READ, operation)
+        self._swallow(arg, operation)
+        if self.swallows.get(id(arg)):
+            self._record(arg, PathValue(TAIL, tuple(parts), len(parts)), GUARDED_READ)
 
     def _tail(self, node: ast.expr, scope: _Scope, depth: int) -> list[str] | None:
         """The literal last components of a path whose base is computed (None: no literal
