@@ -11,7 +11,7 @@ import pytest
 
 from premerge.config import Config, ConfigError, RunOptions, SmokeConfig
 from premerge.smoke import child
-from premerge.smoke.runner import choose_interpreter
+from premerge.imports.interpreter import choose_interpreter
 from tests.conftest import ROOT, run_premerge
 from tests.smoke.helpers import find_python, git_repo, smoke
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from premerge.findings import Finding, Severity
+from premerge.imports.interpreter import Interpreter
 from premerge.smoke.classify import Classified, Context
 from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.graph import Edge, ImportGraph, build_graph
-from premerge.smoke.runner import Interpreter, Outcome, Settings, _Job
+from premerge.smoke.runner import Outcome, Settings, _Job
 from premerge.smoke.static import FileFacts, ImportRef, facts_from_source
 from premerge.smoke.writes import Change, Snapshot
 from tests.smoke.helpers import git_repo

@@ -69,7 +69,7 @@ def project_path(config: Config) -> Callable[[], list[str] | None]:
 
 def _interpreter_path(config: Config) -> list[str] | None:
     try:
-        from premerge.smoke.runner import choose_interpreter
+        from premerge.imports.interpreter import choose_interpreter
 
         python = choose_interpreter(config).path
     except Exception:  # noqa: BLE001 - a bad smoke setting: the smoke check reports it
