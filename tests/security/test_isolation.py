@@ -115,3 +115,58 @@ def test_the_pre_commit_hook_ignores_pythonpath(make_repo, tmp_path: Path, pre_c
     output = proc.stdout + proc.stderr
     assert not _leaked(marker, output), output
     assert proc.returncode == 1 and "app.py:2" in output, output
+
+
+#: PM109 needs the project interpreter's search path for `yaml` (third-party): asking it is
+#: the one moment `premerge scope` starts a program
+ASKS_THE_PROJECT = """\
+import urllib.parse
+import yaml
+
+
+def f():
+    return urllib.request.urlopen, yaml.nodes
+"""
+
+
+def test_scope_never_starts_an_interpreter_the_repository_ships(make_repo,
+                                                                 tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    repo = make_repo({"a.py": ASKS_THE_PROJECT,
+                      "premerge.yaml": "version: 1\nsmoke:\n  python: .venv/bin/python\n",
+                      ".venv/pyvenv.cfg": "home = /usr/bin\n",
+                      ".venv/bin/python": f"#!/bin/sh\necho ran >> {marker}\necho '[]'\n"},
+                     commit=False)
+    (repo.path / ".venv" / "bin" / "python").chmod(0o755)
+    repo.commit("ships an interpreter")
+    proc = subprocess.run([_console_script(), "scope", "a.py", "--no-cache"], cwd=repo.path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert not marker.exists()
+
+
+def test_scope_asks_the_project_interpreter_isolated(make_repo, tmp_path: Path) -> None:
+    """The project's interpreter (a virtualenv outside the repository, with a hostile .pth)
+    is asked for its search path from the repository's directory, where json.py, site.py and
+    sitecustomize.py wait: none of them, nor the .pth, may run; the answer still arrives."""
+    marker = tmp_path / "marker"
+    venv = tmp_path / "project-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120)
+    python = venv / "bin" / "python"
+    site_packages = Path(subprocess.run(
+        [str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+        capture_output=True, text=True, check=True).stdout.strip())
+    (site_packages / "evil.pth").write_text(
+        f"import os; open({str(marker)!r}, 'a').write('pth ' + ' '.join(os.sys.argv) + '\\n')\n")
+    (site_packages / "yaml.py").write_text("nodes = None\n")
+    planted = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    repo = make_repo({"a.py": ASKS_THE_PROJECT, "json.py": planted, "site.py": planted,
+                      "sitecustomize.py": planted,
+                      "premerge.yaml": f"version: 1\nsmoke:\n  python: {python}\n"})
+    proc = subprocess.run([_console_script(), "scope", "a.py", "--no-cache",
+                           "--format", "json"], cwd=repo.path, capture_output=True,
+                          text=True, timeout=120)
+    assert not marker.exists(), marker.read_text()
+    codes = {f["code"] for f in json.loads(proc.stdout)["findings"]}
+    assert codes == {"PM109"}, proc.stdout  # the project's path was learnt: yaml resolves

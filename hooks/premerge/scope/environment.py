@@ -11,9 +11,10 @@ would load, not premerge's own (a pre-commit virtualenv holds only premerge's de
 The search path is the repository (its root and ``src/``), then the standard library premerge
 runs with, then, only when a module is not found there, the ``sys.path`` of the interpreter smoke
 chooses (``--python`` > ``smoke.python`` > ``$VIRTUAL_ENV`` > ``.venv`` > ``python3``), asked
-once per process.  It prints its ``sys.path`` and nothing else runs: site's ``.pth`` files are
-the environment's own, as when smoke runs it.  When that cannot be asked, the answer is None
-and callers stay silent (PM109) or import locally (``--fix``).
+once per process.  It prints its ``sys.path`` and nothing else runs: it starts isolated and
+without ``site`` (``-I -S``), and an interpreter that is a file of the repository is never
+started (the repository is hostile; scope runs none of its code).  When that cannot be asked,
+the answer is None and callers stay silent (PM109) or import locally (``--fix``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,44 @@ if TYPE_CHECKING:
 
 #: seconds the project's interpreter gets to print its search path
 QUERY_TIMEOUT = 20
-_PRINT_PATH = "import sys, json; sys.stdout.write(json.dumps(sys.path))"
+#: run as ``python -I -S``: no working directory, PYTHONPATH or user site on ``sys.path`` and
+#: no ``site`` at start-up, so neither a repository ``json.py``/``site.py`` nor an environment's
+#: ``.pth`` import line or ``sitecustomize`` runs: scope runs no code of the project's.  What
+#: ``site`` would add is worked out instead: the virtualenv's (``pyvenv.cfg``) or the
+#: installation's site-packages, and the directories their ``.pth`` files list (read as text).
+_PRINT_PATH = r"""
+import json, os, site, sys
+here = os.path.dirname(os.path.abspath(sys.executable))
+prefixes = [sys.prefix]
+for directory in (here, os.path.dirname(here)):
+    cfg = os.path.join(directory, "pyvenv.cfg")
+    if os.path.isfile(cfg):
+        with open(cfg) as handle:
+            text = handle.read().lower().replace(" ", "")
+        prefixes = [directory] + ([sys.prefix] if "include-system-site-packages=true" in text
+                                  else [])
+        break
+path = list(sys.path)
+for sitedir in getattr(site, "getsitepackages", lambda prefixes: [])(prefixes):
+    if not os.path.isdir(sitedir) or sitedir in path:
+        continue
+    path.append(sitedir)
+    for name in sorted(os.listdir(sitedir)):
+        if not name.endswith(".pth"):
+            continue
+        try:
+            with open(os.path.join(sitedir, name)) as handle:
+                lines = handle.read().splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            if not line.strip() or line.startswith(("#", "import ", "import	")):
+                continue
+            entry = os.path.join(sitedir, line.rstrip())
+            if os.path.isdir(entry) and entry not in path:
+                path.append(entry)
+sys.stdout.write(json.dumps(path))
+"""
 _queried: dict[str, list[str] | None] = {}
 
 
@@ -74,6 +112,9 @@ def _interpreter_path(config: Config) -> list[str] | None:
         python = choose_interpreter(config).path
     except Exception:  # noqa: BLE001 - a bad smoke setting: the smoke check reports it
         return None
+    root = os.path.realpath(config.root) + os.sep
+    if os.path.realpath(python).startswith(root):
+        return None  # a program the repository ships (a committed .venv/bin/python): never run
     if _same_interpreter(python):
         return [entry for entry in sys.path if entry]
     if python not in _queried:
@@ -110,7 +151,7 @@ def _ask(python: str, root: str) -> list[str] | None:
     env = {key: value for key, value in os.environ.items()
            if key not in ("PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONHOME")}
     try:
-        proc = subprocess.run([python, "-B", "-c", _PRINT_PATH], capture_output=True,
+        proc = subprocess.run([python, "-I", "-S", "-B", "-c", _PRINT_PATH], capture_output=True,
                               timeout=QUERY_TIMEOUT, stdin=subprocess.DEVNULL, cwd=root,
                               env=env, check=False)
         value = json.loads(proc.stdout.decode("utf-8", "replace")) if proc.returncode == 0 \
@@ -119,7 +160,10 @@ def _ask(python: str, root: str) -> list[str] | None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         return None
-    return [entry for entry in value if entry and os.path.isabs(entry)]
+    # -I left out the environment's PYTHONPATH: its absolute entries lead, as at run time
+    pythonpath = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep)
+                  if os.path.isabs(entry)]
+    return [entry for entry in (*pythonpath, *value) if entry and os.path.isabs(entry)]
 
 
 # ---------------------------------------------------------------------------------------------
