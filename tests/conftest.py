@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +96,20 @@ class Repo:
         return self.git("rev-parse", "HEAD").strip()
 
 
+def init_repo(path: Path, files: Mapping[str, str | bytes] | None = None, commit: bool = True,
+              branch: str = "main") -> Repo:
+    """The tests' one repository factory: a real git repository at ``path`` (created if
+    missing) holding ``files`` (dedented), committed unless ``commit`` is false."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", branch)
+    repo = Repo(path)
+    if files:
+        repo.files(files)
+    if commit:
+        repo.commit("initial")
+    return repo
+
+
 @pytest.fixture
 def make_repo(tmp_path: Path) -> Callable[..., Repo]:
     """Factory: ``make_repo({"a.py": "..."}, commit=True)`` -> a real git repo."""
@@ -104,14 +118,9 @@ def make_repo(tmp_path: Path) -> Callable[..., Repo]:
     def factory(files: Mapping[str, str | bytes] | None = None, commit: bool = True,
                 name: str | None = None, branch: str = "main") -> Repo:
         path = tmp_path / (name or f"repo{next(counter)}")
-        path.mkdir(parents=True)
-        git(path, "init", "-q", "-b", branch)
-        repo = Repo(path)
-        if files:
-            repo.files(files)
-        if commit:
-            repo.commit("initial")
-        return repo
+        if path.exists():
+            raise FileExistsError(path)
+        return init_repo(path, files, commit, branch)
 
     return factory
 
@@ -149,14 +158,18 @@ def run_premerge(*args: str, cwd: Path, env: Mapping[str, str] | None = None,
                           env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
-def run_python(code_or_file: str | Path, cwd: Path, *args: str,
+def run_python(code_or_file: str | Path, cwd: Path, *args: str, flags: Sequence[str] = (),
+               pythonpath: Path | None = None,
                timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Execute fixture code in a real interpreter (to prove a NameError really happens)."""
-    if isinstance(code_or_file, Path):
-        cmd = [sys.executable, str(code_or_file), *args]
-    else:
-        cmd = [sys.executable, "-c", code_or_file, *args]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    """The tests' one snippet runner: execute fixture code (or a file) in a fresh, real
+    interpreter, to prove a NameError really happens and a clean twin really runs.
+    ``flags`` go to the interpreter (``-X importtime``); ``pythonpath`` comes first on
+    ``sys.path`` (and no bytecode is written there)."""
+    target = [str(code_or_file)] if isinstance(code_or_file, Path) else ["-c", code_or_file]
+    env = None if pythonpath is None else {
+        **os.environ, "PYTHONPATH": str(pythonpath), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, *flags, *target, *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, env=env,
                           stdin=subprocess.DEVNULL)
 
 

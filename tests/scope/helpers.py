@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 from premerge.config import Config
 from premerge.findings import Finding
 from premerge.scope import run
+from tests.conftest import run_python
 
 
 def scope_findings(root: Path, *paths: Path, use_cache: bool = False) -> list[Finding]:
@@ -27,10 +27,9 @@ def write_module(directory: Path, source: str, name: str = "mod.py") -> Path:
 
 
 def execute(directory: Path, snippet: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    """Run ``snippet`` in a fresh interpreter with ``directory`` as the working directory."""
-    return subprocess.run([sys.executable, *flags, "-c", textwrap.dedent(snippet)],
-                          cwd=directory, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    """Run ``snippet`` (dedented) in a fresh interpreter with ``directory`` as the working
+    directory (``tests.conftest.run_python``)."""
+    return run_python(textwrap.dedent(snippet), directory, flags=flags)
 
 
 def last_error(proc: subprocess.CompletedProcess[str]) -> str | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import GIT_ENV, run_premerge
+from tests.conftest import init_repo, run_premerge, run_python
 
 
 @dataclass
@@ -58,22 +58,15 @@ def write_tree(root: Path, files: Mapping[str, str]) -> None:
 
 
 def git_repo(root: Path, files: Mapping[str, str], commit: bool = True) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **GIT_ENV}
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True, env=env)
-    write_tree(root, files)
-    if commit:
-        subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
-        subprocess.run(["git", "commit", "-qm", "initial"], cwd=root, check=True, env=env)
-    return root
+    """``tests.conftest.init_repo`` for tests that want the path."""
+    return init_repo(root, files, commit).path
 
 
 def python_in(root: Path, code: str, *, cwd: Path | None = None,
               path: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter with ``path`` (default ``root``) first on sys.path."""
-    env = {**os.environ, "PYTHONPATH": str(path or root), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd or root, capture_output=True,
-                          text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+    """Run ``code`` in a fresh interpreter with ``path`` (default ``root``) first on sys.path
+    (``tests.conftest.run_python``)."""
+    return run_python(code, cwd or root, pythonpath=path or root)
 
 
 def find_python(version: str) -> str | None:
