@@ -48,6 +48,16 @@ def _alive_with(marker: str) -> list[int]:
     return found
 
 
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    return data[data.rfind(b")") + 2:].split()[0] != b"Z"
+
+
 def _eventually_none_alive(marker: str, wait: float = 5.0) -> list[int]:
     deadline = time.monotonic() + wait
     while _alive_with(marker) and time.monotonic() < deadline:
@@ -203,7 +213,8 @@ def test_smoke_sigterm_of_premerge_kills_every_process_of_the_run(
     repo = git_repo(tmp_path / "repo", {
         "premerge.yaml": 'smoke:\n  run_scripts: ["busy.py"]\n',
         "busy.py": DAEMONS.format(marker=marker, tail=(
-            f"import sys\nsys.argv.append(MARK)\nopen({str(ready)!r}, 'w').close()\n"
+            f"open({str(ready)!r} + '.tmp', 'w').write(str(os.getpid()))\n"
+            f"os.rename({str(ready)!r} + '.tmp', {str(ready)!r})\n"
             "while True:\n    pass\n")),
     })
     proc = _premerge(repo, "--timeout", "120", env=_mode_env(fresh))
@@ -222,8 +233,11 @@ def test_smoke_sigterm_of_premerge_kills_every_process_of_the_run(
         pytest.fail("premerge did not exit on the signal")
     assert proc.returncode == (130 if signum == signal.SIGINT else 143)
     assert _eventually_none_alive(marker) == []
-    # the busy import itself: no process still runs the repository's busy.py
-    assert _eventually_none_alive(str(repo)) == []
+    busy = int(ready.read_text())  # the busy import itself
+    deadline = time.monotonic() + 5
+    while _running(busy) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(busy)
 
 
 def test_smoke_hard_limits_cannot_be_raised_by_the_import(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ dependencies, so this file is run by the *project's* interpreter as a plain scri
 
     python -B child.py hello            print one JSON line about the interpreter
     python -B child.py serve            the warm parent: JSON lines on stdin/stdout
-    python -B child.py run SPEC.json    import one module in this fresh process (fallback)
+    python -B child.py run SPEC.json    import one module in a fresh process (fallback),
+                                        forked by this one, its supervisor
 
 It must stay importable and runnable on Python 3.7 to 3.13 (syntax of 3.7: no walrus, no
 ``match``, no runtime PEP 604/585 annotations) and must never import premerge.

@@ -8,7 +8,10 @@ module gets its own fresh ``child.py run`` process instead -- slower, same class
 
 Safety is decided here: the environment every imported line of code sees is filtered when the
 warm parent *starts* (fork inherits it), HOME and TMPDIR are temporary, and a module that runs
-past its timeout has its whole process group killed.
+past its timeout has its whole process group killed.  premerge itself is non-dumpable and a
+child subreaper for the run (:func:`guard_process`); no import is its direct child (the warm
+parent, or a fresh child's supervisor, stands between), an import that kills or stops that
+parent is reported, and whatever the run leaves behind is reaped (:func:`kill_strays`).
 """
 
 from __future__ import annotations
