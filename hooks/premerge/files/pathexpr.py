@@ -70,6 +70,9 @@ _MISSING_FILE_ERRORS = frozenset({"FileNotFoundError", "OSError", "IOError",
                                   "NotADirectoryError"})
 _GLOB_CHARS = frozenset("*?[")
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: swallowing handlers kept per use: the first few say it; thousands of callers of one
+#: helper would make the findings (and the time) quadratic
+_MAX_HANDLERS = 3
 
 
 class PathValue(NamedTuple):
@@ -667,6 +670,8 @@ class _Collector:
         #: uses of each site whose failure a handler swallows (PM210), keyed like ``sites``
         self.swallows: dict[int, list[Swallow]] = {}
         self._calls_of: dict[int, list[ast.Call]] | None = None
+        #: handlers above each function (by its node and what escapes it), see _swallowing
+        self._above: dict[tuple[int, frozenset[str]], list[tuple[ast.AST, str]]] = {}
         #: sites assigned to module or class attributes: other modules may use them
         self.exported: set[int] = set()
         self.scope = self.binder.module_scope
@@ -794,23 +799,7 @@ class _Collector:
         silently -- in its own function, or in a function of this module that calls it (up
         to three calls out): remember where, for PM210."""
         use = self.stack[-1]
-        handlers: list[tuple[ast.AST, str]] = []
-        todo = [(list(self.stack), self.scope, FILE_FAILURES, 0)]
-        seen: set[int] = set()
-        while todo:
-            chain, scope, failures, depth = todo.pop()
-            trace = trace_failure(chain, self._qualname_in(scope), failures)
-            if trace.handler is not None:
-                handlers.append((trace.handler, trace.behaviour))
-                continue
-            function = next((n for n in reversed(chain) if isinstance(n, _FUNCTION_NODES)),
-                            None)
-            if not trace.escaping or function is None or depth >= 3 or id(function) in seen:
-                continue
-            seen.add(id(function))
-            for call in self._callers().get(id(function), ()):
-                todo.append((self._chain(call), self.binder.node_scope.get(
-                    call, self.binder.module_scope), trace.escaping, depth + 1))
+        handlers = self._swallowing(list(self.stack), self.scope, FILE_FAILURES, 0)
         known = self.swallows.setdefault(id(site), [])
         for handler, behaviour in handlers:
             swallow = Swallow(getattr(use, "lineno", 1), getattr(use, "col_offset", 0) + 1,
@@ -819,6 +808,29 @@ class _Collector:
                               behaviour)
             if swallow not in known:
                 known.append(swallow)
+
+    def _swallowing(self, chain: list[ast.AST], scope: _Scope, failures: frozenset[str],
+                    depth: int) -> list[tuple[ast.AST, str]]:
+        """The handlers that swallow ``failures`` raised at ``chain[-1]``: in its function, or
+        (what escapes it) at the calls of that function, memoised per function."""
+        trace = trace_failure(chain, self._qualname_in(scope), failures)
+        if trace.handler is not None:
+            return [(trace.handler, trace.behaviour)]
+        function = next((n for n in reversed(chain) if isinstance(n, _FUNCTION_NODES)), None)
+        if not trace.escaping or function is None or depth >= 3:
+            return []
+        key = (id(function), trace.escaping)
+        found = self._above.get(key)
+        if found is None:
+            self._above[key] = []  # recursion: a function calling itself adds nothing
+            found = []
+            for call in self._callers().get(id(function), ()):
+                found.extend(self._swallowing(self._chain(call), self.binder.node_scope.get(
+                    call, self.binder.module_scope), trace.escaping, depth + 1))
+                if len(found) >= _MAX_HANDLERS:
+                    break
+            self._above[key] = found = found[:_MAX_HANDLERS]
+        return found
 
     def _qualname_in(self, scope: _Scope) -> Callable[[ast.expr], str | None]:
         return lambda node: self.eval.qualname(node, scope)
