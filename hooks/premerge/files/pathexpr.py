@@ -670,8 +670,9 @@ class _Collector:
         #: uses of each site whose failure a handler swallows (PM210), keyed like ``sites``
         self.swallows: dict[int, list[Swallow]] = {}
         self._calls_of: dict[int, list[ast.Call]] | None = None
-        #: handlers above each function (by its node and what escapes it), see _swallowing
-        self._above: dict[tuple[int, frozenset[str]], list[tuple[ast.AST, str]]] = {}
+        #: handlers above each function (by its node, what escapes it and how many calls
+        #: out it is), see _swallowing
+        self._above: dict[tuple[int, frozenset[str], int], list[tuple[ast.AST, str]]] = {}
         #: sites assigned to module or class attributes: other modules may use them
         self.exported: set[int] = set()
         self.scope = self.binder.module_scope
@@ -819,7 +820,7 @@ class _Collector:
         function = next((n for n in reversed(chain) if isinstance(n, _FUNCTION_NODES)), None)
         if not trace.escaping or function is None or depth >= 3:
             return []
-        key = (id(function), trace.escaping)
+        key = (id(function), trace.escaping, depth)
         found = self._above.get(key)
         if found is None:
             self._above[key] = []  # recursion: a function calling itself adds nothing
