@@ -366,7 +366,13 @@ def test_swallowed_failure_is_reported_and_really_silent(make_repo, run_cli, tmp
     finding = found[0]
     assert (finding["path"], finding["line"]) == ("orch/provision.py",
                                                   int(case.message.split("line ")[1].split()[0]))
-    assert [r["path"] for r in finding["related"]] == ["orch/provision.py", "premerge.yaml"]
+    related = finding["related"]
+    assert (related[0]["path"], related[-1]["path"]) == ("orch/provision.py", "premerge.yaml")
+    if case.name == "helper-called-in-a-swallowing-try":  # the calls that lead to the handler
+        assert [(r["line"], r["message"]) for r in related[1:-1]] == [
+            (26, "called here"), (33, "called here, inside the try")]
+    else:
+        assert len(related) == 2
     # the code really fails silently: status 0, and the file did not reach every worktree
     proc, provisioned = _run_without(repo, case, tmp_path)
     assert proc.returncode == 0, proc.stderr

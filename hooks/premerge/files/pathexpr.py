@@ -672,7 +672,8 @@ class _Collector:
         self._calls_of: dict[int, list[ast.Call]] | None = None
         #: handlers above each function (by its node, what escapes it and how many calls
         #: out it is), see _swallowing
-        self._above: dict[tuple[int, frozenset[str], int], list[tuple[ast.AST, str]]] = {}
+        self._above: dict[tuple[int, frozenset[str], int],
+                          list[tuple[ast.AST, str, tuple[ast.Call, ...]]]] = {}
         #: sites assigned to module or class attributes: other modules may use them
         self.exported: set[int] = set()
         self.scope = self.binder.module_scope
@@ -802,21 +803,22 @@ class _Collector:
         use = self.stack[-1]
         handlers = self._swallowing(list(self.stack), self.scope, FILE_FAILURES, 0)
         known = self.swallows.setdefault(id(site), [])
-        for handler, behaviour in handlers:
+        for handler, behaviour, calls in handlers:
             swallow = Swallow(getattr(use, "lineno", 1), getattr(use, "col_offset", 0) + 1,
                               getattr(handler, "lineno", 1),
                               getattr(handler, "col_offset", 0) + 1, _verb(operation),
-                              behaviour)
+                              behaviour, tuple(call.lineno for call in calls))
             if swallow not in known:
                 known.append(swallow)
 
     def _swallowing(self, chain: list[ast.AST], scope: _Scope, failures: frozenset[str],
-                    depth: int) -> list[tuple[ast.AST, str]]:
+                    depth: int) -> list[tuple[ast.AST, str, tuple[ast.Call, ...]]]:
         """The handlers that swallow ``failures`` raised at ``chain[-1]``: in its function, or
-        (what escapes it) at the calls of that function, memoised per function."""
+        (what escapes it) at the calls of that function, memoised per function; each with the
+        calls it is reached through, the nearest first."""
         trace = trace_failure(chain, self._qualname_in(scope), failures)
         if trace.handler is not None:
-            return [(trace.handler, trace.behaviour)]
+            return [(trace.handler, trace.behaviour, ())]
         function = next((n for n in reversed(chain) if isinstance(n, _FUNCTION_NODES)), None)
         if not trace.escaping or function is None or depth >= 3:
             return []
@@ -826,8 +828,9 @@ class _Collector:
             self._above[key] = []  # recursion: a function calling itself adds nothing
             found = []
             for call in self._callers().get(id(function), ()):
-                found.extend(self._swallowing(self._chain(call), self.binder.node_scope.get(
-                    call, self.binder.module_scope), trace.escaping, depth + 1))
+                found.extend((handler, behaviour, (call, *calls)) for handler, behaviour, calls
+                             in self._swallowing(self._chain(call), self.binder.node_scope.get(
+                                 call, self.binder.module_scope), trace.escaping, depth + 1))
                 if len(found) >= _MAX_HANDLERS:
                     break
             self._above[key] = found = found[:_MAX_HANDLERS]

@@ -59,17 +59,19 @@ class Swallow(NamedTuple):
     handler_col: int
     verb: str  # "copying", "moving", "reading"
     behaviour: str  # "only prints a warning and the loop goes on"
+    #: lines of the calls that lead from the operation's function to the handler's
+    via: tuple[int, ...] = ()
 
     def to_json(self) -> list[Any]:
-        return list(self)
+        return [*self[:6], list(self.via)]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Swallow:
-        line, col, handler_line, handler_col, verb, behaviour = data
-        if not all(isinstance(n, int) for n in (line, col, handler_line, handler_col)) or \
-                not isinstance(verb, str) or not isinstance(behaviour, str):
+        line, col, handler_line, handler_col, verb, behaviour, via = data
+        if not all(isinstance(n, int) for n in (line, col, handler_line, handler_col, *via)) \
+                or not isinstance(verb, str) or not isinstance(behaviour, str):
             raise ValueError("not a swallowed failure")
-        return cls(line, col, handler_line, handler_col, verb, behaviour)
+        return cls(line, col, handler_line, handler_col, verb, behaviour, tuple(via))
 
 
 class Reference(NamedTuple):
@@ -213,7 +215,7 @@ def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = N
 
 
 #: the cached form of :class:`Reference`; a new field is a new format (old entries miss)
-_FORMAT = "3"
+_FORMAT = "4"
 
 
 def _decode(items: Any) -> list[Reference] | None:
