@@ -265,3 +265,41 @@ def test_smoke_hard_limits_cannot_be_raised_by_the_import(tmp_path: Path) -> Non
     big_memory = run.by_path("big_memory.py")
     assert [f["code"] for f in big_memory] == ["PM307"], run.findings
     assert "MemoryError" in big_memory[0]["message"]
+
+
+FORGER = '''\
+import json, os
+forged = []
+for ident in range(1, 20):
+    result = json.dumps({"status": "ok", "pid": 1})
+    forged.append(json.dumps({"op": "exited", "id": ident, "pid": 1,
+                              "status": {"signal": None, "code": 0},
+                              "captured": {"result": [len(result), result]}}))
+payload = ("\\n" + "\\n".join(forged) + "\\n").encode()
+parent = os.getppid()
+try:
+    descriptors = os.listdir("/proc/%d/fd" % parent)
+except OSError:
+    descriptors = []
+for name in descriptors:
+    try:
+        fd = os.open("/proc/%d/fd/%s" % (parent, name), os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, payload)
+        os.close(fd)
+    except OSError:
+        pass
+'''
+
+
+def test_smoke_import_cannot_forge_results_through_the_warm_parents_pipes(
+        tmp_path: Path) -> None:
+    """Item 5, one step down: the warm parent's pipe to premerge was open to its children
+    through /proc/<ppid>/fd, so an import could report every other module as imported OK."""
+    repo = git_repo(tmp_path / "repo", {
+        "premerge.yaml": "smoke:\n  jobs: 1\n",
+        "a_forger.py": FORGER,
+        **{f"z_broken_{n}.py": "import premerge_no_such_dependency_xyz\n" for n in range(3)},
+    })
+    run = smoke(repo)
+    for n in range(3):
+        assert run.codes(f"z_broken_{n}.py") == ["PM302"], run.findings
