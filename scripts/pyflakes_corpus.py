@@ -50,7 +50,8 @@ def _resolve(node: ast.expr, func: ast.FunctionDef) -> str | None:
 
 
 def _skipped(func: ast.FunctionDef) -> bool:
-    """``@skip(...)`` (always) or ``@skipIf(...)`` (version-dependent: kept, parsed at test time)."""
+    """``@skip(...)``: a test pyflakes never runs.  (``@skipIf`` is version-dependent: kept,
+    and parsed at test time.)"""
     for decorator in func.decorator_list:
         call = decorator.func if isinstance(decorator, ast.Call) else decorator
         if isinstance(call, ast.Name) and call.id == "skip":

@@ -40,3 +40,14 @@ def last_error(proc: subprocess.CompletedProcess[str]) -> str | None:
     if not lines:
         return f"exit {proc.returncode}"
     return lines[-1].split(":", 1)[0].strip()
+
+
+def project_venv(directory: Path) -> tuple[Path, Path]:
+    """A real virtualenv standing for the checked project's environment (premerge's own lacks
+    what is installed there): its interpreter and its site-packages."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(directory)], check=True,
+                   capture_output=True, timeout=120)
+    python = directory / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True, check=True)
+    return python, Path(site.stdout.strip())

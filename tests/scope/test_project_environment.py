@@ -17,7 +17,7 @@ import pytest
 from premerge.config import Config
 from premerge.findings import Finding
 from premerge.scope import run
-from tests.scope.helpers import last_error, write_module
+from tests.scope.helpers import last_error, project_venv, write_module
 
 USER = """
     import fakemd
@@ -29,17 +29,9 @@ USER = """
 
 
 @pytest.fixture(scope="module")
-def project_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    venv = tmp_path_factory.mktemp("project-venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
-                   capture_output=True, timeout=120)
-    return venv / "bin" / "python"
-
-
-def _site(python: Path) -> Path:
-    out = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                          "['purelib'])"], capture_output=True, text=True, check=True)
-    return Path(out.stdout.strip())
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The project's interpreter and its site-packages."""
+    return project_venv(tmp_path_factory.mktemp("project-venv"))
 
 
 def _scope(root: Path, python: Path | str) -> list[Finding]:
@@ -49,50 +41,56 @@ def _scope(root: Path, python: Path | str) -> list[Finding]:
     return [f for f in run(config, [str(root / "mod.py")]).findings if f.code == "PM109"]
 
 
-def _run_in_project(python: Path, root: Path) -> str | None:
+def _run_in_project(python: Path, site: Path, root: Path) -> str | None:
     """The module run by the project's interpreter without site (nothing else pre-imported),
     its site-packages on the path."""
-    code = (f"import sys; sys.path[:0] = [{str(root)!r}, {str(_site(python))!r}]; "
+    code = (f"import sys; sys.path[:0] = [{str(root)!r}, {str(site)!r}]; "
             "import mod; mod.quote('a b')")
     return last_error(subprocess.run([str(python), "-S", "-c", code], capture_output=True,
                                      text=True, timeout=60, cwd=root))
 
 
 def test_submodule_loaded_by_a_package_only_the_project_has_is_silent(
-        project_python: Path, tmp_path: Path) -> None:
-    package = _site(project_python) / "fakemd"
+        project: tuple[Path, Path], tmp_path: Path) -> None:
+    project_python, site = project
+    package = site / "fakemd"
     write_module(package, "import urllib.parse\n", "__init__.py")
     try:
         write_module(tmp_path, USER)
         assert __import__("importlib.util").util.find_spec("fakemd") is None  # not ours
         assert _scope(tmp_path, project_python) == []
-        assert _run_in_project(project_python, tmp_path) is None
+        assert _run_in_project(project_python, site, tmp_path) is None
     finally:
         (package / "__init__.py").unlink()
         package.rmdir()
 
 
 def test_package_in_the_project_that_does_not_load_it_is_reported(
-        project_python: Path, tmp_path: Path) -> None:
-    package = _site(project_python) / "fakemd"
+        project: tuple[Path, Path], tmp_path: Path) -> None:
+    project_python, site = project
+    package = site / "fakemd"
     write_module(package, "VERSION = 1\n", "__init__.py")
     try:
         write_module(tmp_path, USER)
         assert [f.name for f in _scope(tmp_path, project_python)] == ["urllib.parse"]
-        assert _run_in_project(project_python, tmp_path) == "AttributeError"
+        assert _run_in_project(project_python, site, tmp_path) == "AttributeError"
     finally:
         (package / "__init__.py").unlink()
         package.rmdir()
 
 
-def test_import_no_environment_resolves_is_silent(project_python: Path, tmp_path: Path) -> None:
+def test_import_no_environment_resolves_is_silent(project: tuple[Path, Path],
+                                                  tmp_path: Path) -> None:
     """Neither premerge's interpreter nor the project's has the package: what it loads is
     unknown, so PM109 stays silent rather than guess."""
+    project_python = project[0]
     write_module(tmp_path, USER)
     assert _scope(tmp_path, project_python) == []
     assert _scope(tmp_path, sys.executable) == []
 
 
-def test_stdlib_only_file_is_still_reported(project_python: Path, tmp_path: Path) -> None:
-    write_module(tmp_path, "import urllib\n\ndef quote(text):\n    return urllib.parse.quote(text)\n")
+def test_stdlib_only_file_is_still_reported(project: tuple[Path, Path], tmp_path: Path) -> None:
+    project_python = project[0]
+    write_module(tmp_path, "import urllib\n\ndef quote(text):\n"
+                           "    return urllib.parse.quote(text)\n")
     assert [f.name for f in _scope(tmp_path, project_python)] == ["urllib.parse"]

@@ -9,7 +9,6 @@ Each verdict is checked by running the fixed code in a fresh interpreter.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from premerge.config import Config
 from premerge.scope import run
 from tests.conftest import run_python
-from tests.scope.helpers import last_error, write_module
+from tests.scope.helpers import last_error, project_venv, write_module
 from tests.scope_fix.helpers import codes, scope_run
 
 TYPE_CHECKING_OPTIONAL = """
@@ -78,13 +77,8 @@ OTHER_FUNCTION = """
 def project_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project virtualenv where ``fancylib`` is installed (premerge's own has no such
     package)."""
-    venv = tmp_path_factory.mktemp("project-venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
-                   capture_output=True, timeout=120)
-    python = venv / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                           "['purelib'])"], capture_output=True, text=True, check=True)
-    write_module(Path(site.stdout.strip()) / "fancylib", "VALUE = 1\n", "__init__.py")
+    python, site = project_venv(tmp_path_factory.mktemp("project-venv"))
+    write_module(site / "fancylib", "VALUE = 1\n", "__init__.py")
     return python
 
 

@@ -173,7 +173,8 @@ _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def normalize(name: str) -> str:
-    """A distribution or module name as PEP 503 compares them (``Foo.Bar-baz`` -> ``foo_bar_baz``)."""
+    """A distribution or module name as PEP 503 compares them (``Foo.Bar-baz`` ->
+    ``foo_bar_baz``)."""
     return re.sub(r"[-_.]+", "_", name).lower()
 
 

@@ -186,7 +186,8 @@ def _from_imports(tree: ast.Module) -> list[tuple[ast.ImportFrom, str]]:
             if kind is ast.ImportFrom:
                 out.append((stmt, scope))  # type: ignore[arg-type]
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                inner = stmt.name if scope == "<module>" else f"{scope}.{stmt.name}"  # type: ignore[attr-defined]
+                name = stmt.name  # type: ignore[attr-defined]
+                inner = name if scope == "<module>" else f"{scope}.{name}"
                 visit(stmt.body, inner)  # type: ignore[attr-defined]
             elif kind is ast.If and is_type_checking(stmt.test):  # type: ignore[attr-defined]
                 visit(stmt.orelse, scope)  # type: ignore[attr-defined]
