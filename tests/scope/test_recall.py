@@ -166,6 +166,15 @@ BUGGY = [
 ]
 
 CLEAN = [
+    # rich/traceback.py: an embedding host's builtin probed under a broad handler
+    Case("host-builtin-probe-under-broad-handler", """
+        def install():
+            try:
+                ip = get_ipython()
+                return ip
+            except Exception:
+                return None
+        """, "import mod; assert mod.install() is None"),
     Case("nameerror-handler-guards", """
         def value():
             try:

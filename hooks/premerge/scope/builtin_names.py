@@ -21,6 +21,9 @@ MODULE_DUNDERS = frozenset({
     "__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__loader__", "__package__",
     "__cached__", "__annotations__", "__dict__", "__class__", "__debug__",
 })
+#: names an embedding host puts into builtins (IPython): probing for them under a broad
+#: handler (``try: get_ipython() / except Exception:``) is a deliberate test, not a bug
+HOST_INJECTED = frozenset({"get_ipython", "__IPYTHON__"})
 #: names Python binds in every class body, and nowhere else (pyflakes reports them elsewhere)
 CLASS_DUNDERS = frozenset({"__module__", "__qualname__"})
 BUILTIN_NAMES = frozenset(dir(builtins)) | PORTABLE_BUILTINS | MODULE_DUNDERS

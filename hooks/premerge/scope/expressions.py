@@ -18,7 +18,7 @@ from premerge.scope.bindings import (
     finish_function,
     target_names,
 )
-from premerge.scope.builtin_names import BUILTIN_NAMES, CLASS_DUNDERS
+from premerge.scope.builtin_names import BUILTIN_NAMES, CLASS_DUNDERS, HOST_INJECTED
 from premerge.scope.dynamic import is_module_dict, is_namespace_call
 from premerge.scope.file_report import SubmoduleUse
 from premerge.scope.flow import BOUND, UNBOUND
@@ -389,7 +389,7 @@ class ExpressionWalker:
         ``if "x" in globals():`` and ``try: x`` / ``except NameError: return`` are how code
         probes for names an embedding host injects (IPython's ``get_ipython``).
         """
-        if self.name_guard:
+        if self.name_guard or (self.broad and name in HOST_INJECTED):
             self.guarded_loads.add((node.lineno, name))  # type: ignore[attr-defined]
             return
         for known in (state, self.frame.state):
