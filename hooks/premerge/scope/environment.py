@@ -112,9 +112,12 @@ def _interpreter_path(config: Config) -> list[str] | None:
         python = choose_interpreter(config).path
     except Exception:  # noqa: BLE001 - a bad smoke setting: the smoke check reports it
         return None
-    root = os.path.realpath(config.root) + os.sep
-    if os.path.realpath(python).startswith(root):
-        return None  # a program the repository ships (a committed .venv/bin/python): never run
+    real = os.path.realpath(python)
+    if real.startswith(os.path.realpath(config.root) + os.sep) or \
+            not os.path.basename(real).lower().startswith(("python", "pypy")):
+        # a program the repository ships (a committed .venv/bin/python), or a link to one
+        # that is no Python (/bin/sh): never started
+        return None
     if _same_interpreter(python):
         return [entry for entry in sys.path if entry]
     if python not in _queried:
