@@ -18,11 +18,17 @@ EXCLUDE = ["test", "tests", "idle_test", "site-packages", "dist-packages"]
 #: real bugs of the standard library (the same in CPython 3.10 to 3.13), each looked at:
 #: _pydecimal imports `locale as _locale` in try/except ImportError: pass, then uses it
 #: unguarded in _parse_format_specifier and _group_lengths; asyncio's REPL binds `loop` and
-#: `console` only under `if __name__ == "__main__":`, and the classes above it use them
+#: `console` only under `if __name__ == "__main__":`, and the classes above it use them;
+#: ssl's _load_windows_store_certs uses `enum_certificates`, imported only when
+#: `sys.platform == "win32"`, without testing it (its caller does); warnings.py imports
+#: `linecache` only when `msg.line is None`, and its traceback loop uses it regardless, where
+#: `except Exception` swallows the UnboundLocalError (issue 11 items 1 and 3)
 KNOWN_FINDINGS = {
     ("_pydecimal.py", "PM105", "_locale"),
     ("asyncio/__main__.py", "PM106", "loop"),
     ("asyncio/__main__.py", "PM106", "console"),
+    ("ssl.py", "PM102", "enum_certificates"),
+    ("warnings.py", "PM102", "linecache"),
 }
 
 
@@ -48,6 +54,8 @@ def test_whole_stdlib_analysed_without_crash_and_nearly_silent(tmp_path: Path) -
     warnings = Counter(f.code for f in result.findings if f.severity.value == "warning"
                        and f.code.startswith("PM1"))
     assert warnings["PM113"] <= 350 and warnings["PM105"] <= 30, warnings
-    # and not silent: the real findings it reports today are still reported
-    found = {(Path(f.path).relative_to(stdlib).as_posix(), f.code, f.name) for f in reported}
+    # and not silent: the real findings it reports today (errors and warnings) are still there
+    found = {(Path(f.path).relative_to(stdlib).as_posix(), f.code, f.name)
+             for f in result.findings if f.code.startswith("PM1")
+             and f.severity.value in ("error", "warning")}
     assert KNOWN_FINDINGS <= found, sorted(found)
