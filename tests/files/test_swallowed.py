@@ -369,8 +369,8 @@ def test_swallowed_failure_is_reported_and_really_silent(make_repo, run_cli, tmp
     related = finding["related"]
     assert (related[0]["path"], related[-1]["path"]) == ("orch/provision.py", "premerge.yaml")
     if case.name == "helper-called-in-a-swallowing-try":  # the calls that lead to the handler
-        assert [(r["line"], r["message"]) for r in related[1:-1]] == [
-            (26, "called here"), (33, "called here, inside the try")]
+        assert [(r["line"], r["col"], r["message"]) for r in related[1:-1]] == [
+            (26, 13, "called here"), (33, 17, "called here, inside the try")]
     else:
         assert len(related) == 2
     # the code really fails silently: status 0, and the file did not reach every worktree

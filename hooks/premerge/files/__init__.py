@@ -198,10 +198,10 @@ def check_swallowed(config: Config, facts: RepoFacts, scanned: ScanResult) -> li
                 else f"'{name}' here"
             related = [Location(path=facts.full(src), line=swallow.line, col=swallow.col,
                                 message=f"{swallow.verb} {where}"),
-                       *(Location(path=facts.full(src), line=line,
+                       *(Location(path=facts.full(src), line=line, col=col,
                                   message="called here, inside the try" if index == len(
                                       swallow.via) - 1 else "called here")
-                         for index, line in enumerate(swallow.via)),
+                         for index, (line, col) in enumerate(swallow.via)),
                        Location(path=manifest, line=entry.line, col=entry.col,
                                 message="declared required here" + (
                                     " (worktrees: true)" if entry.worktrees else ""))]

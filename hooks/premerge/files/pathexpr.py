@@ -807,7 +807,7 @@ class _Collector:
             swallow = Swallow(getattr(use, "lineno", 1), getattr(use, "col_offset", 0) + 1,
                               getattr(handler, "lineno", 1),
                               getattr(handler, "col_offset", 0) + 1, _verb(operation),
-                              behaviour, tuple(call.lineno for call in calls))
+                              behaviour, tuple((call.lineno, call.col_offset + 1) for call in calls))
             if swallow not in known:
                 known.append(swallow)
 

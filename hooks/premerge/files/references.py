@@ -59,19 +59,21 @@ class Swallow(NamedTuple):
     handler_col: int
     verb: str  # "copying", "moving", "reading"
     behaviour: str  # "only prints a warning and the loop goes on"
-    #: lines of the calls that lead from the operation's function to the handler's
-    via: tuple[int, ...] = ()
+    #: (line, col) of the calls that lead from the operation's function to the handler's
+    via: tuple[tuple[int, int], ...] = ()
 
     def to_json(self) -> list[Any]:
-        return [*self[:6], list(self.via)]
+        return [*self[:6], [list(call) for call in self.via]]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Swallow:
         line, col, handler_line, handler_col, verb, behaviour, via = data
-        if not all(isinstance(n, int) for n in (line, col, handler_line, handler_col, *via)) \
+        calls = tuple((call_line, call_col) for call_line, call_col in via)
+        if not all(isinstance(n, int) for n in (line, col, handler_line, handler_col,
+                                                *(n for call in calls for n in call))) \
                 or not isinstance(verb, str) or not isinstance(behaviour, str):
             raise ValueError("not a swallowed failure")
-        return cls(line, col, handler_line, handler_col, verb, behaviour, tuple(via))
+        return cls(line, col, handler_line, handler_col, verb, behaviour, calls)
 
 
 class Reference(NamedTuple):
@@ -215,7 +217,7 @@ def scan(root: str, relpaths: Iterable[str], blobs: Mapping[str, str] | None = N
 
 
 #: the cached form of :class:`Reference`; a new field is a new format (old entries miss)
-_FORMAT = "4"
+_FORMAT = "5"
 
 
 def _decode(items: Any) -> list[Reference] | None:
