@@ -1,7 +1,8 @@
 """Mutation check: does the test suite fail when the code breaks?
 
 Each entry of ``MUTATIONS`` is one deliberate breakage: a file, an exact snippet of its source
-(which must occur exactly once), the text that replaces it, and the tests that should notice.
+(which must occur exactly once there, or once inside one named top-level class or function),
+the text that replaces it, and the tests that should notice.
 The tree (tracked and new files, as ``git ls-files`` lists them) is copied once into a temporary
 git repository; the tests are run there unchanged first (they must pass), then each breakage is
 applied to the copy alone, its tests are run against it, and the file is restored.  The working
@@ -43,7 +44,8 @@ TIMEOUT = 900
 
 @dataclass(frozen=True)
 class Mutation:
-    """One breakage: ``original`` (exactly once in ``file``) becomes ``replacement``."""
+    """One breakage: ``original`` (exactly once in ``file``, or, with ``within``, exactly once
+    in the top-level block whose first line starts with ``within``) becomes ``replacement``."""
 
     name: str
     file: str
@@ -51,6 +53,8 @@ class Mutation:
     replacement: str
     tests: tuple[str, ...]
     why: str = ""
+    #: e.g. ``"class OptionalImportUnguarded("``: a short snippet that is unique only there
+    within: str = ""
 
 
 P = "hooks/premerge/"
@@ -68,12 +72,11 @@ MUTATIONS: tuple[Mutation, ...] = (
               "tests/scope/test_verdicts.py::test_verdict_matches_python"),
              "PM105 (optional import used unguarded) is never reported"),
     Mutation("pm105-error", P + "scope/messages.py",
-             '"{handler_line} lets the failure pass) and this use is not guarded")\n'
-             '    severity = Severity.WARNING',
-             '"{handler_line} lets the failure pass) and this use is not guarded")\n'
-             '    severity = Severity.ERROR',
+             "severity = Severity.WARNING",
+             "severity = Severity.ERROR",
              ("tests/scope/test_cli.py::test_fail_on_levels",),
-             "PM105 is an error instead of a warning"),
+             "PM105 is an error instead of a warning",
+             within="class OptionalImportUnguarded("),
     Mutation("fail-on-warning", P + "check.py",
              "threshold = Severity(fail_on).rank",
              "threshold = Severity.ERROR.rank",
@@ -164,20 +167,58 @@ MUTATIONS: tuple[Mutation, ...] = (
 )
 
 
+def _block(text: str, header: str) -> tuple[int, int] | None:
+    """Where the top-level block starting with the line ``header...`` lies in ``text``: from
+    that line to the next line that starts at column 0 (None unless the header is unique)."""
+    starts = [i for i, line in enumerate(text.splitlines(keepends=True))
+              if line.startswith(header)]
+    if len(starts) != 1:
+        return None
+    lines = text.splitlines(keepends=True)
+    begin = sum(map(len, lines[:starts[0]]))
+    end = begin + len(lines[starts[0]])
+    for line in lines[starts[0] + 1:]:
+        if line.strip() and not line[0].isspace():
+            break
+        end += len(line)
+    return begin, end
+
+
+def locate(text: str, mutation: Mutation) -> int | str:
+    """The offset of the one occurrence of ``mutation.original`` in ``text``, else why not."""
+    begin, end = 0, len(text)
+    if mutation.within:
+        block = _block(text, mutation.within)
+        if block is None:
+            return f"no single top-level block starts with {mutation.within!r}"
+        begin, end = block
+    count = text.count(mutation.original, begin, end)
+    if count != 1:
+        where = f" in the block {mutation.within!r}" if mutation.within else ""
+        return (f"the snippet occurs {count} times{where} (make it unique)" if count
+                else f"snippet not found{where}")
+    return text.index(mutation.original, begin, end)
+
+
+def mutated(text: str, mutation: Mutation) -> str:
+    """``text`` with the breakage applied (``locate`` must have found the snippet)."""
+    offset = locate(text, mutation)
+    assert isinstance(offset, int), offset
+    return text[:offset] + mutation.replacement + text[offset + len(mutation.original):]
+
+
 def snippet_problem(root: Path, mutation: Mutation) -> str | None:
     """Why ``mutation`` cannot be applied to the tree at ``root`` (None: it can)."""
     path = root / mutation.file
     if not path.is_file():
         return f"{mutation.file} does not exist"
-    count = path.read_text(encoding="utf-8").count(mutation.original)
-    if count == 1:
+    found = locate(path.read_text(encoding="utf-8"), mutation)
+    if isinstance(found, int):
         return None
-    if count > 1:
-        return f"the snippet occurs {count} times in {mutation.file} (make it unique)"
     elsewhere = [p.relative_to(root).as_posix() for p in sorted((root / PACKAGE_DIR).rglob("*.py"))
                  if mutation.original in p.read_text(encoding="utf-8")]
-    hint = f" (found in {', '.join(elsewhere)})" if elsewhere else ""
-    return f"snippet not found in {mutation.file}{hint}: {mutation.original!r}"
+    hint = f" (found in {', '.join(elsewhere)})" if elsewhere and "not found" in found else ""
+    return f"{found} in {mutation.file}{hint}: {mutation.original!r}"
 
 
 def copy_tree(source: Path, target: Path) -> None:
@@ -253,9 +294,7 @@ def check(mutations: Sequence[Mutation], source: Path = ROOT, workers: str = "0"
                 continue
             path = root / mutation.file
             original = path.read_bytes()
-            path.write_text(original.decode("utf-8").replace(mutation.original,
-                                                             mutation.replacement),
-                            encoding="utf-8")
+            path.write_text(mutated(original.decode("utf-8"), mutation), encoding="utf-8")
             _drop_byte_code(root)
             try:
                 code, output, seconds = run_tests(root, mutation.tests, workers)

@@ -52,7 +52,7 @@ def test_every_breakage_still_applies_and_names_real_tests(mutation) -> None:
     problem = mutate.snippet_problem(ROOT, mutation)
     assert problem is None, f"{problem}: update the entry {mutation.name!r} in scripts/mutate.py"
     source = (ROOT / mutation.file).read_text(encoding="utf-8")
-    broken = source.replace(mutation.original, mutation.replacement)
+    broken = mutate.mutated(source, mutation)
     assert broken != source
     compile(broken, mutation.file, "exec")  # a behaviour change, not a syntax error
     assert mutation.tests
@@ -64,7 +64,7 @@ def test_every_breakage_still_applies_and_names_real_tests(mutation) -> None:
                 encoding="utf-8"), re.MULTILINE), test
 
 
-CALC = "def add(a, b):\n    return a + b\n"
+CALC = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
 CALC_TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(2, 2) == 4\n"
 #: the checker passes --run-slow, which a project's conftest defines (as this repository's does)
 CONFTEST = ("def pytest_addoption(parser):\n"
@@ -87,6 +87,9 @@ def test_the_checker_reports_caught_missed_and_stale_breakages(tmp_path: Path) -
         mutate.Mutation("stale", "hooks/calc.py", "a / b", "a // b", tests),
     ]
     out = io.StringIO()
+    breakages.append(mutate.Mutation("in-a-block", "hooks/calc.py", "return", "return 0 *",
+                                     tests, "the snippet is unique only in add()",
+                                     within="def add("))
     assert mutate.check(breakages, source=project, out=out) == 1
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("baseline: 1 test selections pass unmutated")
@@ -94,11 +97,15 @@ def test_the_checker_reports_caught_missed_and_stale_breakages(tmp_path: Path) -
     assert "tests/test_calc.py::test_add" in lines[1]
     assert lines[2].startswith("NOT CAUGHT ") and lines[2].endswith("2 * 2 is 4 too")
     assert lines[3].startswith("SNIPPET NOT FOUND ") and "'a / b'" in lines[3]
-    assert lines[4] == "1 of 3 breakages caught"
+    assert lines[4].startswith("caught ") and " in-a-block " in lines[4]
+    assert lines[5] == "2 of 4 breakages caught"
     # the project itself was never touched: the copy took every breakage
     assert (project / "hooks" / "calc.py").read_text(encoding="utf-8") == CALC
     assert git(project, "status", "--porcelain") == ""
 
+    twice = mutate.Mutation("twice", "hooks/calc.py", "return", "return 0 *", tests)
+    assert mutate.snippet_problem(project, twice) == (
+        "the snippet occurs 2 times (make it unique) in hooks/calc.py: 'return'")
     out = io.StringIO()
     assert mutate.check(breakages[:1], source=project, out=out) == 0
     assert out.getvalue().splitlines()[-1] == "1 of 1 breakages caught"
