@@ -15,6 +15,7 @@ import ast
 import os
 import re
 
+
 from premerge.findings import Finding
 from premerge.scope.bindings import ScopeFacts, StatementScanner, is_type_checking, resolve_relative
 from premerge.scope.messages import NotInFirstPartyModule
@@ -23,6 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from premerge.scope.submodules import ModuleIndex
 
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 #: handlers that catch the ImportError of a missing name
 _CATCHES_IMPORT = frozenset({"ImportError", "Exception", "BaseException"})
 
@@ -36,6 +38,10 @@ class FirstPartyModules:
         self._tops: set[str] | None = None
         self._names: dict[str, set[str] | None] = {}
         self._sources: dict[str, bytes | None] = {}
+        self._origins: dict[str, str | None] = {}
+        self._word_sets: dict[str, frozenset[bytes] | None] = {}
+        #: "module.name" -> whether ``from module import name`` fails (asked once per run)
+        self._verdicts: dict[str, bool] = {}
 
     def tops(self) -> set[str]:
         """Top-level module names the repository provides (its root and ``src/``)."""
@@ -58,27 +64,58 @@ class FirstPartyModules:
         """(module, name) pairs of ``from module import name`` that would fail."""
         tops = self.tops()
         out = []
+        verdicts = self._verdicts
         for dotted in imported:
-            module, _, name = dotted.rpartition(".")
-            if not module or module.split(".", 1)[0] not in tops:
-                continue
-            raw = self._source(module)
-            if raw is None or re.search(rb"\b%s\b" % re.escape(name.encode()), raw):
-                continue  # the name occurs in the module's text: the cheap, common answer
-            names = self.defined(module)
-            if names is None or name in names or self.index.is_submodule(module, name):
-                continue
-            out.append((module, name))
+            failing = verdicts.get(dotted)
+            if failing is None:
+                module, _, name = dotted.rpartition(".")
+                failing = bool(module) and module.split(".", 1)[0] in tops and \
+                    self._fails(module, name)
+                verdicts[dotted] = failing
+            if failing:
+                module, _, name = dotted.rpartition(".")
+                out.append((module, name))
         return out
+
+    def _fails(self, module: str, name: str) -> bool:
+        words = self._words(module)
+        if words is None or name.encode() in words:
+            return False  # the name occurs in the module's text: the cheap, common answer
+        if self.index.is_submodule(module, name):
+            return False  # `from package import submodule` imports it
+        names = self.defined(module)
+        return not (names is None or name in names)
+
+    def _words(self, module: str) -> frozenset[bytes] | None:
+        """Every identifier-like word of a first-party module's source (read once)."""
+        if module not in self._word_sets:
+            raw = self._source(module)
+            self._word_sets[module] = None if raw is None else frozenset(_WORD.findall(raw))
+        return self._word_sets[module]
+
+    def origin(self, module: str) -> str | None:
+        """The source file of a repository module (``pkg/sub.py`` or ``pkg/sub/__init__.py``
+        under the first root that has one, as the import system would find it), or None."""
+        if module not in self._origins:
+            found = None
+            parts = module.split(".")
+            for root in self.roots:
+                base = os.path.join(root, *parts)
+                for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+                    if os.path.isfile(candidate):
+                        found = candidate
+                        break
+                if found or os.path.isdir(base):
+                    break  # the first root that has it (a namespace package too) decides
+            self._origins[module] = found
+        return self._origins[module]
 
     def _source(self, module: str) -> bytes | None:
         """The bytes of a first-party module's source file, or None."""
         if module not in self._sources:
             raw = None
-            info = self.index.find(module)
-            origin = info.origin if info is not None else None
-            if origin and origin.endswith(".py") and self._inside(origin) and \
-                    os.path.isfile(origin):
+            origin = self.origin(module)
+            if origin is not None:
                 from premerge.sources import SourceError, read_bytes
 
                 try:
@@ -96,24 +133,19 @@ class FirstPartyModules:
             return self._names[module]
         result = None
         raw = self._source(module)
-        info = self.index.find(module)
-        if raw is not None and info is not None:
-            result = _module_names(info.origin, raw,  # type: ignore[arg-type]
-                                   module if info.is_package else module.rpartition(".")[0])
+        origin = self.origin(module)
+        if raw is not None and origin is not None:
+            package = module if origin.endswith("__init__.py") else module.rpartition(".")[0]
+            result = _module_names(origin, raw, package)
         self._names[module] = result
         return result
 
     def where(self, module: str) -> str:
-        info = self.index.find(module)
-        origin = info.origin if info is not None and info.origin else module
+        origin = self.origin(module) or module
         for root in self.roots:
             if origin.startswith(root + os.sep):
                 return os.path.relpath(origin, root).replace(os.sep, "/")
         return origin
-
-    def _inside(self, path: str) -> bool:
-        real = os.path.realpath(path)
-        return any(real.startswith(root + os.sep) for root in self.roots)
 
 
 #: what every module has without binding it (``__path__`` only packages: added there)
@@ -124,6 +156,8 @@ _MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__l
 def _module_names(path: str, raw: bytes, package: str) -> set[str] | None:
     from premerge.sources import SourceError, decode_source
 
+    if b"import *" in raw or b"__getattr__" in raw:
+        return None  # a star import or a module __getattr__ may bind any name (a parse saved)
     try:
         tree = ast.parse(decode_source(path, raw).text, filename=path)
     except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
@@ -133,10 +167,10 @@ def _module_names(path: str, raw: bytes, package: str) -> set[str] | None:
     StatementScanner(facts).scan_module(tree)
     if facts.star_imports or facts.dynamic_reasons or "__getattr__" in facts.module.bindings:
         return None
-    from premerge.scope.submodules import _rewrites_namespace
+    from premerge.scope.submodules import _DYNAMIC_MARKERS, _rewrites_namespace
 
-    if _rewrites_namespace(tree):
-        return None
+    if any(marker in raw for marker in _DYNAMIC_MARKERS) and _rewrites_namespace(tree):
+        return None  # (the byte scan first: the tree walk is the costly part)
     names = set(facts.module.bindings) | _MODULE_DUNDERS
     if os.path.basename(path) == "__init__.py":
         names.add("__path__")
