@@ -52,6 +52,16 @@ FILES = {
     # after `pip install .`: an ignored copy, with a bug that would be reported if checked
     "build/lib/orchestrator/__init__.py": "",
     "build/lib/orchestrator/scheduler.py": "import not_installed_anywhere\n",
+    # deletes a tracked file at import: imported in the snapshot, the user's file survives
+    "orchestrator/cleanup.py": """\
+        import os
+
+        os.remove(os.path.join(os.path.dirname(__file__), "briefing.py"))
+
+
+        def stale():
+            return shutil.rmtree("cache")
+        """,
     # still skipped: it starts a process at import; its functions are checked statically
     "tools/deploy.py": """\
         import subprocess
@@ -142,3 +152,13 @@ def test_a_module_that_starts_a_process_stays_unimported_and_says_why(run: Smoke
     assert static["line"] == 8 and "'os'" in static["message"]
     proc = python_in(repo, "import deploy\ndeploy.target()", path=repo / "tools")
     assert "NameError: name 'os' is not defined" in proc.stderr, proc.stderr
+
+
+def test_a_module_that_deletes_a_file_at_import_is_imported_in_the_snapshot(
+        run: SmokeRun, repo: Path) -> None:
+    assert "PM312" not in run.codes("orchestrator/cleanup.py")
+    wrote = run.one("orchestrator/cleanup.py", "PM311")
+    assert "orchestrator/briefing.py (deleted)" in wrote["message"], wrote
+    missing = run.one("orchestrator/cleanup.py", "PM313")  # imported: the runtime check ran
+    assert "'shutil'" in missing["message"]
+    assert (repo / "orchestrator/briefing.py").is_file()  # the user's tree is untouched

@@ -36,11 +36,6 @@ if TYPE_CHECKING:
 
 #: Files never imported (they are programs by convention), silently.
 NEVER_IMPORT = frozenset({"setup.py"})
-#: Whether imports run in a copy of the repository (issue 12's pristine snapshot), so that a
-#: module's destructive writes at import (delete, rename, truncate) land in the copy.  Until
-#: then they would land in the user's working tree: such modules stay unimported (PM312).
-#: Creating files and directories (a log file, a log directory) never stops an import.
-WRITES_CONTAINED = False
 
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
@@ -107,7 +102,7 @@ def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
     """Imports and script effects of every module file, cached by content.  ``not_regular``
     collects path -> reason for the module files that are devices, FIFOs, ...: importing
     one would hang or never end, so they are reported (PM006) instead."""
-    cache = Cache("smoke-static-3", enabled=use_cache)  # 3: HTTP sessions are no effect
+    cache = Cache("smoke-static-5", enabled=use_cache)  # 5: write effects schedule, never skip
     out: dict[str, FileFacts] = {}
     for module in modules:
         try:
@@ -165,13 +160,14 @@ def shard(modules: Sequence[SmokeModule], index: int, count: int) -> list[SmokeM
     return [mod for position, mod in enumerate(ordered) if position % count == index - 1]
 
 
-def skip_reason(module: SmokeModule, info: FileFacts | None, config: Config,
-                contained: bool | None = None) -> tuple[int, str] | None:
+def skip_reason(module: SmokeModule, info: FileFacts | None, config: Config
+                ) -> tuple[int, str] | None:
     """(line, reason) when the module must not be imported; reason "" means skip silently.
 
-    Only effects no copy of the repository contains stop an import: processes, the network,
-    a command-line program, an endless loop -- and, while imports are not ``contained`` in a
-    snapshot, destructive writes."""
+    Only effects the pristine snapshot cannot contain stop an import: processes, the
+    network, a command-line program, an endless loop.  Writes -- a log file, a log directory,
+    even deleting files -- land in the snapshot and are reported (PM311).
+    """
     if config.smoke.run_scripts and matches_any(module.relpath, config.smoke.run_scripts):
         return None
     base = os.path.basename(module.path)
@@ -183,11 +179,6 @@ def skip_reason(module: SmokeModule, info: FileFacts | None, config: Config,
         line, reason = info.script_effect
         why = BLOCKING_KINDS[effect_kind(reason)]
         return line, f"it {why}: at module level it {reason}"
-    contained = WRITES_CONTAINED if contained is None else contained
-    if info is not None and info.write_effect is not None and not contained:
-        line, reason = info.write_effect
-        return line, (f"at module level it {reason}, and imports still run in the working "
-                      f"tree (not yet a snapshot of it)")
     return None
 
 

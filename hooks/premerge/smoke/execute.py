@@ -60,9 +60,10 @@ def needs_threads_tier(graph: ImportGraph, modules: Sequence[SmokeModule],
     return [mod for mod in modules if _needed(graph, [mod]) & importers]
 
 
-def _run_tiers(runner: Runner, graph: ImportGraph, modules: Sequence[SmokeModule],
-               preload: Sequence[str], compile_paths: Sequence[str],
-               attributes: dict[str, list[str]]) -> list[Outcome]:
+def _run_tiers(runner: Runner, graph: ImportGraph, facts: dict[str, FileFacts],
+               modules: Sequence[SmokeModule], preload: Sequence[str],
+               compile_paths: Sequence[str], attributes: dict[str, list[str]]
+               ) -> list[Outcome]:
     """Import every module: in the first warm parent, or -- when the project's heavy
     dependencies start threads at import (litellm) and the first parent refused them -- the
     modules that import those in a second warm parent that holds them.
@@ -74,27 +75,50 @@ def _run_tiers(runner: Runner, graph: ImportGraph, modules: Sequence[SmokeModule
     lock held by a vanished thread -- is re-imported in a fresh process before anything is
     reported.  The second parent is the first one before it restarted without those packages
     (it already holds everything), or else preloads while the first tier's imports run.
+
+    Modules whose top-level code deletes, renames or rewrites files are imported after all the
+    others, one at a time: every import shares the one snapshot, and none may import from a
+    snapshot another one changed.
     """
     import threading  # noqa: PLC0415
 
     second_tier = needs_threads_tier(graph, modules, runner.thread_starters) \
         if runner.thread_starters and runner.server is not None else []
-    if not second_tier:
-        return runner.run(modules)
     moved = {mod.path for mod in second_tier}
     first_tier = [mod for mod in modules if mod.path not in moved]
     total = len(modules)
     progress = runner.settings.progress
+    done = [0]
 
-    def offset(start: int) -> Any:
-        if progress is None:
-            return None
-        return lambda done, _total, name, failed=False: progress(start + done, total, name,
-                                                                  failed)
+    def batch(which: Runner, batch_modules: list[SmokeModule], serial: bool = False
+              ) -> list[Outcome]:
+        """One batch, its progress counted on from the batches before."""
+        if not batch_modules:
+            return []
+        start = done[0]
+        if progress is not None:
+            which.settings = which.settings.replace(
+                progress=lambda d, _t, name, failed=False: progress(start + d, total, name,
+                                                                    failed))
+        done[0] += len(batch_modules)
+        return which.run(batch_modules, one_at_a_time=serial)
 
-    runner.settings = runner.settings.replace(progress=offset(0))
-    second = Runner(runner.settings.replace(progress=offset(len(first_tier))),
-                    threads_tier=True)
+    def split(batch_modules: list[SmokeModule]) -> tuple[list[SmokeModule],
+                                                         list[SmokeModule]]:
+        """(the others, those that delete or rewrite files at import: imported last, one at
+        a time, so that no module imports from a snapshot another one changed)"""
+        writes = {m.path for m in batch_modules
+                  if (facts.get(m.path) or FileFacts()).write_effect is not None}
+        return ([m for m in batch_modules if m.path not in writes],
+                [m for m in batch_modules if m.path in writes])
+
+    first, first_writers = split(first_tier)
+    if not second_tier:
+        outcomes = batch(runner, first) + batch(runner, first_writers, serial=True)
+        order = {mod.path: index for index, mod in enumerate(modules)}
+        return sorted(outcomes, key=lambda o: order.get(o.module.path, 0))
+    second_modules, second_writers = split(second_tier)
+    second = Runner(runner.settings, threads_tier=True)
     runner.companions.append(second)
     problem: list[BaseException] = []
 
@@ -111,13 +135,15 @@ def _run_tiers(runner: Runner, graph: ImportGraph, modules: Sequence[SmokeModule
                                name="premerge-threads-tier", daemon=True)
     starter.start()
     try:
-        outcomes = runner.run(first_tier)
-        runner.close()
+        outcomes = batch(runner, first)
         starter.join()
         runner.notes.append(f"smoke: {len(second_tier)} modules that import "
                             f"{', '.join(sorted(set(runner.thread_starters)))} ran in a second "
                             "warm parent that holds them")
-        outcomes += second.run(second_tier) if not problem else runner.run(second_tier)
+        tier = runner if problem else second
+        outcomes += batch(tier, second_modules)
+        outcomes += batch(runner, first_writers, serial=True)
+        outcomes += batch(tier, second_writers, serial=True)
     finally:
         second.close()
         runner.notes.extend(n for n in second.notes if n not in runner.notes)
@@ -273,7 +299,8 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
             str(config.manifest_path if config.manifest else root), reason=str(exc)))
         return
     try:
-        outcomes = _run_tiers(runner, graph, modules, preload, compile_paths, attributes)
+        outcomes = _run_tiers(runner, graph, facts, modules, preload, compile_paths,
+                              attributes)
     finally:
         runner.close()
     found = snapshot.changes()

@@ -163,10 +163,9 @@ class ScriptNotImported(Rule):
             "as a command-line program (reads sys.argv, argparse, sys.exit, input()) or loops "
             "forever by design -- or it is a package's `__main__.py`. Importing it would *run* "
             "the program, so the smoke test skips it (the message says which effect) and "
-            "checks its functions' globals statically instead (PM313). Writing files or "
-            "creating directories at import (a log file) is no reason to skip: the module is "
-            "imported and the writes reported (PM311); destructive writes (delete, rename, "
-            "truncate) still skip it while imports run in the working tree. Guard the "
+            "checks its functions' globals statically instead (PM313). Writing, creating or "
+            "deleting files at import (a log file) is no reason to skip: the module is "
+            "imported in the pristine snapshot and the writes reported (PM311). Guard the "
             "effects, or opt in with `smoke.run_scripts` in premerge.yaml.")
     example = "import sys\nprint(open(sys.argv[1]).read())"
 

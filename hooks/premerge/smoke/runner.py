@@ -539,6 +539,7 @@ class Runner:
         self._ids = iter(range(1 << 28, 1 << 30) if threads_tier else range(1, 1 << 28))
         self._spawned: _Server | None = None
         self._attributes: dict[str, Sequence[str]] = {}
+        self._one_at_a_time = False
         #: imports running now, by job id (read by :meth:`terminate` from a signal handler)
         self._running: dict[int, _Job] = {}
         self.subreaper = False
@@ -730,8 +731,12 @@ class Runner:
             "check_globals": check_globals, "extra_path": [inside(p) for p in self.settings.source_roots],
         }
 
-    def run(self, modules: Sequence[SmokeModule]) -> list[Outcome]:
-        """Import every module; outcomes in the order of ``modules``."""
+    def run(self, modules: Sequence[SmokeModule], one_at_a_time: bool = False
+            ) -> list[Outcome]:
+        """Import every module; outcomes in the order of ``modules``.  ``one_at_a_time``: each
+        import starts when the one before has ended (modules that delete or rewrite files in
+        the snapshot, so that none changes what another one imports)."""
+        self._one_at_a_time = one_at_a_time
         pending: deque[_Job] = deque()
         for module in modules:
             ident = next(self._ids)
@@ -930,6 +935,8 @@ class Runner:
         moment one exits instead of waiting for premerge to answer."""
         if job.mode == "warm" and self.server is None:
             job.mode = "fresh"
+        if self._one_at_a_time:
+            return not running
         jobs = self.settings.jobs
         fresh = sum(1 for j in running.values() if j.mode == "fresh")
         if job.mode == "warm":

@@ -10,9 +10,10 @@ preload list -- and (b) the module's *top-level effects*: code outside functions
   running as a command-line program (``sys.argv``, ``sys.exit``, ``input()``, argparse),
   looping forever by design: importing would *run* the program, so it is not imported
   (``script_effect``);
-* writes: creating files and directories (a log file, a log directory) never stop an import;
-  destructive writes (deleting, renaming, truncating) do only while imports run in the user's
-  working tree rather than a snapshot of it (``write_effect``).
+* writes -- creating, changing, even deleting files -- never stop an import: it runs in a
+  pristine snapshot of the repository, and what it wrote is reported (PM311).  A module whose
+  top-level code deletes, renames or rewrites files (``write_effect``) is imported after all
+  the others, one at a time, so that it cannot change what another module imports.
 
 Results are plain JSON-able dicts, cached by file content.
 """
@@ -163,14 +164,14 @@ class FileFacts(Record):
         #: network, a command-line program, an endless loop); None when importing is safe
         self.script_effect = script_effect
         self.parse_error = parse_error
-        #: (line, reason) of the first destructive top-level write (delete, rename, truncate)
+        #: (line, reason) of the first top-level write that deletes, renames or rewrites
         self.write_effect = write_effect
 
     def to_dict(self) -> dict[str, Any]:
         return {"imports": [i.to_dict() for i in self.imports],
                 "script_effect": list(self.script_effect) if self.script_effect else None,
-                "write_effect": list(self.write_effect) if self.write_effect else None,
-                "parse_error": self.parse_error}
+                "parse_error": self.parse_error,
+                "write_effect": list(self.write_effect) if self.write_effect else None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileFacts:
