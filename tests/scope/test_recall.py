@@ -156,6 +156,13 @@ BUGGY = [
                 y = 1
             return y
         """, "import mod; mod.pick(False)", ("PM113",), "UnboundLocalError"),
+    Case("loop-reads-what-a-later-iteration-binds", """
+        def report(items):
+            for item in items:
+                if item:
+                    print(last)
+                last = item
+        """, "import mod; mod.report([1])", ("PM113",), "UnboundLocalError"),
     Case("module-name-bound-on-some-paths", """
         import sys
 

@@ -23,6 +23,7 @@ from premerge.scope.bindings import (
 )
 from premerge.scope.dynamic import is_module_dict, is_namespace_call
 from premerge.scope.flow import (
+    BOUND,
     BRANCH,
     DELETED,
     MAIN,
@@ -342,6 +343,7 @@ class StatementHandlers:
         head = entry
         loop = LoopExits()
         end: State | None = None
+        loaded: set[str] | None = None
         if truth is False:  # `while False:` never runs its body
             if node.orelse:
                 self.block(node.orelse)
@@ -361,6 +363,12 @@ class StatementHandlers:
             new_head = join([entry, end])
             if new_head is None or new_head.bits == head.bits:
                 break
+            if loaded is None:
+                loaded = _loaded_names(node)
+            hbits, nbits = head.bits, new_head.bits
+            if not any(hbits.get(name) != value for name, value in nbits.items()
+                       if name in loaded):
+                break  # what changed is never read in the loop: another pass finds nothing
             self.reset(mark)
             head = new_head
         if truth is True:
@@ -408,9 +416,10 @@ class StatementHandlers:
                 self.handler_type_of = saved
                 state = self.state
                 if state is not None:
+                    bits = state.bits
                     for sub in ast.walk(handler.type):
-                        if type(sub) is ast.Name:
-                            self._known_to_exist(state, sub.id)
+                        if type(sub) is ast.Name and sub.id in bits:
+                            bits[sub.id] = BOUND
             if handler.name:
                 self.store(handler.name)
             self.block(handler.body)
@@ -581,6 +590,38 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     if args.kwarg:
         every.append(args.kwarg)
     return every
+
+
+def _loaded_names(loop: ast.For | ast.AsyncFor | ast.While) -> set[str]:
+    """Names the loop's test and body may read with the value they had at the loop's head
+    (loads, ``x += 1``, ``del x``, before any unconditional assignment in the body): only a
+    change to one of them at the head can make another pass report something new."""
+    out: set[str] = set()
+    assigned: set[str] = set()
+    if type(loop) is ast.While:
+        out.update(_reads(loop.test))  # type: ignore[union-attr]
+    else:
+        assigned.update(n.id for n in target_names(loop.target))  # type: ignore[union-attr]
+    for stmt in loop.body:
+        out.update(name for name in _reads(stmt) if name not in assigned)
+        if type(stmt) is ast.Assign:
+            for target in stmt.targets:  # type: ignore[attr-defined]
+                assigned.update(n.id for n in target_names(target))
+        elif type(stmt) is ast.AnnAssign and stmt.value is not None and \
+                type(stmt.target) is ast.Name:  # type: ignore[attr-defined]
+            assigned.add(stmt.target.id)  # type: ignore[attr-defined]
+    return out
+
+
+def _reads(node: ast.AST) -> list[str]:
+    out = []
+    for sub in ast.walk(node):
+        kind = type(sub)
+        if kind is ast.Name and type(sub.ctx) is not ast.Store:  # type: ignore[attr-defined]
+            out.append(sub.id)  # type: ignore[attr-defined]
+        elif kind is ast.AugAssign and type(sub.target) is ast.Name:  # type: ignore[attr-defined]
+            out.append(sub.target.id)  # type: ignore[attr-defined]
+    return out
 
 
 def _nonempty_literal(node: ast.expr) -> bool:
