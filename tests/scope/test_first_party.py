@@ -71,3 +71,15 @@ def test_message_names_where_the_module_is(tmp_path: Path) -> None:
     [finding] = [f for f in scope_findings(tmp_path) if f.code == "PM112"]
     assert "'Runner'" in finding.message and "app/jobs.py" in finding.message
     assert finding.severity.value == "error"
+
+
+def test_cached_run_follows_a_change_to_the_imported_module(tmp_path: Path) -> None:
+    """Only user.py is checked; jobs.py is read for PM112, so changing it drops the answer the
+    cache kept for the run."""
+    jobs = write_module(tmp_path, JOBS, "jobs.py")
+    user = write_module(tmp_path, "from jobs import Runner\n", "user.py")
+    first = scope_findings(tmp_path, user, use_cache=True)
+    assert [f.code for f in first] == ["PM112"]
+    jobs.write_text(JOBS + "Runner = JobRunner\n", encoding="utf-8")
+    assert scope_findings(tmp_path, user, use_cache=True) == []
+    assert last_error(execute(tmp_path, "import user", "-S")) is None

@@ -118,6 +118,8 @@ class FirstPartyModules:
             if origin is not None:
                 from premerge.sources import SourceError, read_bytes
 
+                self.index.depends_on(origin)  # the run's cached answer is stale if it changes
+
                 try:
                     raw = read_bytes(origin)
                 except (SourceError, OSError):

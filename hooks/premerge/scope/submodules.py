@@ -101,7 +101,8 @@ class ModuleIndex:
                 spec = PathFinder.find_spec(dotted, path) if path else None
             else:
                 spec = PathFinder.find_spec(dotted, self.search_path)
-                if spec is None and self._extend():
+                if spec is None and dotted not in sys.builtin_module_names and \
+                        self._extend():  # (a builtin module never needs the project's path)
                     spec = PathFinder.find_spec(dotted, self.search_path)
         except Exception:  # finders raise odd things (KeyError for namespace packages whose
             spec = None     # parent is not in sys.modules): unknown means silent
@@ -133,6 +134,10 @@ class ModuleIndex:
         for name in [n for n, info in self._specs.items() if info is None]:
             del self._specs[name]  # not found before: may be found now
         return bool(added)
+
+    def depends_on(self, path: str) -> None:
+        """A file another answer read: the cached run is stale when it changes."""
+        self._touched.add(path)
 
     def resolves(self, dotted: str) -> bool | None:
         """Whether a module exists in the project's environment: None when that is unknown."""
