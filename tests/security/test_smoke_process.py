@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GIT_ENV
-from tests.smoke.helpers import git_repo, smoke
+from tests.smoke.helpers import alive_with, eventually_none_alive, git_repo, smoke
 
 LINUX = sys.platform.startswith("linux") and os.path.exists(
     f"/proc/{os.getpid()}/task/{os.getpid()}/children")
@@ -33,21 +33,6 @@ def _mode_env(fresh: bool) -> dict[str, str]:
     return {"PREMERGE_SMOKE_FRESH": "1"} if fresh else {}
 
 
-def _alive_with(marker: str) -> list[int]:
-    """PIDs of live (not zombie) processes whose command line contains ``marker``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if marker.encode() in handle.read():
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
 def _running(pid: int) -> bool:
     """The process exists and is not a zombie."""
     try:
@@ -56,13 +41,6 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return data[data.rfind(b")") + 2:].split()[0] != b"Z"
-
-
-def _eventually_none_alive(marker: str, wait: float = 5.0) -> list[int]:
-    deadline = time.monotonic() + wait
-    while _alive_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return _alive_with(marker)
 
 
 def _premerge(repo: Path, *args: str, env: dict[str, str] | None = None
@@ -200,7 +178,7 @@ def test_smoke_daemons_of_a_timed_out_import_never_survive_fresh_mode(tmp_path: 
     })
     run = smoke(repo, "--timeout", "2", env=_mode_env(True))
     assert run.codes("daemons.py") == ["PM309"]
-    assert _eventually_none_alive(marker) == []
+    assert eventually_none_alive(marker) == []
 
 
 @pytest.mark.parametrize("fresh", MODES)
@@ -223,7 +201,7 @@ def test_smoke_sigterm_of_premerge_kills_every_process_of_the_run(
         time.sleep(0.05)
     assert ready.exists(), "the import never started"
     time.sleep(0.2)
-    assert len(_alive_with(marker)) >= 2  # the two daemons run
+    assert len(alive_with(marker)) >= 2  # the two daemons run
     proc.send_signal(signum)
     try:
         proc.communicate(timeout=30)
@@ -232,7 +210,7 @@ def test_smoke_sigterm_of_premerge_kills_every_process_of_the_run(
         proc.communicate()
         pytest.fail("premerge did not exit on the signal")
     assert proc.returncode == (130 if signum == signal.SIGINT else 143)
-    assert _eventually_none_alive(marker) == []
+    assert eventually_none_alive(marker) == []
     busy = int(ready.read_text())  # the busy import itself
     deadline = time.monotonic() + 5
     while _running(busy) and time.monotonic() < deadline:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,3 +91,26 @@ def find_python(version: str) -> str | None:
                                                                         version.split(".")))):
             return candidate
     return None
+
+
+def alive_with(marker: str) -> list[int]:
+    """PIDs of processes whose command line contains ``marker`` (a zombie's is empty)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if marker.encode() in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def eventually_none_alive(marker: str, wait: float = 5.0) -> list[int]:
+    """Wait up to ``wait`` seconds for every process naming ``marker`` to go; those left."""
+    deadline = time.monotonic() + wait
+    while alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive_with(marker)

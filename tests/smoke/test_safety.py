@@ -11,22 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smoke.helpers import git_repo, python_in, smoke
-
-
-def _alive_with(marker: str) -> list[int]:
-    """PIDs of processes whose command line contains ``marker``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if marker.encode() in handle.read():
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
+from tests.smoke.helpers import eventually_none_alive, git_repo, python_in, smoke
 
 
 def test_secrets_stdin_home_and_cwd_of_imported_code(tmp_path: Path) -> None:
@@ -119,10 +104,7 @@ def test_hang_is_killed_with_its_grandchildren(tmp_path: Path) -> None:
     assert finding["line"] == 4 and "within 2 s" in finding["message"]
     assert "(at hang.py:4)" in finding["message"]
     assert run.by_path("fine.py") == []
-    deadline = time.monotonic() + 5
-    while _alive_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _alive_with(marker) == []
+    assert eventually_none_alive(marker) == []
 
 
 def test_leftover_background_process_is_killed_after_a_successful_import(tmp_path: Path
@@ -138,10 +120,7 @@ def test_leftover_background_process_is_killed_after_a_successful_import(tmp_pat
     })
     run = smoke(repo)
     assert run.findings == []
-    deadline = time.monotonic() + 5
-    while _alive_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _alive_with(marker) == []
+    assert eventually_none_alive(marker) == []
 
 
 @pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
@@ -170,10 +149,7 @@ def test_daemon_that_left_its_process_group_is_killed(tmp_path: Path, fresh: boo
     })
     run = smoke(repo, env={"PREMERGE_SMOKE_FRESH": "1"} if fresh else None)
     assert run.findings == []
-    deadline = time.monotonic() + 5
-    while _alive_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _alive_with(marker) == []
+    assert eventually_none_alive(marker) == []
 
 
 def test_script_with_top_level_argv_is_never_executed(tmp_path: Path) -> None:
