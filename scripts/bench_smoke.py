@@ -42,7 +42,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchlib import cpu_seconds, premerge_cmd, print_table, time_command
+from benchlib import cpu_seconds, premerge_cmd, print_table, service_lines, time_command
 
 THIRD_PARTY = ["yaml", "git", "jsonschema", "hypothesis", "click", "packaging.version",
                "requests", "attr"]
@@ -70,26 +70,12 @@ def _module_source(rng: random.Random, index: int, deps: list[str], third: list[
         f"    return value + CONSTANT_{index}",
         "",
         "",
-        f"class Service{index}:",
-        "    def __init__(self, size: int = 3) -> None:",
-        "        self.items = list(range(size))",
-        "",
-        "    def total(self) -> int:",
-        f"        return sum(helper_{short}(i) for i in self.items)",
-        "",
+    ]
+    lines += service_lines(f"helper_{short}", f"Service{index}", deps, extra_methods=[
         "    def describe(self) -> str:",
         "        return json.dumps({'n': len(self.items)}) if 'json' in globals() else ''",
         "",
-        "    @staticmethod",
-        "    def parse(text: str) -> list[str]:",
-        "        return [part.strip() for part in text.split(',') if part]",
-        "",
-        "",
-    ]
-    for dep in deps:
-        name = dep.rsplit(".", 1)[-1]
-        lines += [f"def use_{name}(value: int) -> int:", f"    return helper_{name}(value)", "",
-                  ""]
+    ])
     return "\n".join(lines) + "\n"
 
 

@@ -80,3 +80,29 @@ def print_table(title: str, rows: Sequence[tuple[str, float]], anchor: str,
         ratio = seconds / base if base else float("nan")
         target = (targets or {}).get(label, "")
         print(f"{label:<36}{seconds:>10.3f}{ratio:>9.2f}x  {target}")
+
+
+def service_lines(helper: str, cls: str, deps: Sequence[str],
+                  extra_methods: Sequence[str] = ()) -> list[str]:
+    """The body both generated corpora give each module after its helper: a class that uses
+    ``helper``, then one function per first-party dependency that calls that module's helper."""
+    lines = [
+        f"class {cls}:",
+        "    def __init__(self, size: int = 3) -> None:",
+        "        self.items = list(range(size))",
+        "",
+        "    def total(self) -> int:",
+        f"        return sum({helper}(i) for i in self.items)",
+        "",
+        *extra_methods,
+        "    @staticmethod",
+        "    def parse(text: str) -> list[str]:",
+        "        return [part.strip() for part in text.split(',') if part]",
+        "",
+        "",
+    ]
+    for dep in deps:
+        name = dep.rsplit(".", 1)[-1]
+        lines += [f"def use_{name}(value: int) -> int:", f"    return helper_{name}(value)", "",
+                  ""]
+    return lines

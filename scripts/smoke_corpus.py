@@ -35,6 +35,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchlib import service_lines
+
 GROUPS = ("core", "agents", "tools", "services", "adapters", "storage")
 STDLIB = ("json", "os", "re", "dataclasses", "typing", "pathlib", "collections", "functools",
           "logging", "itertools", "enum", "datetime", "textwrap", "hashlib", "asyncio",
@@ -117,23 +119,8 @@ def _module(rng: random.Random, group: str, index: int, deps: list[str],
         f"    return value * {index + 1}",
         "",
         "",
-        f"class {cls}:",
-        "    def __init__(self, size: int = 3) -> None:",
-        "        self.items = list(range(size))",
-        "",
-        "    def total(self) -> int:",
-        f"        return sum(helper_{mod}(i) for i in self.items)",
-        "",
-        "    @staticmethod",
-        "    def parse(text: str) -> list[str]:",
-        "        return [part.strip() for part in text.split(',') if part]",
-        "",
-        "",
     ]
-    for dep in deps:
-        name = dep.rsplit(".", 1)[-1]
-        lines += [f"def use_{name}(value: int) -> int:", f"    return helper_{name}(value)", "",
-                  ""]
+    lines += service_lines(f"helper_{mod}", cls, deps)
     return "\n".join(lines).rstrip() + "\n"
 
 
