@@ -46,7 +46,7 @@ def modules_premerge_imports(repo: Path) -> list[tuple[str, str, str, str]]:
     from premerge.config import load_config
     from premerge.repo import find_root
     from premerge.smoke import file_facts, skip_reason
-    from premerge.smoke.discovery import discover_modules
+    from premerge.imports.discovery import discover_modules
 
     config = load_config(repo, in_git=find_root(repo) is not None)
     modules = discover_modules(repo, config.smoke.include, config.smoke.exclude)

@@ -154,7 +154,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              "if target.exists() and not force and False:",
              ("tests/files/test_init.py::test_init_refuses_to_overwrite_without_force",),
              "`premerge init` overwrites a manifest without --force"),
-    Mutation("changed-not-transitive", P + "smoke/graph.py",
+    Mutation("changed-not-transitive", P + "imports/graph.py",
              "queue.append(importer)",
              "None",
              ("tests/smoke/test_selection.py::test_changed_selects_importers_transitively",),

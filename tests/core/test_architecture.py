@@ -20,12 +20,6 @@ MODEL = {"findings", "records", "input_rules"}
 CHECKERS = {"scope", "files", "smoke"}
 #: what runs and presents the checks: a checker never reaches it
 ORCHESTRATION_AND_OUTPUT = {"report", "check", "cli", "__main__"}
-#: scope's imports of smoke's import graph, to move into ``premerge.imports`` (issue 13):
-#: listed so that no new one slips in; the list only shrinks
-SCOPE_USES_SMOKE_TODAY = {
-    ("scope.fix_graph", "smoke"), ("scope.fix_graph", "smoke.discovery"),
-    ("scope.fix_graph", "smoke.graph"), ("scope.fix_graph", "smoke.static"),
-}
 
 
 def _module_name(path: Path) -> str:
@@ -93,8 +87,7 @@ def _reporter_imports_checks_git_or_config(source: str, target: str) -> bool:
 
 
 def _scope_imports_git_or_smoke(source: str, target: str) -> bool:
-    return _top(source) == "scope" and (_top(target) == "repo" or (
-        _top(target) == "smoke" and (source, target) not in SCOPE_USES_SMOKE_TODAY))
+    return _top(source) == "scope" and _top(target) in {"repo", "smoke"}
 
 
 #: rule -> an import it must reject (so no rule is vacuous)

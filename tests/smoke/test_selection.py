@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from premerge.smoke import shard
-from premerge.smoke.discovery import SmokeModule, discover_modules
+from premerge.imports.discovery import SmokeModule, discover_modules
 from tests.conftest import GIT_ENV
 from tests.smoke.helpers import git_repo, smoke, write_tree
 

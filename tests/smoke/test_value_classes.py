@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from premerge.findings import Finding, Severity
+from premerge.imports.discovery import SmokeModule
+from premerge.imports.graph import Edge, ImportGraph, build_graph
 from premerge.imports.interpreter import Interpreter
+from premerge.imports.references import ImportRef, file_imports, imports_from_source
 from premerge.smoke.classify import Classified, Context
-from premerge.smoke.discovery import SmokeModule
-from premerge.smoke.graph import Edge, ImportGraph, build_graph
 from premerge.smoke.runner import Outcome, Settings, _Job
-from premerge.smoke.static import FileFacts, ImportRef, facts_from_source
+from premerge.smoke.static import FileFacts, facts_from_source
 from premerge.smoke.writes import Change, Snapshot
 from tests.smoke.helpers import git_repo
 
@@ -41,7 +42,7 @@ def test_a_smoke_run_imports_neither_dataclasses_nor_inspect(tmp_path: Path) -> 
     code, during = _imported("-m", "premerge", "smoke", "--no-cache", "--python",
                              sys.executable, cwd=root)
     assert code == 1  # pkg.bad's PM302 is real: the run went through classification
-    assert {"premerge.smoke.runner", "premerge.smoke.classify", "premerge.smoke.graph",
+    assert {"premerge.smoke.runner", "premerge.smoke.classify", "premerge.imports.graph",
             "premerge.smoke.static", "premerge.smoke.writes"} <= during
     assert not (during - baseline) & {"dataclasses", "inspect"}
 
@@ -113,10 +114,23 @@ def test_file_facts_round_trip_through_their_cached_form() -> None:
     assert broken.parse_error and FileFacts.from_dict(broken.to_dict()) == broken
 
 
+def test_scope_and_smoke_read_the_same_import_references(tmp_path: Path) -> None:
+    """scope's fix graph reads only the imports, smoke reads them with the script effects:
+    one walk, the same references, and a file that does not parse has none."""
+    source = ("import os\nfrom . import sibling\nif TYPE_CHECKING:\n    import typing_only\n"
+              "def f():\n    import late\n")
+    assert imports_from_source(source) == facts_from_source(source).imports
+    assert len(imports_from_source(source)) == 4 and imports_from_source("def (:\n") == []
+    (tmp_path / "m.py").write_text(source, encoding="utf-8")
+    module = SmokeModule("m", (tmp_path / "m.py").as_posix(), "m.py", "script",
+                         tmp_path.as_posix())
+    assert file_imports([module], use_cache=False) == {module.path: imports_from_source(source)}
+
+
 def test_graph_resolver_is_cached_and_no_part_of_equality() -> None:
     a = SmokeModule("a", "/r/a.py", "a.py", "script", "/r")
     b = SmokeModule("b", "/r/b.py", "b.py", "script", "/r")
-    facts = {a.path: facts_from_source("import b\n"), b.path: facts_from_source("import a\n")}
+    facts = {a.path: imports_from_source("import b\n"), b.path: imports_from_source("import a\n")}
     graph = build_graph([a, b], facts)
     assert graph.find("b", a) is b and graph._resolver is graph._resolver
     assert graph.cycle_through(a.path) == [Edge(a.path, b.path, 1, 1), Edge(b.path, a.path, 1, 1)]

@@ -1,10 +1,11 @@
 """What more than one check knows about Python imports, in one place.
 
 scope and smoke both ask whether module code runs when the module is imported (the
-``if __name__ == "__main__":`` guard); this layer answers once for both.  It sits between the
-model and the checks: it imports nothing from a check, and the checks import it.  (Module
-discovery, the static import graph and import references still live in ``premerge.smoke``;
-README's "Architecture" section lists that as what moves here next.)
+``if __name__ == "__main__":`` guard, here), which modules a repository holds and how each is
+imported (:mod:`.discovery`), what each file imports and when (:mod:`.references`), which
+first-party module imports which at import time (:mod:`.graph`) and which interpreter runs
+the project (:mod:`.interpreter`); this layer answers once for both.  It sits between the
+model and the checks: it imports nothing from a check, and the checks import it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A function-level (or ``TYPE_CHECKING``) import of a first-party module is often lazy on
 purpose: the imported module imports this one at import time, and a module-level import
-would make the two import each other half-initialised.  The answer comes from the smoke
-check's static import graph (import-time edges between first-party modules): hoisting
+would make the two import each other half-initialised.  The answer comes from the static
+import graph smoke uses too (:mod:`premerge.imports.graph`: import-time edges between
+first-party modules): hoisting
 ``import target`` into ``module`` adds the edge module -> target, which closes a cycle exactly
 when ``target`` already reaches ``module``.  The graph is built once per run, and only when a
 hoist needs it.
@@ -55,14 +56,14 @@ class CycleOracle:
     def _load(self) -> Any:
         if self._graph is None and not self._failed:
             try:
-                from premerge.smoke import file_facts
-                from premerge.smoke.discovery import declared_source_roots, discover_modules
-                from premerge.smoke.graph import build_graph
+                from premerge.imports.discovery import declared_source_roots, discover_modules
+                from premerge.imports.graph import build_graph
+                from premerge.imports.references import file_imports
 
                 root = Path(self.config.root)
                 modules = discover_modules(root, ["**/*.py"], self.config.scope.exclude)
-                facts = file_facts(modules, use_cache=self.config.run.use_cache)
-                self._graph = build_graph(modules, facts)
+                imports = file_imports(modules, use_cache=self.config.run.use_cache)
+                self._graph = build_graph(modules, imports)
                 self._declared = sorted(declared_source_roots(root), key=len, reverse=True)
             except Exception:  # noqa: BLE001 - no graph: every first-party hoist is refused
                 self._failed = True
@@ -70,7 +71,7 @@ class CycleOracle:
 
     def _module_for(self, path: str) -> Any:
         try:
-            from premerge.smoke.discovery import module_for
+            from premerge.imports.discovery import module_for
 
             return module_for(path, Path(self.config.root).as_posix(), self._declared or [])
         except Exception:  # noqa: BLE001
@@ -79,8 +80,8 @@ class CycleOracle:
     @staticmethod
     def _targets(graph: Any, module: Any, stmt: Any) -> set[str]:
         """Paths of the first-party modules the statement runs, as ``build_graph`` sees them."""
-        from premerge.smoke.graph import _absolute
-        from premerge.smoke.static import ImportRef
+        from premerge.imports.graph import absolute_name
+        from premerge.imports.references import ImportRef
 
         out: set[str] = set()
         refs: list[Any] = []
@@ -90,7 +91,7 @@ class CycleOracle:
             refs = [ImportRef(stmt.lineno, stmt.col_offset, stmt.module or "", stmt.level,
                               [alias.name for alias in stmt.names])]
         for ref in refs:
-            name = _absolute(ref, module)
+            name = absolute_name(ref, module)
             if name is None:
                 continue
             parts = name.split(".") if name else []

@@ -1,10 +1,11 @@
 """The smoke check: every module imported first, in a fresh interpreter state, fast and safely.
 
-Steps: discover modules (:mod:`.discovery`) -> read imports and script effects per file
-(:mod:`.static`, cached by content) -> static import graph (:mod:`.graph`) -> select (PATHs,
-``--changed`` plus importers, ``--shard``) -> skip scripts with top-level effects -> run the
-imports under the project's interpreter (:mod:`.runner`, :mod:`.child`) -> classify
-(:mod:`.classify`) -> repository writes (:mod:`.writes`) and uncommitted imports.
+Steps: discover modules (:mod:`premerge.imports.discovery`) -> read imports and script effects
+per file (:mod:`.static`, cached by content) -> static import graph
+(:mod:`premerge.imports.graph`) -> select (PATHs, ``--changed`` plus importers, ``--shard``)
+-> skip scripts with top-level effects -> run the imports under the project's interpreter
+(:mod:`.runner`, :mod:`.child`) -> classify (:mod:`.classify`) -> repository writes
+(:mod:`.writes`) and uncommitted imports.
 
 ``CheckResult.facts`` carries each imported module's real namespace for
 :func:`premerge.smoke.refine.refine_scope_findings`.
@@ -22,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 from premerge.cache import Cache
 from premerge.config import Config
 from premerge.findings import CheckResult, Finding, Location
+from premerge.imports.discovery import SmokeModule, discover_modules
+from premerge.imports.graph import ImportGraph, build_graph
+from premerge.imports.references import analyse_files
 from premerge.smoke import messages as m
-from premerge.smoke.discovery import SmokeModule, discover_modules
-from premerge.smoke.graph import ImportGraph, build_graph
 from premerge.smoke.static import BLOCKING_KINDS, FileFacts, effect_kind, facts_from_source
 from premerge.input_rules import NotRegularFile
-from premerge.safefile import NOT_REGULAR, FileRefused, read_regular
 from premerge.sources import (MAX_SOURCE_BYTES, discover_python_files, matches_any, posix,
                               relative_to)
 
@@ -67,7 +68,7 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
     notes: list[str] = []
     not_regular: dict[str, str] = {}
     facts = file_facts(modules, use_cache=config.run.use_cache, not_regular=not_regular)
-    graph = build_graph(modules, facts)
+    graph = build_graph(modules, {path: info.imports for path, info in facts.items()})
     selected, problems = select_modules(modules, graph, root, paths, config)
     findings.extend(problems)
     to_run: list[SmokeModule] = []
@@ -103,32 +104,8 @@ def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
     collects path -> reason for the module files that are devices, FIFOs, ...: importing
     one would hang or never end, so they are reported (PM006) instead."""
     cache = Cache("smoke-static-5", enabled=use_cache)  # 5: write effects schedule, never skip
-    out: dict[str, FileFacts] = {}
-    for module in modules:
-        try:
-            raw = read_regular(module.path, MAX_SOURCE_BYTES)
-        except FileRefused as refused:
-            if refused.kind == NOT_REGULAR and not_regular is not None:
-                not_regular[module.path] = refused.reason
-            continue
-        key = cache.key(raw)
-        cached = cache.get(key)
-        if isinstance(cached, dict):
-            try:
-                out[module.path] = FileFacts.from_dict(cached)
-                continue
-            except (KeyError, TypeError, ValueError):
-                pass
-        try:
-            from premerge.sources import decode_source  # noqa: PLC0415
-
-            text = decode_source(module.path, raw).text
-        except Exception:  # noqa: BLE001 - undecodable: the import will say what is wrong
-            continue
-        info = facts_from_source(text, module.path)
-        out[module.path] = info
-        cache.put(key, info.to_dict())
-    return out
+    return analyse_files(modules, cache, facts_from_source, FileFacts.from_dict,
+                         FileFacts.to_dict, not_regular)
 
 
 def select_modules(modules: Sequence[SmokeModule], graph: ImportGraph, root: str,

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from premerge.findings import ALSO_STOPS, Finding, Location, Severity
+from premerge.imports.discovery import SmokeModule
+from premerge.imports.graph import ImportGraph
 from premerge.input_rules import InternalError
 from premerge.records import Record
 from premerge.smoke import messages as m
-from premerge.smoke.discovery import SmokeModule
-from premerge.smoke.graph import ImportGraph
 from premerge.smoke.runner import Outcome
 from premerge.smoke.static import FileFacts
 from premerge.sources import relative_to

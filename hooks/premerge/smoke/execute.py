@@ -10,11 +10,11 @@ from typing import Any
 
 from premerge.config import Config
 from premerge.findings import CheckResult, Finding
+from premerge.imports.discovery import SmokeModule
+from premerge.imports.graph import ImportGraph
 from premerge.imports.interpreter import choose_interpreter
 from premerge.smoke import messages as m
 from premerge.smoke.classify import Classified, Context, classify, fold
-from premerge.smoke.discovery import SmokeModule
-from premerge.smoke.graph import ImportGraph
 from premerge.smoke.runner import (InterpreterProblem, Outcome, Runner, Settings,
                                    child_environment, make_workdir, memory_limit)
 from premerge.smoke.static import FileFacts

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from premerge.config import DEFAULT_SMOKE_ENV
+from premerge.imports.discovery import SmokeModule
 from premerge.imports.interpreter import Interpreter
 from premerge.records import Record
-from premerge.smoke.discovery import SmokeModule
 from premerge.smoke.writes import Snapshot, private_base
 
 CHILD = str(Path(__file__).with_name("child.py"))

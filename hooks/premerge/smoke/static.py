@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from premerge.imports import is_main_guard
+from premerge.imports.references import ImportRef, collect_imports
 from premerge.records import Record
 
 #: Calls (qualified through the file's imports) that make top-level code a script's effect.
@@ -125,33 +126,6 @@ def effect_kind(reason: str) -> str:
     return "program"
 
 
-class ImportRef(Record):
-    """One imported module reference: ``import a.b`` or ``from .m import x``."""
-
-    __slots__ = _fields = ("line", "col", "module", "level", "names", "import_time", "runtime")
-
-    def __init__(self, line: int, col: int, module: str, level: int = 0,
-                 names: list[str] | None = None, import_time: bool = True,
-                 runtime: bool = True) -> None:
-        self.line = line
-        self.col = col
-        #: dotted, without the leading dots of a relative import ("" for `from . import`)
-        self.module = module
-        self.level = level
-        #: for `from` imports; ["*"] for star
-        self.names: list[str] = [] if names is None else names
-        self.import_time = import_time  # not inside a function (runs when the module is imported)
-        self.runtime = runtime  # not under `if TYPE_CHECKING:`
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "col": self.col, "module": self.module, "level": self.level,
-                "names": self.names, "import_time": self.import_time, "runtime": self.runtime}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ImportRef:
-        return cls(**data)
-
-
 class FileFacts(Record):
     __slots__ = _fields = ("imports", "script_effect", "parse_error", "write_effect")
 
@@ -192,7 +166,7 @@ def facts_from_source(text: str, filename: str = "<unknown>") -> FileFacts:
     facts = FileFacts()
     nodes: list[ast.Import | ast.ImportFrom] = []
     try:
-        _collect_imports(tree.body, facts.imports, nodes, in_function=False, typing_only=False)
+        collect_imports(tree.body, facts.imports, nodes, in_function=False, typing_only=False)
         effects = _ScriptEffects(tree, nodes)
         facts.script_effect = effects.first_effect(BLOCKING_KINDS)
         facts.write_effect = effects.first_effect(("write",))
@@ -203,47 +177,6 @@ def facts_from_source(text: str, filename: str = "<unknown>") -> FileFacts:
 
 # ---------------------------------------------------------------------------------------------
 # imports
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    if isinstance(test, ast.Name):
-        return test.id == "TYPE_CHECKING"
-    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-
-
-_BLOCKS = ("body", "orelse", "finalbody")
-
-
-def _collect_imports(body: list[ast.stmt], out: list[ImportRef],
-                     nodes: list[ast.Import | ast.ImportFrom], in_function: bool,
-                     typing_only: bool) -> None:
-    """Import statements, walking statements only (imports are never expressions)."""
-    for stmt in body:
-        if isinstance(stmt, ast.Import):
-            nodes.append(stmt)
-            for alias in stmt.names:
-                out.append(ImportRef(stmt.lineno, stmt.col_offset + 1, alias.name, 0, [],
-                                     not in_function, not typing_only))
-            continue
-        if isinstance(stmt, ast.ImportFrom):
-            nodes.append(stmt)
-            out.append(ImportRef(stmt.lineno, stmt.col_offset + 1, stmt.module or "",
-                                 stmt.level or 0, [a.name for a in stmt.names],
-                                 not in_function, not typing_only))
-            continue
-        inner = in_function or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-        if isinstance(stmt, ast.If) and _is_type_checking(stmt.test):
-            _collect_imports(stmt.body, out, nodes, inner, True)
-            _collect_imports(stmt.orelse, out, nodes, inner, typing_only)
-            continue
-        for name in _BLOCKS:
-            block = getattr(stmt, name, None)
-            if isinstance(block, list):
-                _collect_imports(block, out, nodes, inner, typing_only)
-        for handler in getattr(stmt, "handlers", None) or ():
-            _collect_imports(handler.body, out, nodes, inner, typing_only)
-        for case in getattr(stmt, "cases", None) or ():
-            _collect_imports(case.body, out, nodes, inner, typing_only)
 
 
 # ---------------------------------------------------------------------------------------------

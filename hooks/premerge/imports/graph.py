@@ -13,11 +13,11 @@ ones against its source root, then against any first-party package of that name.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from premerge.imports.discovery import SmokeModule
+from premerge.imports.references import ImportRef
 from premerge.records import FrozenRecord, Record, frozen_init
-from premerge.smoke.discovery import SmokeModule
-from premerge.smoke.static import FileFacts, ImportRef
 
 
 class Edge(FrozenRecord):
@@ -137,7 +137,7 @@ class _Resolver:
         return candidates[0] if len(candidates) == 1 else None
 
 
-def _absolute(ref: ImportRef, module: SmokeModule) -> str | None:
+def absolute_name(ref: ImportRef, module: SmokeModule) -> str | None:
     """The absolute dotted name of a relative import, or None when it leaves the package."""
     if not ref.level:
         return ref.module
@@ -148,19 +148,21 @@ def _absolute(ref: ImportRef, module: SmokeModule) -> str | None:
     return ".".join([*base, ref.module] if ref.module else base)
 
 
-def build_graph(modules: Sequence[SmokeModule], facts: dict[str, FileFacts]) -> ImportGraph:
+def build_graph(modules: Sequence[SmokeModule], imports: Mapping[str, Sequence[ImportRef]]
+                ) -> ImportGraph:
+    """The graph of ``modules`` from ``imports`` (module path -> its import references)."""
     graph = ImportGraph(modules={m.path: m for m in modules})
     graph.first_party_tops = {m.top for m in modules}
     resolver = graph._resolver
     for module in modules:
-        info = facts.get(module.path)
-        if info is None:
+        refs = imports.get(module.path)
+        if refs is None:
             continue
         edges: list[Edge] = []
-        for ref in info.imports:
+        for ref in refs:
             if not ref.import_time:
                 continue
-            name = _absolute(ref, module)
+            name = absolute_name(ref, module)
             if name is None:
                 continue
             targets: list[SmokeModule] = []
