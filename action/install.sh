@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install premerge from the action's own directory into a dedicated virtualenv, so neither
-# premerge nor its dependencies (GitPython, PyYAML) land in the project's environment: smoke
+# premerge nor its dependency (PyYAML) lands in the project's environment: smoke
 # imports the project with the workflow's Python, and premerge must not change what it sees.
 # Inputs (environment only): PREMERGE_ACTION_PATH; writes `python=<venv python>` to $GITHUB_OUTPUT.
 set -euo pipefail

@@ -86,7 +86,7 @@ def installed(action_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     (step,) = run.steps
     offline = ("No matching distribution", "Could not find a version", "NewConnectionError")
     if step.returncode != 0 and any(sign in step.stderr for sign in offline):
-        pytest.skip("the install step needs PyPI (or a local wheel index) for GitPython and "
+        pytest.skip("the install step needs PyPI (or a local wheel index) for "
                     f"PyYAML: {step.stderr.strip().splitlines()[-1]}")
     assert step.returncode == 0, step.stdout + step.stderr
     python = step.outputs["python"]
