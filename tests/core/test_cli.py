@@ -134,3 +134,17 @@ def test_process_entry_returns_while_another_thread_runs(tmp_path: Path) -> None
 def test_console_script_uses_the_process_entry() -> None:
     pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8")
     assert 'premerge = "premerge.cli:entry"' in pyproject
+
+
+def test_help_is_as_wide_as_argparse_makes_it(monkeypatch) -> None:
+    """The formatter that spares a run shutil sizes help exactly like argparse's own."""
+    import argparse
+
+    from premerge.cli import _HelpFormatter
+
+    for columns in ("", "0", "60", "200", "wide"):
+        monkeypatch.setenv("COLUMNS", columns)
+        ours, stock = _HelpFormatter("premerge"), argparse.HelpFormatter("premerge")
+        assert (ours._width, ours._max_help_position) == (stock._width,
+                                                          stock._max_help_position)
+    assert _HelpFormatter("premerge", width=50)._width == 50
