@@ -223,3 +223,24 @@ def test_json_paths_are_relative_and_no_progress_line_off_a_terminal(result: Smo
     assert all(not f["path"].startswith("/") for f in result.findings)
     assert "\r[" not in result.stderr
 
+
+def test_missing_distribution_metadata_is_not_a_missing_module(tmp_path: Path) -> None:
+    """``importlib.metadata.version()`` of a distribution that is not installed raises
+    PackageNotFoundError, a ModuleNotFoundError subclass: PM307 naming the distribution, not
+    PM301 "'mypkg' is not in the repository" for a package that is right there."""
+    project = git_repo(tmp_path / "repo", {
+        "mypkg/__init__.py": """\
+            from importlib.metadata import version
+            __version__ = version("mypkg_not_installed_xyz")
+            """,
+        "mypkg/core.py": "import mypkg\n",
+    })
+    run = smoke(project)
+    assert run.code == 1
+    assert not [f for f in run.findings if f["code"] in ("PM301", "PM302")], run.findings
+    finding = run.one("mypkg/__init__.py", "PM307")
+    assert "PackageNotFoundError" in finding["message"]
+    assert "no installed distribution 'mypkg_not_installed_xyz'" in finding["message"]
+    assert "pip install -e ." in finding["message"]
+    proc = python_in(project, "import mypkg")
+    assert "PackageNotFoundError" in proc.stderr and proc.returncode == 1

@@ -282,6 +282,19 @@ def _error(module: SmokeModule, exc: dict[str, object], outcome: Outcome, ctx: C
             module.path, line, col if isinstance(col, int) else None, module=module.name,
             related=related, where=where, reason=reason), origin)
 
+    if "PackageNotFoundError" in bases:
+        # importlib.metadata subclasses ModuleNotFoundError, but what is missing is an installed
+        # distribution's metadata (``version("myproject")`` in a package that is not installed),
+        # not a module: calling it a missing module of the repository would send the user after
+        # a file that exists.
+        dist = exc.get("name") or _first(message)
+        return Classified(m.ExceptionAtImport.at(
+            module.path, line, exc_type=kind,
+            reason=(f"no installed distribution {dist!r} for {ctx.python} (importlib.metadata "
+                    f"reads installed metadata; install the distribution, or the project "
+                    f"itself with pip install -e ., into that interpreter)"),
+            **common), origin)
+
     if "ModuleNotFoundError" in bases and exc.get("name"):
         missing = str(exc["name"])
         if _first_party_missing(missing, frames, ctx):
