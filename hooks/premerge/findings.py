@@ -57,7 +57,7 @@ class Location(FrozenRecord):
                  end_col: int | None = None) -> None:
         frozen_init(self, path, line, col, message, end_line, end_col)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path, "line": self.line, "col": self.col,
                                 "message": self.message}
         if self.end_line is not None:
@@ -101,7 +101,7 @@ class Fix(FrozenRecord):
                  edits: tuple[tuple[int, int, int, int, str], ...] = ()) -> None:
         frozen_init(self, description, edits)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "description": self.description,
             "edits": [
@@ -154,8 +154,8 @@ class Finding(FrozenRecord):
         return self.replace(**changes)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Finding:
-        """Inverse of :meth:`to_dict` (used by the cache)."""
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        """Inverse of :meth:`to_json` (used by the cache)."""
         fix = data.get("fix")
         return cls(
             code=data["code"], message=data["message"], path=data["path"],
@@ -172,9 +172,9 @@ class Finding(FrozenRecord):
             key=data.get("key", ""),
         )
 
-    def to_dict(self, display_path: str | None = None,
+    def to_json(self, display_path: str | None = None,
                 related_paths: list[str] | None = None) -> dict[str, Any]:
-        related = [loc.to_dict() for loc in self.related]
+        related = [loc.to_json() for loc in self.related]
         if related_paths is not None:
             for item, rel in zip(related, related_paths):
                 item["path"] = rel
@@ -190,7 +190,7 @@ class Finding(FrozenRecord):
             "module": self.module,
             "message": self.message,
             "related": related,
-            "fix": self.fix.to_dict() if self.fix else None,
+            "fix": self.fix.to_json() if self.fix else None,
             **({"key": self.key} if display_path is None and self.key else {}),
         }
 

@@ -126,3 +126,15 @@ def test_one_value_class_style() -> None:
             if "dataclasses" in names:
                 users.append(f"{_module_name(path)}:{node.lineno}")
     assert not users, users
+
+
+def test_one_serialisation_method_name() -> None:
+    """A value's JSON-able form (a dict or a compact list, for the cache, the worker process
+    and the JSON report) is ``to_json``/``from_json`` everywhere: one name to look for."""
+    others = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name in {
+                    "to_dict", "from_dict", "as_dict", "asdict", "to_data", "from_data"}:
+                others.append(f"{_module_name(path)}:{node.lineno} {node.name}")
+    assert not others, others

@@ -49,7 +49,7 @@ def test_pickle_copy_and_repr_round_trip() -> None:
     assert copy.deepcopy(one) == one
     assert repr(one).startswith("Finding(code='PM101', message='m', path='/r/a.py'")
     assert eval(repr(Location("/a", 2, 3)), {"Location": Location}) == Location("/a", 2, 3)
-    assert Finding.from_dict(one.to_dict()) == one
+    assert Finding.from_json(one.to_json()) == one
 
 
 def test_mutable_records_have_fresh_defaults_and_no_hash() -> None:

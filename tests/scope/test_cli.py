@@ -121,7 +121,7 @@ def test_cache_serves_and_invalidates(tmp_path: Path) -> None:
     path.write_text(BRANCH_BUG)
     first = scope_findings(tmp_path, use_cache=True)
     second = scope_findings(tmp_path, use_cache=True)
-    assert [f.to_dict() for f in first] == [f.to_dict() for f in second]
+    assert [f.to_json() for f in first] == [f.to_json() for f in second]
     assert [f.code for f in first] == ["PM102"]
     path.write_text(BRANCH_BUG.replace("    if pretty:\n        import json\n", ""))
     assert scope_findings(tmp_path, use_cache=True) == []
@@ -167,7 +167,7 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     for index in range(40):
         (tmp_path / f"m{index:02}.py").write_text(sources[index % len(sources)])
     monkeypatch.setattr(scope_check, "PARALLEL_MIN_FILES", 1000)
-    serial = [f.to_dict() for f in scope_findings(tmp_path)]
+    serial = [f.to_json() for f in scope_findings(tmp_path)]
     monkeypatch.setattr(scope_check, "PARALLEL_MIN_FILES", 2)
     from premerge.config import Config
 
@@ -175,7 +175,7 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     config.run.use_cache = False
     config.run.jobs = 2
     assert scope_check._jobs(config, 40) == 2
-    parallel = [f.to_dict() for f in scope_check.run(config, [str(tmp_path)]).findings]
+    parallel = [f.to_json() for f in scope_check.run(config, [str(tmp_path)]).findings]
     assert serial == parallel and len(serial) == 32
 
 

@@ -672,7 +672,7 @@ def test_contract_example_holds_exactly(tmp_path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_text(source)
     [finding] = scope_findings(tmp_path, path)
-    data = finding.to_dict(display_path="orch/claude/session.py",
+    data = finding.to_json(display_path="orch/claude/session.py",
                            related_paths=["orch/claude/session.py"])
     assert data == {
         "code": "PM101", "severity": "error", "path": "orch/claude/session.py", "line": 15,

@@ -109,9 +109,9 @@ def test_file_facts_round_trip_through_their_cached_form() -> None:
         ("os", 0, [], True, True), ("", 1, ["sibling"], True, True),
         ("typing_only", 0, [], True, False), ("late", 0, [], False, True),
         ("sys", 0, [], True, True)]
-    assert FileFacts.from_dict(facts.to_dict()) == facts
+    assert FileFacts.from_json(facts.to_json()) == facts
     broken = facts_from_source("def (:\n")
-    assert broken.parse_error and FileFacts.from_dict(broken.to_dict()) == broken
+    assert broken.parse_error and FileFacts.from_json(broken.to_json()) == broken
 
 
 def test_scope_and_smoke_read_the_same_import_references(tmp_path: Path) -> None:

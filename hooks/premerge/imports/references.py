@@ -41,12 +41,12 @@ class ImportRef(Record):
         self.import_time = import_time  # not inside a function (runs when the module is imported)
         self.runtime = runtime  # not under `if TYPE_CHECKING:`
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"line": self.line, "col": self.col, "module": self.module, "level": self.level,
                 "names": self.names, "import_time": self.import_time, "runtime": self.runtime}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ImportRef:
+    def from_json(cls, data: dict[str, Any]) -> ImportRef:
         return cls(**data)
 
 
@@ -110,8 +110,8 @@ def file_imports(modules: Sequence[SmokeModule], use_cache: bool = True
     """The import references of every module file, cached by content."""
     return analyse_files(
         modules, Cache("import-refs-1", enabled=use_cache), imports_from_source,
-        lambda data: [ImportRef.from_dict(ref) for ref in data["imports"]],
-        lambda refs: {"imports": [ref.to_dict() for ref in refs]})
+        lambda data: [ImportRef.from_json(ref) for ref in data["imports"]],
+        lambda refs: {"imports": [ref.to_json() for ref in refs]})
 
 
 def analyse_files(modules: Sequence[SmokeModule], cache: Cache,

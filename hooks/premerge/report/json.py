@@ -15,7 +15,7 @@ def document(findings: Sequence[Finding], context: ReportContext) -> dict[str, o
         "version": 1,
         "tool": {"name": "premerge", "version": context.version},
         "findings": [
-            f.to_dict(display_path=context.display_path(f.path),
+            f.to_json(display_path=context.display_path(f.path),
                       related_paths=[context.display_path(r.path) for r in f.related])
             for f in findings
         ],

@@ -64,13 +64,13 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
     run_key = cache.key(b"", "run", root, *(key for *_rest, key in todo)) if cache.enabled else ""
     bundle = cache.get(run_key, _bundle_shape) if run_key else None
     if bundle is not None and _fresh(bundle["deps"]):
-        result.findings.extend(Finding.from_dict(f) for f in bundle["findings"])
+        result.findings.extend(Finding.from_json(f) for f in bundle["findings"])
     else:
         reports = _per_file_reports(todo, config, cache, root)
         findings, deps = _finish(reports, config)
         result.findings.extend(findings)
         if run_key:
-            cache.put(run_key, {"findings": [f.to_dict() for f in findings], "deps": deps})
+            cache.put(run_key, {"findings": [f.to_json() for f in findings], "deps": deps})
     if config.run.fix or config.run.diff:
         from premerge.scope.fix import apply_fixes  # --fix writes, --diff sets facts["diff"]
 
@@ -119,7 +119,7 @@ def _bundle_shape(bundle: Any) -> bool:
     from premerge.findings import Finding
 
     for item in bundle["findings"]:
-        Finding.from_dict(item)
+        Finding.from_json(item)
     return all(isinstance(path, str) and [type(v) for v in stamp] == [int, int]
                for path, stamp in bundle["deps"].items())
 
@@ -134,7 +134,7 @@ def _report_shape(report: Any) -> bool:
     from premerge.findings import Finding
 
     for item in report["findings"]:
-        Finding.from_dict(item)
+        Finding.from_json(item)
     if not isinstance(report["path"], str) or \
             not all(isinstance(report.get(name, []), list) for name in _REPORT_LISTS):
         return False
@@ -194,7 +194,7 @@ def _finish(reports: list[dict[str, Any]], config: Config
         if injected:
             data = {**data, "findings": [f for f in data["findings"] if not (
                 f["code"] == UndefinedName.code and f.get("name") in injected)]}
-        findings.extend(Finding.from_dict(f) for f in data["findings"])
+        findings.extend(Finding.from_json(f) for f in data["findings"])
         if any("." in module for module in data.get("imported_modules", ())):
             # PM112: a from-import of a name the repository's module does not define
             if first_party is None:
@@ -212,7 +212,7 @@ def _finish(reports: list[dict[str, Any]], config: Config
                 index = ModuleIndex(search_path_for(config.root.as_posix()),
                                     use_cache=config.run.use_cache, more=project_path(config))
             try:
-                findings.extend(resolve(FileReport.from_dict(data), index))
+                findings.extend(resolve(FileReport.from_json(data), index))
             except Exception as exc:  # one file's cross-file answer must not stop the rest
                 from premerge.input_rules import InternalError
 
@@ -286,7 +286,7 @@ def analyze_file(path: str, raw: bytes, package: str | None,
     try:
         source = decode_source(path, raw)
     except SourceError as exc:
-        return FileReport(path, [exc.finding]).to_dict()
+        return FileReport(path, [exc.finding]).to_json()
     # Parsing and analysing one file allocate ~10^5 objects and free them all at the end (the
     # analyzer breaks its cycles): collections during that find nothing to free, only cost.
     collecting = gc.isenabled()
@@ -304,20 +304,20 @@ def analyze_file(path: str, raw: bytes, package: str | None,
     except SyntaxError as exc:
         finding = SyntaxErrorInFile.at(path, exc.lineno or 1, exc.offset or 1,
                                        reason=exc.msg or str(exc))
-        return FileReport(path, [finding]).to_dict()
+        return FileReport(path, [finding]).to_json()
     except (RecursionError, MemoryError) as exc:
         reason = ("nested too deeply to analyse" if isinstance(exc, RecursionError)
                   else "too large to analyse in memory")
-        return FileReport(path, [SkippedFile.at(path, 1, 1, reason=reason)]).to_dict()
+        return FileReport(path, [SkippedFile.at(path, 1, 1, reason=reason)]).to_json()
     except Exception as exc:  # a bug in premerge must not stop the other files
         return FileReport(path, [InternalError.at(
-            path, 1, 1, reason=f"{type(exc).__name__}: {exc}")]).to_dict()
+            path, 1, 1, reason=f"{type(exc).__name__}: {exc}")]).to_json()
     finally:
         if ends_process and tree is not None:
             startup.leave_for_exit(tree)
         elif collecting:
             gc.enable()
-    return report.to_dict()
+    return report.to_json()
 
 
 def _analyze_chunk(chunk: list[tuple[str, bytes, str | None, str]],

@@ -29,12 +29,12 @@ class SubmoduleUse:
         self.end_col = end_col
         self.scope = scope
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"module": self.module, "attrs": self.attrs, "line": self.line, "col": self.col,
                 "end_line": self.end_line, "end_col": self.end_col, "scope": self.scope}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SubmoduleUse:
+    def from_json(cls, data: dict[str, Any]) -> SubmoduleUse:
         return cls(**data)
 
 
@@ -65,26 +65,26 @@ class FileReport:
         #: handler, an existence test): smoke's runtime check stays silent there.  Not cached.
         self.guarded_loads: set[tuple[int, str]] = set()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "findings": [f.to_dict() for f in self.findings],
-                "submodule_uses": [u.to_dict() for u in self.submodule_uses],
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "findings": [f.to_json() for f in self.findings],
+                "submodule_uses": [u.to_json() for u in self.submodule_uses],
                 "imported_modules": self.imported_modules,
                 "missing_exports": [list(x) for x in self.missing_exports],
                 "injected_builtins": self.injected_builtins,
                 "star_modules": self.star_modules,
-                "star_pending": [f.to_dict() for f in self.star_pending],
-                "star_note": self.star_note.to_dict() if self.star_note else None}
+                "star_pending": [f.to_json() for f in self.star_pending],
+                "star_note": self.star_note.to_json() if self.star_note else None}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FileReport:
-        report = cls(data["path"], [Finding.from_dict(f) for f in data["findings"]])
-        report.submodule_uses = [SubmoduleUse.from_dict(u) for u in data["submodule_uses"]]
+    def from_json(cls, data: dict[str, Any]) -> FileReport:
+        report = cls(data["path"], [Finding.from_json(f) for f in data["findings"]])
+        report.submodule_uses = [SubmoduleUse.from_json(u) for u in data["submodule_uses"]]
         report.imported_modules = list(data["imported_modules"])
         report.missing_exports = [(n, ln, c) for n, ln, c in data["missing_exports"]]
         report.injected_builtins = list(data.get("injected_builtins", ()))
         report.star_modules = list(data.get("star_modules", ()))
-        report.star_pending = [Finding.from_dict(f) for f in data.get("star_pending", ())]
+        report.star_pending = [Finding.from_json(f) for f in data.get("star_pending", ())]
         note = data.get("star_note")
-        report.star_note = Finding.from_dict(note) if note else None
+        report.star_note = Finding.from_json(note) if note else None
         return report
 

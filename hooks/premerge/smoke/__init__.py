@@ -104,8 +104,8 @@ def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
     collects path -> reason for the module files that are devices, FIFOs, ...: importing
     one would hang or never end, so they are reported (PM006) instead."""
     cache = Cache("smoke-static-5", enabled=use_cache)  # 5: write effects schedule, never skip
-    return analyse_files(modules, cache, facts_from_source, FileFacts.from_dict,
-                         FileFacts.to_dict, not_regular)
+    return analyse_files(modules, cache, facts_from_source, FileFacts.from_json,
+                         FileFacts.to_json, not_regular)
 
 
 def select_modules(modules: Sequence[SmokeModule], graph: ImportGraph, root: str,

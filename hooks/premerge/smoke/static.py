@@ -141,17 +141,17 @@ class FileFacts(Record):
         #: (line, reason) of the first top-level write that deletes, renames or rewrites
         self.write_effect = write_effect
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"imports": [i.to_dict() for i in self.imports],
+    def to_json(self) -> dict[str, Any]:
+        return {"imports": [i.to_json() for i in self.imports],
                 "script_effect": list(self.script_effect) if self.script_effect else None,
                 "parse_error": self.parse_error,
                 "write_effect": list(self.write_effect) if self.write_effect else None}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FileFacts:
+    def from_json(cls, data: dict[str, Any]) -> FileFacts:
         effect = data.get("script_effect")
         write = data.get("write_effect")
-        return cls(imports=[ImportRef.from_dict(i) for i in data.get("imports", [])],
+        return cls(imports=[ImportRef.from_json(i) for i in data.get("imports", [])],
                    script_effect=(effect[0], effect[1]) if effect else None,
                    parse_error=data.get("parse_error"),
                    write_effect=(write[0], write[1]) if write else None)
