@@ -306,3 +306,27 @@ def test_a_runtime_confirmation_is_never_hidden_by_the_cap(tmp_path: Path) -> No
         "exist in module a",
         "    ... and 2 more locations (see --format json)",
     ]
+
+
+def test_one_log_file_written_at_import_is_one_text_finding(
+        make_repo: Callable[..., Repo]) -> None:
+    """Every module that imports the module configuring a log file writes it again: one cause,
+    one line counting the modules; JSON keeps a PM311 per module."""
+    repo = make_repo({
+        "app/__init__.py": "",
+        "app/log.py": "import os\nos.makedirs('logs', exist_ok=True)\n"
+                      "open(os.path.join('logs', 'app.log'), 'a').close()\n",
+        **{f"app/m{i}.py": "import app.log\n" for i in range(5)},
+    })
+    proc = premerge(repo, "smoke")
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # PM311 is a warning
+    heads = [line for line in proc.stdout.splitlines() if " PM311 " in line
+             and not line.startswith(" ")]
+    assert len(heads) == 1, proc.stdout
+    assert "PM311 importing 6 modules wrote inside the repository: logs/app.log (created)" \
+        in heads[0]
+    assert "    ... and 2 more modules (see --format json)" in proc.stdout.splitlines()
+    assert [f["code"] for f in json_findings(repo, "smoke")] == ["PM311"] * 6
+    # the write is real: importing any of them creates the log
+    assert run_python("import app.m3", repo.path).returncode == 0
+    assert (repo.path / "logs" / "app.log").is_file()

@@ -149,6 +149,11 @@ class WroteRepositoryFiles(Rule):
             "working tree: caches, logs and generated files belong in a temporary or user "
             "directory, or in a function that is called explicitly.")
     example = "open('log.txt', 'a').write('imported\\n')   # at module level"
+    #: one log file configured at import is written by every module that imports its module:
+    #: text shows one line for the write, counting the modules
+    group_by = ("files",)
+    group_template = "importing {count} modules wrote inside the repository: {files}"
+    member_template = "importing {module} wrote the same"
 
 
 class ScriptNotImported(Rule):
