@@ -247,8 +247,11 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
             current = frame
             while current is not None and current.kind != "module":
                 if current.kind == "class" and current.state is not None:
-                    for name, value in current.state.bits.items():
-                        if value == BOUND and name not in current.locals:
+                    # a class state's names are mostly its methods: set difference, not a
+                    # loop over them (a def per method made that quadratic in a class's size)
+                    class_bits = current.state.bits
+                    for name in class_bits.keys() - current.locals:
+                        if class_bits[name] == BOUND:
                             entry.def_bits[name] = BOUND
                 current = current.parent
             if self.block_defs:

@@ -27,6 +27,9 @@ BRANCH = 64        # an if/elif/match/loop/try path that does not bind it
 PLANNED = 128      # with OPTIONAL: the handler binds something else (a flag, a fallback)
 PLATFORM = 256     # bound only under a platform or version test (`if os.name == "nt":`)
 CAUSES = DELETED | OPTIONAL | TYPE_CHECKING | MAIN | BRANCH | PLATFORM
+#: ``value & _BRANCH_ONLY == _BOTH``: bound on some path, unbound on another, no cause known
+_BOTH = BOUND | UNBOUND
+_BRANCH_ONLY = _BOTH | CAUSES
 
 
 def fails_elsewhere(bits: int) -> bool:
@@ -126,8 +129,9 @@ def join(states: Iterable[State | None]) -> State | None:
                     bits[name] = value | UNBOUND
         if other.consts:
             any_consts = True
+    branch_only = _BRANCH_ONLY  # bound and unbound with no cause yet: a branch's doing
     for name, value in bits.items():
-        if value & BOUND and value & UNBOUND and not value & CAUSES:
+        if value & branch_only == _BOTH:
             bits[name] = value | BRANCH
     consts = first.consts
     for other in live[1:]:
