@@ -241,7 +241,8 @@ def test_a_run_that_ends_the_process_keeps_its_verdicts(tmp_path: Path) -> None:
     finally:
         gc.enable()
         startup.left_for_exit.clear()
-    assert kept == plain and [f["code"] for f in plain["findings"]] == ["PM102", "PM105"]
+    assert kept.to_json() == plain.to_json()
+    assert [f.code for f in plain.findings] == ["PM102", "PM105"]
 
 
 @pytest.mark.parametrize(("checks", "collector_left_off"), [("scope", True),

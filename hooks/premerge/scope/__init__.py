@@ -3,7 +3,8 @@
 ``run(config, paths)`` discovers the files, serves unchanged ones from the content-hash cache,
 analyses the rest (in worker processes when there are enough of them to pay for the start-up),
 then adds the cross-file answers (submodules, package ``__all__``), which are never cached
-because they depend on other files.  A file that cannot be read or parsed gets its PM0xx
+because they depend on other files.  A file's report is a :class:`FileReport` in process; it
+becomes a dict only where it leaves the process: into the cache and back from a worker.  A file that cannot be read or parsed gets its PM0xx
 finding; an unexpected failure on one file is PM009 for that file; the others go on.
 """
 
@@ -24,6 +25,8 @@ from premerge.findings import CheckResult
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from premerge.scope.file_report import FileReport
 
 #: below this many files to analyse, worker processes cost more than they save (measured:
 #: scripts/bench_scope.py; a worker pool starts in ~40 ms, a typical file takes ~5 ms)
@@ -79,7 +82,7 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
 
 
 def _per_file_reports(todo: list[tuple[str, bytes, str | None, str]], config: Config,
-                      cache: Any, root: str) -> list[dict[str, Any]]:
+                      cache: Any, root: str) -> list[FileReport]:
     """Each file's report: from the cache when its bytes are unchanged, else analysed.
 
     Small runs (pre-commit's few files) keep one cache entry per file.  Large runs keep one
@@ -87,10 +90,10 @@ def _per_file_reports(todo: list[tuple[str, bytes, str | None, str]], config: Co
     files, which on a cold run cost more than the analysis saved (measured on the stdlib).
     """
     if len(todo) <= INDEX_MIN_FILES or not cache.enabled:
-        reports: list[dict[str, Any]] = []
+        reports: list[FileReport] = []
         missing = []
         for item in todo:
-            hit = cache.get(item[3], _report_shape)
+            hit = _cached_report(cache.get(item[3]))
             if hit is not None:
                 reports.append(hit)
             else:
@@ -99,18 +102,22 @@ def _per_file_reports(todo: list[tuple[str, bytes, str | None, str]], config: Co
     index_key = cache.key(b"", "index", root)
     stored = cache.get(index_key)
     known = stored.get("reports", {}) if isinstance(stored, dict) else {}
-    by_key: dict[str, dict[str, Any]] = {}
+    by_key: dict[str, FileReport] = {}
+    entries: dict[str, dict[str, Any]] = {}  # the index as stored: hits as they were read
     missing = []
     for item in todo:
-        hit = known.get(item[3]) if isinstance(known, dict) else None
-        if _usable(_report_shape, hit):
-            by_key[item[3]] = hit
+        entry = known.get(item[3]) if isinstance(known, dict) else None
+        report = _cached_report(entry)
+        if report is not None:
+            by_key[item[3]] = report
+            entries[item[3]] = entry
         else:
             missing.append(item)
     for item, report in zip(missing, _analyze_all(missing, config, None)):
         by_key[item[3]] = report
+        entries[item[3]] = report.to_json()
     if missing:
-        cache.put(index_key, {"reports": by_key})
+        cache.put(index_key, {"reports": entries})
     return [by_key[key] for *_rest, key in todo]
 
 
@@ -130,11 +137,8 @@ _REPORT_LISTS = ("injected_builtins", "imported_modules", "submodule_uses", "mis
 
 
 def _report_shape(report: Any) -> bool:
-    """A file's cached report holds what :func:`_finish` reads, of the types it reads."""
-    from premerge.findings import Finding
-
-    for item in report["findings"]:
-        Finding.from_json(item)
+    """A file's cached report holds what :func:`_finish` reads, of the types it reads (its
+    findings are checked by decoding them: :func:`_cached_report`)."""
     if not isinstance(report["path"], str) or \
             not all(isinstance(report.get(name, []), list) for name in _REPORT_LISTS):
         return False
@@ -142,12 +146,15 @@ def _report_shape(report: Any) -> bool:
                (*report.get("imported_modules", []), *report.get("injected_builtins", [])))
 
 
-def _usable(shape: Any, value: Any) -> bool:
-    """``shape(value)``, false also when it raises (what :meth:`Cache.get` does for hits)."""
+def _cached_report(entry: Any) -> FileReport | None:
+    """A cached report back as a :class:`FileReport`, or None (a miss) for anything absent,
+    of the wrong shape or that does not decode."""
+    from premerge.scope.file_report import FileReport
+
     try:
-        return bool(shape(value))
+        return FileReport.from_json(entry) if _report_shape(entry) else None
     except (LookupError, TypeError, ValueError, AttributeError):
-        return False
+        return None
 
 
 def package_of(path: str) -> str | None:
@@ -179,7 +186,7 @@ def _fresh(deps: dict[str, list[int]]) -> bool:
     return True
 
 
-def _finish(reports: list[dict[str, Any]], config: Config
+def _finish(reports: list[FileReport], config: Config
             ) -> tuple[list[Any], dict[str, list[int]]]:
     """Per-file findings plus the cross-file ones, and what the latter depended on."""
     from premerge.findings import Finding
@@ -189,21 +196,17 @@ def _finish(reports: list[dict[str, Any]], config: Config
     index = None
     first_party = None
     # names some checked file puts into builtins (IPython's test `_ip`) are defined everywhere
-    injected = {name for data in reports for name in data.get("injected_builtins", ())}
-    for data in reports:
-        if injected:
-            data = {**data, "findings": [f for f in data["findings"] if not (
-                f["code"] == UndefinedName.code and f.get("name") in injected)]}
-        findings.extend(Finding.from_json(f) for f in data["findings"])
-        if any("." in module for module in data.get("imported_modules", ())):
+    injected = {name for report in reports for name in report.injected_builtins}
+    for report in reports:
+        findings.extend(f for f in report.findings if not (
+            injected and f.code == UndefinedName.code and f.name in injected))
+        if any("." in module for module in report.imported_modules):
             # PM112: a from-import of a name the repository's module does not define
             if first_party is None:
                 first_party = _first_party_modules(config, index)
                 index = first_party.index
-            findings.extend(_first_party_findings(data, first_party))
-        if data.get("submodule_uses") or data.get("missing_exports") or \
-                data.get("star_modules"):
-            from premerge.scope.file_report import FileReport
+            findings.extend(_first_party_findings(report, first_party))
+        if report.submodule_uses or report.missing_exports or report.star_modules:
             from premerge.scope.submodules import ModuleIndex, resolve, search_path_for
 
             if index is None:
@@ -212,12 +215,12 @@ def _finish(reports: list[dict[str, Any]], config: Config
                 index = ModuleIndex(search_path_for(config.root.as_posix()),
                                     use_cache=config.run.use_cache, more=project_path(config))
             try:
-                findings.extend(resolve(FileReport.from_json(data), index))
+                findings.extend(resolve(report, index))
             except Exception as exc:  # one file's cross-file answer must not stop the rest
                 from premerge.input_rules import InternalError
 
                 findings.append(InternalError.at(
-                    data["path"], 1, 1, reason=f"resolving submodules: {type(exc).__name__}: "
+                    report.path, 1, 1, reason=f"resolving submodules: {type(exc).__name__}: "
                                                f"{exc}"))
     return findings, (index.dependencies() if index is not None else {})
 
@@ -235,16 +238,16 @@ def _first_party_modules(config: Config, index: Any) -> Any:
     return FirstPartyModules(index, repository_path(root))
 
 
-def _first_party_findings(data: dict[str, Any], modules: Any) -> list[Any]:
+def _first_party_findings(report: FileReport, modules: Any) -> list[Any]:
     from premerge.scope.first_party import findings
 
     try:
-        return findings(data["path"], package_of(data["path"]), data["imported_modules"],
+        return findings(report.path, package_of(report.path), report.imported_modules,
                         modules)
     except Exception as exc:  # one file's cross-file answer must not stop the rest
         from premerge.input_rules import InternalError
 
-        return [InternalError.at(data["path"], 1, 1, reason=f"resolving first-party imports: "
+        return [InternalError.at(report.path, 1, 1, reason=f"resolving first-party imports: "
                                                             f"{type(exc).__name__}: {exc}")]
 
 
@@ -270,8 +273,8 @@ def _salt() -> str:
 
 
 def analyze_file(path: str, raw: bytes, package: str | None,
-                 ends_process: bool = False) -> dict[str, Any]:
-    """One file's report as a dict; every failure becomes a finding, never an exception.
+                 ends_process: bool = False) -> FileReport:
+    """One file's report; every failure becomes a finding, never an exception.
 
     ``ends_process``: after this file the run only reports and the process exits without
     freeing anything (:func:`premerge.startup.exits_after_run`), so the syntax tree is left for
@@ -286,7 +289,7 @@ def analyze_file(path: str, raw: bytes, package: str | None,
     try:
         source = decode_source(path, raw)
     except SourceError as exc:
-        return FileReport(path, [exc.finding]).to_json()
+        return FileReport(path, [exc.finding])
     # Parsing and analysing one file allocate ~10^5 objects and free them all at the end (the
     # analyzer breaks its cycles): collections during that find nothing to free, only cost.
     collecting = gc.isenabled()
@@ -304,30 +307,30 @@ def analyze_file(path: str, raw: bytes, package: str | None,
     except SyntaxError as exc:
         finding = SyntaxErrorInFile.at(path, exc.lineno or 1, exc.offset or 1,
                                        reason=exc.msg or str(exc))
-        return FileReport(path, [finding]).to_json()
+        return FileReport(path, [finding])
     except (RecursionError, MemoryError) as exc:
         reason = ("nested too deeply to analyse" if isinstance(exc, RecursionError)
                   else "too large to analyse in memory")
-        return FileReport(path, [SkippedFile.at(path, 1, 1, reason=reason)]).to_json()
+        return FileReport(path, [SkippedFile.at(path, 1, 1, reason=reason)])
     except Exception as exc:  # a bug in premerge must not stop the other files
         return FileReport(path, [InternalError.at(
-            path, 1, 1, reason=f"{type(exc).__name__}: {exc}")]).to_json()
+            path, 1, 1, reason=f"{type(exc).__name__}: {exc}")])
     finally:
         if ends_process and tree is not None:
             startup.leave_for_exit(tree)
         elif collecting:
             gc.enable()
-    return report.to_json()
+    return report
 
 
 def _analyze_chunk(chunk: list[tuple[str, bytes, str | None, str]],
-                   cache: Any = None, ends_process: bool = False) -> list[dict[str, Any]]:
+                   cache: Any = None, ends_process: bool = False) -> list[FileReport]:
     out = []
     last = len(chunk) - 1
     for index, (path, raw, package, key) in enumerate(chunk):
         report = analyze_file(path, raw, package, ends_process and index == last)
         if cache is not None:
-            cache.put(key, report)
+            cache.put(key, report.to_json())
         out.append(report)
     return out
 
@@ -339,7 +342,8 @@ def _chunks(items: list[Any], size: int, cache: Any) -> Iterator[tuple[list[Any]
 
 def _analyze_chunk_with(args: tuple[list[tuple[str, bytes, str | None, str]], Any]
                         ) -> list[dict[str, Any]]:
-    return _analyze_chunk(*args)
+    """In a worker process: its reports cross back as dicts."""
+    return [report.to_json() for report in _analyze_chunk(*args)]
 
 
 def _jobs(config: Config, count: int) -> int:
@@ -350,7 +354,7 @@ def _jobs(config: Config, count: int) -> int:
 
 
 def _analyze_all(todo: list[tuple[str, bytes, str | None, str]], config: Config,
-                 cache: Any) -> list[dict[str, Any]]:
+                 cache: Any) -> list[FileReport]:
     """Analyse files (each also written to the per-file cache, by whoever analysed it)."""
     if not todo:
         return []
@@ -369,10 +373,12 @@ def _analyze_all(todo: list[tuple[str, bytes, str | None, str]], config: Config,
 
 
 def _analyze_parallel(items: list[tuple[str, bytes, str | None, str]], jobs: int,
-                      cache: Any) -> list[dict[str, Any]]:
+                      cache: Any) -> list[FileReport]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
+
+    from premerge.scope.file_report import FileReport
 
     # biggest first, so one large file does not finish last alone
     order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
@@ -381,13 +387,11 @@ def _analyze_parallel(items: list[tuple[str, bytes, str | None, str]], jobs: int
     context = multiprocessing.get_context(method)
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            results: list[dict[str, Any]] = []
+            results: list[FileReport] = []
             for chunk_result in pool.map(_analyze_chunk_with,
                                          _chunks(ordered, CHUNK_SIZE, cache)):
-                results.extend(chunk_result)
+                results.extend(FileReport.from_json(data) for data in chunk_result)
     except (BrokenProcessPool, OSError):
         results = _analyze_chunk(ordered, cache)  # a pool that cannot start: do it here
-    out: list[dict[str, Any]] = [{}] * len(items)
-    for position, index in enumerate(order):
-        out[index] = results[position]
-    return out
+    by_index = dict(zip(order, results))
+    return [by_index[index] for index in range(len(items))]
