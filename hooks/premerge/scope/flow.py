@@ -234,4 +234,6 @@ def volatile_bits(state: State | None, volatile: set[str]) -> dict[str, int]:
     if state is None:
         return {}
     bits = state.bits
+    if len(bits) < len(volatile):  # whichever is smaller drives the loop (the same dict)
+        return {name: value for name, value in bits.items() if name in volatile}
     return {name: bits[name] for name in volatile if name in bits}

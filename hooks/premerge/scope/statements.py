@@ -66,6 +66,7 @@ _IMPORTED_EXITS = {"skip", "fail", "raise_from", "reraise"}
 _EXIT_METHODS = {"skip", "fail", "xfail", "skipTest", "exit", "_exit", "abort", "raise_from",
                  "reraise"}
 _Call, _Subscript, _Attribute = ast.Call, ast.Subscript, ast.Attribute
+_Name, _Store, _Constant, _AST = ast.Name, ast.Store, ast.Constant, ast.AST
 _Compare, _BoolOp, _UnaryOp = ast.Compare, ast.BoolOp, ast.UnaryOp
 #: a handler that calls one of these reports the error it caught, and goes on
 _LOGGING = re.compile(r"(?i)log|warn|print|error|exception|debug|info|echo|write")
@@ -614,13 +615,31 @@ def _loaded_names(loop: ast.For | ast.AsyncFor | ast.While) -> set[str]:
 
 
 def _reads(node: ast.AST) -> list[str]:
+    """Every name ``node`` or any node below it loads or deletes, and ``x`` of ``x += 1``.
+
+    A loop that changed a name at its head walks its whole body with this: a stack, not
+    ``ast.walk`` (whose generators cost more than the rest of the check), and no descent into
+    names and constants, which have nothing below them to read."""
     out = []
-    for sub in ast.walk(node):
+    stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        sub = pop()
         kind = type(sub)
-        if kind is ast.Name and type(sub.ctx) is not ast.Store:  # type: ignore[attr-defined]
-            out.append(sub.id)  # type: ignore[attr-defined]
-        elif kind is ast.AugAssign and type(sub.target) is ast.Name:  # type: ignore[attr-defined]
+        if kind is _Name:
+            if type(sub.ctx) is not _Store:  # type: ignore[attr-defined]
+                out.append(sub.id)  # type: ignore[attr-defined]
+            continue
+        if kind is _Constant:
+            continue
+        if kind is ast.AugAssign and type(sub.target) is _Name:  # type: ignore[attr-defined]
             out.append(sub.target.id)  # type: ignore[attr-defined]
+        for field in sub._fields:
+            value = getattr(sub, field, None)
+            if type(value) is list:
+                extend([item for item in value if isinstance(item, _AST)])
+            elif isinstance(value, _AST):
+                push(value)
     return out
 
 
