@@ -715,13 +715,7 @@ class _Collector:
 
     def _focus(self, node: ast.AST, scope: _Scope | None = None) -> None:
         """Make ``node`` the current position: its ancestors as the stack, its scope."""
-        chain: list[ast.AST] = []
-        current: ast.AST | None = node
-        while current is not None:
-            chain.append(current)
-            current = self.binder.parent.get(current)
-        chain.reverse()
-        self.stack = chain
+        self.stack = self._chain(node)
         self.scope = scope or self.binder.node_scope.get(node) or self.binder.module_scope
 
     def _maximal(self, node: ast.expr) -> ast.expr | None:
