@@ -63,12 +63,14 @@ class GuardFacts:
             return [(("test", ast.dump(test)), truth)]
         return []
 
-    def assume(self, test: ast.expr, truth: bool) -> None:
-        """Entering a branch where ``test`` has ``truth``: apply and remember what it implies."""
+    def assume(self, test: ast.expr, truth: bool,
+               keys: list[tuple[TestKey, bool]] | None = None) -> None:
+        """Entering a branch where ``test`` has ``truth``: apply and remember what it implies
+        (``keys``: its ``test_keys``, when the caller has them already)."""
         state = self.frame.state
         if state is None:
             return
-        for key, value in self.test_keys(test, truth):
+        for key, value in self.test_keys(test, truth) if keys is None else keys:
             if state.facts:
                 state.apply_fact(key, value)
             state.know(key, value)

@@ -45,6 +45,7 @@ TYPING_ONLY = False
 if TYPING_ONLY:
     from typing import Any
 
+    from premerge.scope.flow import TestKey
     from premerge.scope.frames import Deferred
 
 #: handlers that name the failure itself: the code expects the name may be missing.  A broad
@@ -315,17 +316,20 @@ class StatementHandlers:
                 body: list[ast.stmt]) -> State | None:
         """Run one branch of an ``if`` from ``entry`` where ``test`` had ``truth``: its exit."""
         frame = self.frame
-        if entry.consts and self._ruled_out(entry, test, truth):
-            return None  # `error = "logged"` on every path here: `if not error:` never runs
+        keys = None
+        if entry.consts:
+            keys = self.test_keys(test, truth)  # the branch assumes the same keys below
+            if self._ruled_out(entry, keys):
+                return None  # `error = "logged"` on every path here: `if not error:` never runs
         frame.state = entry.copy()
-        self.assume(test, truth)
+        self.assume(test, truth, keys)
         self.block(body)
         return frame.state
 
-    def _ruled_out(self, state: State, test: ast.expr, truth: bool) -> bool:
-        """Whether what this path knows of the test's flags contradicts ``truth`` (flags no
-        function rebinds: a call cannot change them behind the flow's back)."""
-        for key, value in self.test_keys(test, truth):
+    def _ruled_out(self, state: State, keys: list[tuple[TestKey, bool]]) -> bool:
+        """Whether what this path knows of the test's flags (its ``test_keys``) contradicts
+        them (flags no function rebinds: a call cannot change them behind the flow's back)."""
+        for key, value in keys:
             known = state.consts.get(key)
             if known is not None and known is not value and \
                     key[1] not in self.global_assigned and key[1] not in self.nonlocal_names:
