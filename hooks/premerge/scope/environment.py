@@ -172,7 +172,8 @@ def _ask(python: str, root: str) -> list[str] | None:
 # ---------------------------------------------------------------------------------------------
 # optional dependencies (extras): installed for the developer, missing for most users
 
-_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+#: compiled (and cached by re) at its first use, not by every run that imports this module
+_REQUIREMENT_NAME = r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)"
 
 
 def normalize(name: str) -> str:
@@ -207,7 +208,7 @@ def optional_distributions(root: str) -> set[str]:
 
 def _add_requirement(out: set[str], item: object) -> None:
     if isinstance(item, str):
-        match = _REQUIREMENT_NAME.match(item)
+        match = re.match(_REQUIREMENT_NAME, item)
         if match:
             out.add(normalize(match.group(1)))
 
