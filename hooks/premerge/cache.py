@@ -183,8 +183,11 @@ class Cache:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL
                          | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
             try:
+                # dumps, not dump: only a one-shot encoding runs json's C encoder; dump walks
+                # the value in Python and writes it a fragment at a time (same text either way)
+                text = json.dumps(value, separators=(",", ":"))
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(value, handle, separators=(",", ":"))
+                    handle.write(text)
                 os.replace(tmp, path)
             except BaseException:
                 try:
