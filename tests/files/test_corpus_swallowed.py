@@ -50,8 +50,8 @@ def _corpus(root: Path) -> tuple[list[tuple[str, str, bool]], list[str], int]:
             try:
                 text = Path(current, name).read_text(encoding="utf-8")
                 refs = extract(text, rel)
-            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-                continue
+            except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
+                continue  # what `premerge files` skips too (a too-deep file is its PM004)
             swallowed.extend((rel, ref.target, ref.anchor == TAIL)
                              for ref in refs if ref.swallowed)
     return swallowed, data, modules

@@ -299,3 +299,24 @@ def test_path_handed_to_unknown_code_may_be_created_there(make_repo, run_cli) ->
     # model.bin may be created by urlretrieve; notes.md is only printed, then read: broken
     assert [(f["code"], f["name"], f["line"]) for f in findings] == [
         ("PM208", "notes.md", 6)]
+
+
+def test_a_file_too_deep_for_the_walk_is_pm004_and_the_others_are_still_checked(
+        make_repo, run_cli) -> None:
+    """Valid Python nested deeper than the reference walk can follow (sympy's generated
+    polynomial tables): a PM004 warning naming the file, never silence, and the rest of the
+    repository is still checked."""
+    deep = ("from pathlib import Path\n\nHEADER = Path(__file__).with_name('header.txt').read_text()\n"
+            "TOTAL = " + " + ".join(["1"] * 1500) + "\n")
+    repo = _project(make_repo, **{"tables/deep.py": deep, "tables/header.txt": "h\n"})
+    code, findings = files_json(run_cli, repo.path)
+    skipped = only(findings, "PM004")
+    assert skipped["path"] == "tables/deep.py" and skipped["severity"] == "warning"
+    assert "file references were not checked: nested too deeply" in skipped["message"]
+    # the other file's undeclared references are still reported
+    assert [f["name"] for f in findings if f["code"] == "PM207"] == [
+        "CLAUDE.md", "templates/reviewer.md"]
+    assert code == 1
+    # it is valid Python: the interpreter runs it
+    assert run_python("import tables.deep as d; print(d.TOTAL)", repo.path).stdout.strip() \
+        == "1500"

@@ -23,6 +23,7 @@ from premerge.files.references import (CHECK, GUARDED_READ, OTHER, READ, TAIL, R
 from premerge.files.rules import (Declarations, RepoFacts, check_entries,
                                   check_manifest_tracked, normalize)
 from premerge.findings import CheckResult, Finding, Location, Severity
+from premerge.input_rules import SkippedFile
 from premerge.sources import (discover_python_files, glob_to_regex, matches_any, posix,
                               relative_to)
 
@@ -47,6 +48,9 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
     findings.extend(check_manifest_tracked(config, facts))
     findings.extend(check_references(config, facts, scanned))
     findings.extend(check_swallowed(config, facts, scanned))
+    findings.extend(SkippedFile.at(path, 1, 1, reason="its file references were not checked: "
+                                   "nested too deeply for the reference walk")
+                    for path in scanned.too_deep)
 
     notes = list(facts.notes)
     if not facts.in_git:

@@ -139,6 +139,8 @@ class ScanResult:
         self.files = 0
         self.parsed = 0
         self.unreadable: list[str] = []
+        #: parsed, but nested too deeply (or too large) for the reference walk: not checked
+        self.too_deep: list[str] = []
 
     def items(self, tails: bool = False) -> Iterator[tuple[str, Reference]]:
         """(file, reference) pairs; ``tails``: also the paths only known by their last
@@ -254,8 +256,11 @@ def _scan_file(root: str, relpath: str, cache: Cache, result: ScanResult
             return refs
     try:
         refs = extract(decode_source(full, raw).text, relpath)
-    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+    except (SourceError, SyntaxError, ValueError):  # scope reports these (PM001-PM003)
         result.unreadable.append(relpath)
+        return None
+    except (RecursionError, MemoryError):  # valid Python the walk cannot follow: say so
+        result.too_deep.append(relpath)
         return None
     result.parsed += 1
     cache.put(key, [ref.to_json() for ref in refs])
