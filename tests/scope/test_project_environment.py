@@ -8,8 +8,10 @@ that interpreter.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,33 +52,35 @@ def _run_in_project(python: Path, site: Path, root: Path) -> str | None:
                                      text=True, timeout=60, cwd=root))
 
 
+@contextlib.contextmanager
+def _project_package(site: Path, init: str) -> Iterator[None]:
+    """``fakemd`` installed in the project's site-packages only, for the ``with`` block."""
+    package = site / "fakemd"
+    write_module(package, init, "__init__.py")
+    try:
+        yield
+    finally:
+        (package / "__init__.py").unlink()
+        package.rmdir()
+
+
 def test_submodule_loaded_by_a_package_only_the_project_has_is_silent(
         project: tuple[Path, Path], tmp_path: Path) -> None:
     project_python, site = project
-    package = site / "fakemd"
-    write_module(package, "import urllib.parse\n", "__init__.py")
-    try:
+    with _project_package(site, "import urllib.parse\n"):
         write_module(tmp_path, USER)
         assert __import__("importlib.util").util.find_spec("fakemd") is None  # not ours
         assert _scope(tmp_path, project_python) == []
         assert _run_in_project(project_python, site, tmp_path) is None
-    finally:
-        (package / "__init__.py").unlink()
-        package.rmdir()
 
 
 def test_package_in_the_project_that_does_not_load_it_is_reported(
         project: tuple[Path, Path], tmp_path: Path) -> None:
     project_python, site = project
-    package = site / "fakemd"
-    write_module(package, "VERSION = 1\n", "__init__.py")
-    try:
+    with _project_package(site, "VERSION = 1\n"):
         write_module(tmp_path, USER)
         assert [f.name for f in _scope(tmp_path, project_python)] == ["urllib.parse"]
         assert _run_in_project(project_python, site, tmp_path) == "AttributeError"
-    finally:
-        (package / "__init__.py").unlink()
-        package.rmdir()
 
 
 def test_import_no_environment_resolves_is_silent(project: tuple[Path, Path],
