@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_python
 from tests.smoke.helpers import eventually_none_alive, git_repo, python_in, smoke
 
 
@@ -149,6 +150,42 @@ def test_daemon_that_left_its_process_group_is_killed(tmp_path: Path, fresh: boo
     })
     run = smoke(repo, env={"PREMERGE_SMOKE_FRESH": "1"} if fresh else None)
     assert run.findings == []
+    assert eventually_none_alive(marker) == []
+
+
+@pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
+                    reason="needs Linux (a subreaper and /proc/PID/task/TID/children)")
+def test_the_one_stray_kill_loop_spares_kept_and_unselected_children(tmp_path: Path) -> None:
+    # child.kill_orphans is the loop the warm parent, the supervisor, the import's child and
+    # premerge (runner.kill_strays, which spares its own session) all use: a stray's daemon
+    # is handed over only when the stray dies, so it takes a second round
+    marker = f"premerge-marker-{uuid.uuid4().hex}"
+    sleep = "import time; time.sleep(300)"
+    chain = ("import subprocess, sys; "
+             f"subprocess.Popen([sys.executable, '-c', {sleep!r}, {marker + '-daemon'!r}], "
+             "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+             "print('ready', flush=True); "
+             "import time; time.sleep(300)")
+    script = f"""\
+import subprocess, sys
+from premerge.smoke.child import become_subreaper, kill_orphans
+assert become_subreaper()
+start = lambda code, tag, stdout=subprocess.DEVNULL: subprocess.Popen(
+    [sys.executable, "-c", code, {marker!r} + tag], start_new_session=True, stdout=stdout,
+    stderr=subprocess.DEVNULL)
+kept = start({sleep!r}, "-kept")
+spared = start({sleep!r}, "-spared")
+stray = start({chain!r}, "-stray", stdout=subprocess.PIPE)
+assert stray.stdout.readline().strip() == b"ready"
+reaped = kill_orphans(keep=[kept.pid], stray=lambda pid: pid != spared.pid)
+print(reaped, kept.poll() is None, spared.poll() is None)
+for proc in (kept, spared):
+    proc.kill()
+    proc.wait()
+"""
+    proc = run_python(script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["2", "True", "True"]  # the stray, then its daemon
     assert eventually_none_alive(marker) == []
 
 

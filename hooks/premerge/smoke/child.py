@@ -1119,7 +1119,7 @@ def serve():
                                           "status": {"signal": signal.SIGKILL, "code": None}})
                     for pid, entry in list(children.items()):
                         if entry[0] == message["id"]:
-                            _kill_group(pid)
+                            kill_group(pid)
                 elif op == "signal":
                     for pid, entry in list(children.items()):
                         if entry[0] == message["id"]:
@@ -1134,13 +1134,13 @@ def serve():
             _start_queued(queue, children, waiting, slots[0], proto_out)
     finally:
         for pid in list(children):
-            _kill_group(pid)
+            kill_group(pid)
         for pid in list(children):
             try:
                 os.waitpid(pid, 0)
             except OSError:
                 pass
-            _kill_group(pid)
+            kill_group(pid)
         if subreaper:
             kill_orphans()
     return 0
@@ -1321,37 +1321,60 @@ def _own_children():
             fd = os.open("/proc/self/task/" + task + "/children", os.O_RDONLY)
         except OSError:
             continue
+        data = b""
         try:
-            data = os.read(fd, 65536)
+            while True:  # one read per 64 KiB: thousands of children fill more than one
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                data += chunk
         except OSError:
-            data = b""
+            pass
         finally:
             os.close(fd)
-        found.extend(int(pid) for pid in data.split())
+        try:
+            found.extend(int(pid) for pid in data.split())
+        except ValueError:
+            continue
     return found
 
 
-def kill_orphans(keep=()):
-    """Kill (and reap) every child of this process not in ``keep``: as a subreaper those are
-    what finished imports left running outside their process groups."""
-    for _round in range(50):  # killing one re-parents its own children to us: repeat
-        strays = [pid for pid in _own_children() if pid not in keep]
+#: killing a child re-parents its own children to us, so the stray kill repeats; this many
+#: rounds at most (a process that forks faster than it is killed cannot hold us forever)
+KILL_ROUNDS = 100
+
+
+def kill_orphans(keep=(), stray=None):
+    """Kill and reap every child of this process not in ``keep`` (and, given ``stray``, for
+    which ``stray(pid)`` is true): as a subreaper those are what imports left running
+    outside their process groups.  The warm parent, a fresh child's supervisor, the child
+    itself and premerge (:func:`premerge.smoke.runner.kill_strays`) all use this one loop.
+    Returns how many were reaped."""
+    kept = frozenset(keep)
+    reaped = 0
+    for _round in range(KILL_ROUNDS):
+        strays = [pid for pid in _own_children()
+                  if pid not in kept and (stray is None or stray(pid))]
         if not strays:
-            return
+            break
         for pid in strays:
-            _kill_group(pid)
+            kill_group(pid)
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)  # a stray that left its group: itself too
             except OSError:
                 pass
         for pid in strays:
             try:
                 os.waitpid(pid, 0)
-            except (ChildProcessError, OSError):
+                reaped += 1
+            except OSError:  # ChildProcessError: reaped elsewhere already
                 pass
+    return reaped
 
 
-def _kill_group(pid):
+def kill_group(pid):
+    """SIGKILL the process group ``pid`` leads (every smoke process starts a session), or the
+    process alone where it leads none or there are no process groups (Windows)."""
     for kill in (getattr(os, "killpg", None), os.kill):
         if kill is None:
             continue
@@ -1380,7 +1403,7 @@ def _reap(children, proto_out, waiting=None):
             _State.go_fds.discard(go)
             os.close(go)
         # nothing the import started may survive it: kill what is left of its process group
-        _kill_group(pid)
+        kill_group(pid)
         if entry is None:
             continue
         exited = True
@@ -1423,7 +1446,7 @@ def supervise(spec):
         except ChildProcessError:
             status = None
             break
-    _kill_group(pid)
+    kill_group(pid)
     if subreaper:
         kill_orphans()
     if status is None:

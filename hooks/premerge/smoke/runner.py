@@ -35,6 +35,7 @@ from premerge.config import DEFAULT_SMOKE_ENV
 from premerge.imports.discovery import SmokeModule
 from premerge.imports.interpreter import Interpreter
 from premerge.records import Record
+from premerge.smoke.child import kill_group, kill_orphans
 from premerge.smoke.writes import Snapshot, private_base
 
 CHILD = str(Path(__file__).with_name("child.py"))
@@ -361,7 +362,7 @@ class _Server:
         if self.proc is None:
             return
         if kill:
-            _kill_group(self.proc.pid)
+            kill_group(self.proc.pid)
         try:
             if self.proc.stdin:
                 self.proc.stdin.close()
@@ -372,21 +373,11 @@ class _Server:
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            _kill_group(self.proc.pid)
+            kill_group(self.proc.pid)
             self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
         self.proc = None
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (OSError, AttributeError):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 _PR_SET_DUMPABLE = 4  # linux/prctl.h
@@ -409,22 +400,6 @@ def guard_process() -> bool:
         return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except Exception:  # noqa: BLE001 - no ctypes or no prctl: the process-group kills remain
         return False
-
-
-def _children() -> list[int]:
-    """PIDs of premerge's children (each thread lists those it started or inherited)."""
-    found: list[int] = []
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            with open(f"/proc/self/task/{task}/children", "rb") as handle:
-                found.extend(int(pid) for pid in handle.read(1 << 20).split())
-        except (OSError, ValueError):
-            continue
-    return found
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -469,33 +444,17 @@ def kill_strays(keep: Iterable[int] = ()) -> int:
     """Kill and reap every child of premerge that the smoke run left behind: a process in a
     session other than premerge's (smoke's processes all start new sessions; premerge's own
     git calls stay in its session) and not in ``keep``.  As a subreaper premerge inherits
-    them when their parent dies; killing one hands its children to premerge: repeat."""
+    them when their parent dies; :func:`~premerge.smoke.child.kill_orphans` repeats the kill
+    for the children each killed one hands over."""
     if not os.path.isdir("/proc/self/task"):
         return 0  # not Linux: no subreaper either, the process-group kills remain
     own = os.getsid(0)
-    kept = set(keep)
-    killed = 0
-    for _round in range(100):
-        strays = []
-        for pid in _children():
-            stat = _stat(pid)
-            if pid not in kept and stat is not None and stat[1] != own:
-                strays.append(pid)
-        if not strays:
-            break
-        for pid in strays:
-            _kill_group(pid)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        for pid in strays:
-            try:
-                os.waitpid(pid, 0)
-                killed += 1
-            except OSError:
-                pass
-    return killed
+
+    def in_other_session(pid: int) -> bool:
+        stat = _stat(pid)
+        return stat is not None and stat[1] != own
+
+    return int(kill_orphans(keep, stray=in_other_session))
 
 
 def _tail_of(path: str, limit: int = OUTPUT_TAIL) -> tuple[int, str]:
@@ -794,7 +753,7 @@ class Runner:
                     if job.mode == "fresh" and job.proc is not None:
                         code = job.proc.poll()
                         if code is not None:
-                            _kill_group(job.proc.pid)  # leftovers of its process group
+                            kill_group(job.proc.pid)  # leftovers of its process group
                             exited.append((job, self._fresh_status(job, code), None))
                 if any(job.mode == "fresh" for job, _, _ in exited):
                     # a supervisor killed before its import ended leaves that import (and
@@ -849,7 +808,7 @@ class Runner:
             if job.mode == "fresh" and job.proc is not None and job.attack is None and \
                     is_stopped(job.proc.pid):
                 job.attack = "stopped the process that ran it (SIGSTOP)"
-                _kill_group(job.proc.pid)
+                kill_group(job.proc.pid)
 
     def _lose_server(self, selector: selectors.BaseSelector, running: dict[int, _Job],
                      pending: deque[_Job], why: str) -> None:
@@ -866,7 +825,7 @@ class Runner:
         self.notes.append(f"smoke: {why}; the rest ran one process per module")
         for job in running.values():
             if job.mode == "warm" and job.pid:
-                _kill_group(job.pid)
+                kill_group(job.pid)
         server.close(kill=True)
         self.server = None
         kill_strays(started())
@@ -903,10 +862,10 @@ class Runner:
         for job in self._running.values():
             for pid in (job.pid, job.proc.pid if job.proc is not None else None):
                 if pid:
-                    _kill_group(pid)
+                    kill_group(pid)
         for server in (self.server, self._spawned, self.spare):
             if server is not None and server.proc is not None:
-                _kill_group(server.proc.pid)
+                kill_group(server.proc.pid)
                 try:
                     server.proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
@@ -980,9 +939,9 @@ class Runner:
         if job.mode == "warm" and self.server is not None:
             self.server.send({"op": "kill", "id": job.ident})
             if job.pid:  # directly too: the warm parent may be stopped or busy
-                _kill_group(job.pid)
+                kill_group(job.pid)
         elif job.proc is not None and job.proc.poll() is None:
-            _kill_group(job.proc.pid)
+            kill_group(job.proc.pid)
 
     def _collect(self, job: _Job, status: Mapping[str, Any],
                  captured: dict[str, Any] | None = None) -> Outcome:
