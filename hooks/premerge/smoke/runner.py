@@ -229,6 +229,27 @@ class _Job(Record):
         self.killed = killed  # SIGKILL sent after its timeout
 
 
+class _Batch(Record):
+    """One :meth:`Runner.run`: the jobs still to start, the outcomes so far, the modules'
+    order (a retried job takes its original's place) and the selector on the warm parent."""
+
+    __slots__ = _fields = ("pending", "order", "selector", "done", "total", "finished")
+
+    def __init__(self, pending: deque[_Job], order: list[int],
+                 selector: selectors.BaseSelector, done: dict[int, Outcome] | None = None,
+                 total: int | None = None, finished: int = 0) -> None:
+        self.pending = pending
+        self.order = order
+        self.selector = selector
+        self.done: dict[int, Outcome] = {} if done is None else done
+        self.total = len(order) if total is None else total
+        self.finished = finished
+
+
+#: an ended import: its job, its exit status, the warm parent's in-memory captures (or None)
+_Exit = tuple[_Job, dict[str, Any], "dict[str, Any] | None"]
+
+
 class _Server:
     """The warm parent: one ``child.py serve`` process of the project's interpreter."""
 
@@ -696,110 +717,149 @@ class Runner:
         import starts when the one before has ended (modules that delete or rewrite files in
         the snapshot, so that none changes what another one imports)."""
         self._one_at_a_time = one_at_a_time
+        batch = self._queue(modules)
+        try:
+            while batch.pending or self._running:
+                self._launch_ready(batch)
+                exited = self._gather_exits(batch, self._wait(batch))
+                if exited is None:
+                    continue  # the warm parent was lost: its imports are queued again, fresh
+                self._finish(batch, exited)
+                self._enforce_timeouts(batch)
+        finally:
+            batch.selector.close()
+            for job in self._running.values():
+                self._kill(job)
+            self._running.clear()
+        return [batch.done[i] for i in batch.order if i in batch.done]
+
+    def _queue(self, modules: Sequence[SmokeModule]) -> _Batch:
+        """One job per module, warm while there is a warm parent; progress starts at zero."""
         pending: deque[_Job] = deque()
         for module in modules:
             ident = next(self._ids)
             pending.append(_Job(ident, module, self.spec_for(module, ident),
                                 "warm" if self.server else "fresh"))
-        total = len(pending)
-        done: dict[int, Outcome] = {}
-        order = [job.ident for job in pending]
-        running = self._running
-        finished = 0
-        if self.settings.progress:
-            self.settings.progress(0, total, "", False)
         selector = selectors.DefaultSelector()
         if self.server is not None:
             selector.register(self.server.fd, selectors.EVENT_READ)
-        try:
-            while pending or running:
-                while pending and self._may_launch(pending[0], running):
-                    job = pending.popleft()
-                    self._launch(job)
-                    running[job.ident] = job
-                now = time.monotonic()
-                deadlines = [j.kill_at if j.timed_out else j.deadline for j in running.values()]
-                wait = min(max(0.0, min(deadlines) - now), 1.0) if deadlines else 0.05
-                if any(j.mode == "fresh" for j in running.values()):
-                    wait = min(wait, 0.01)
-                events = selector.select(wait) if self.server is not None else []
-                if not events and self.server is None:
-                    time.sleep(min(wait, 0.01))
-                exited: list[tuple[_Job, dict[str, Any], dict[str, Any] | None]] = []
-                if not events:
-                    self._watch_parents(running)
-                    if self.server is not None and is_stopped(self.server.pid):
-                        self._lose_server(selector, running, pending,
-                                          "the warm parent was stopped (SIGSTOP)")
-                        continue
-                if events and self.server is not None:
-                    messages = self.server.read_available()
-                    if messages is None:  # the warm parent died: finish in fresh processes
-                        self._lose_server(selector, running, pending,
-                                          "the warm parent exited unexpectedly")
-                        continue
-                    for message in messages:
-                        job = running.get(message.get("id", -1))
-                        if job is None:
-                            continue
-                        if message.get("op") == "started":
-                            job.pid = message.get("pid")
-                            job.started = time.time_ns()  # its timeout runs from the fork
-                            job.deadline = time.monotonic() + self.settings.timeout
-                        elif message.get("op") == "exited":
-                            exited.append((job, message.get("status") or {},
-                                           message.get("captured")))
-                for job in list(running.values()):
-                    if job.mode == "fresh" and job.proc is not None:
-                        code = job.proc.poll()
-                        if code is not None:
-                            kill_group(job.proc.pid)  # leftovers of its process group
-                            exited.append((job, self._fresh_status(job, code), None))
-                if any(job.mode == "fresh" for job, _, _ in exited):
-                    # a supervisor killed before its import ended leaves that import (and
-                    # what it started) to premerge, the subreaper
-                    kill_strays(started())
-                for job, status, captured in exited:
-                    running.pop(job.ident, None)
-                    outcome = self._collect(job, status, captured)
-                    if self._retry_fresh(job, outcome):
-                        if outcome.status == "contaminated":
-                            self.notes.append(f"smoke: {job.module.name}: the warm parent held "
-                                              "first-party modules; re-imported in a fresh "
-                                              "process")
-                        retry = _Job(next(self._ids), job.module, {}, "fresh")
-                        retry.spec = self.spec_for(job.module, retry.ident)
-                        order[order.index(job.ident)] = retry.ident
-                        pending.appendleft(retry)
-                        continue
-                    done[job.ident] = outcome
-                    finished += 1
-                    if self.settings.progress:
-                        self.settings.progress(finished, total, job.module.name,
-                                               outcome.failed)
-                now = time.monotonic()
-                for job in list(running.values()):
-                    if not job.timed_out and now >= job.deadline:
-                        job.timed_out = True
-                        job.kill_at = now + TRACEBACK_GRACE
-                        self._interrupt(job)
-                    elif job.timed_out and job.kill_at and now >= job.kill_at:
-                        if job.killed:  # killed UNRESPONSIVE seconds ago and never reported
-                            if job.mode == "warm" and self.server is not None:
-                                self._lose_server(selector, running, pending,
-                                                  "the warm parent stopped answering")
-                                break
-                            job.kill_at = now + 3600.0
-                            continue
-                        job.killed = True
-                        job.kill_at = now + UNRESPONSIVE
-                        self._kill(job)
-        finally:
-            selector.close()
-            for job in running.values():
+        batch = _Batch(pending, [job.ident for job in pending], selector)
+        if self.settings.progress:
+            self.settings.progress(0, batch.total, "", False)
+        return batch
+
+    def _launch_ready(self, batch: _Batch) -> None:
+        """Start queued imports while :meth:`_may_launch` allows, in queue order."""
+        while batch.pending and self._may_launch(batch.pending[0], self._running):
+            job = batch.pending.popleft()
+            self._launch(job)
+            self._running[job.ident] = job
+
+    def _wait(self, batch: _Batch) -> list[Any]:
+        """Sleep until the warm parent speaks or the nearest deadline, at most a second; a
+        fresh supervisor has no pipe to wake premerge, so with one running, poll every 10 ms."""
+        now = time.monotonic()
+        deadlines = [j.kill_at if j.timed_out else j.deadline for j in self._running.values()]
+        wait = min(max(0.0, min(deadlines) - now), 1.0) if deadlines else 0.05
+        if any(j.mode == "fresh" for j in self._running.values()):
+            wait = min(wait, 0.01)
+        events = batch.selector.select(wait) if self.server is not None else []
+        if not events and self.server is None:
+            time.sleep(min(wait, 0.01))
+        return events
+
+    def _gather_exits(self, batch: _Batch, events: list[Any]) -> list[_Exit] | None:
+        """The imports that ended since the last look, warm (from the warm parent's messages)
+        and fresh (their supervisors exited).  None when the warm parent was found dead or
+        stopped: :meth:`_lose_server` has queued its imports again."""
+        exited: list[_Exit] = []
+        if not events:
+            self._watch_parents(self._running)
+            if self.server is not None and is_stopped(self.server.pid):
+                self._lose_server(batch, "the warm parent was stopped (SIGSTOP)")
+                return None
+        if events and self.server is not None:
+            messages = self.server.read_available()
+            if messages is None:  # the warm parent died: finish in fresh processes
+                self._lose_server(batch, "the warm parent exited unexpectedly")
+                return None
+            self._take_messages(messages, exited)
+        self._poll_fresh(exited)
+        return exited
+
+    def _take_messages(self, messages: list[dict[str, Any]], exited: list[_Exit]) -> None:
+        """Apply the warm parent's reports: ``started`` (a fork; its timeout runs from now)
+        and ``exited`` (added to ``exited``).  Reports on jobs no longer running are stale."""
+        for message in messages:
+            job = self._running.get(message.get("id", -1))
+            if job is None:
+                continue
+            if message.get("op") == "started":
+                job.pid = message.get("pid")
+                job.started = time.time_ns()  # its timeout runs from the fork
+                job.deadline = time.monotonic() + self.settings.timeout
+            elif message.get("op") == "exited":
+                exited.append((job, message.get("status") or {}, message.get("captured")))
+
+    def _poll_fresh(self, exited: list[_Exit]) -> None:
+        """Add the fresh imports whose supervisor exited to ``exited``, and kill what is left
+        of each one's process group."""
+        for job in list(self._running.values()):
+            if job.mode == "fresh" and job.proc is not None:
+                code = job.proc.poll()
+                if code is not None:
+                    kill_group(job.proc.pid)  # leftovers of its process group
+                    exited.append((job, self._fresh_status(job, code), None))
+
+    def _finish(self, batch: _Batch, exited: list[_Exit]) -> None:
+        """Record each ended import's outcome, or queue it again fresh (:meth:`_retry_fresh`)."""
+        if any(job.mode == "fresh" for job, _, _ in exited):
+            # a supervisor killed before its import ended leaves that import (and
+            # what it started) to premerge, the subreaper
+            kill_strays(started())
+        for job, status, captured in exited:
+            self._running.pop(job.ident, None)
+            outcome = self._collect(job, status, captured)
+            if self._retry_fresh(job, outcome):
+                self._requeue_fresh(batch, job, outcome)
+                continue
+            batch.done[job.ident] = outcome
+            batch.finished += 1
+            if self.settings.progress:
+                self.settings.progress(batch.finished, batch.total, job.module.name,
+                                       outcome.failed)
+
+    def _requeue_fresh(self, batch: _Batch, job: _Job, outcome: Outcome) -> None:
+        """Queue a warm import again, first, as a fresh job that takes its place in the order."""
+        if outcome.status == "contaminated":
+            self.notes.append(f"smoke: {job.module.name}: the warm parent held "
+                              "first-party modules; re-imported in a fresh "
+                              "process")
+        retry = _Job(next(self._ids), job.module, {}, "fresh")
+        retry.spec = self.spec_for(job.module, retry.ident)
+        batch.order[batch.order.index(job.ident)] = retry.ident
+        batch.pending.appendleft(retry)
+
+    def _enforce_timeouts(self, batch: _Batch) -> None:
+        """Past its deadline an import is asked for its traceback, TRACEBACK_GRACE seconds
+        later its process group is killed; a warm parent that has not reported a killed
+        import UNRESPONSIVE seconds later is given up (:meth:`_lose_server`)."""
+        now = time.monotonic()
+        for job in list(self._running.values()):
+            if not job.timed_out and now >= job.deadline:
+                job.timed_out = True
+                job.kill_at = now + TRACEBACK_GRACE
+                self._interrupt(job)
+            elif job.timed_out and job.kill_at and now >= job.kill_at:
+                if job.killed:  # killed UNRESPONSIVE seconds ago and never reported
+                    if job.mode == "warm" and self.server is not None:
+                        self._lose_server(batch, "the warm parent stopped answering")
+                        return
+                    job.kill_at = now + 3600.0
+                    continue
+                job.killed = True
+                job.kill_at = now + UNRESPONSIVE
                 self._kill(job)
-            running.clear()
-        return [done[i] for i in order if i in done]
 
     def _watch_parents(self, running: Mapping[int, _Job]) -> None:
         """A fresh import that stopped its supervisor (``os.kill(os.getppid(), SIGSTOP)``)
@@ -810,8 +870,7 @@ class Runner:
                 job.attack = "stopped the process that ran it (SIGSTOP)"
                 kill_group(job.proc.pid)
 
-    def _lose_server(self, selector: selectors.BaseSelector, running: dict[int, _Job],
-                     pending: deque[_Job], why: str) -> None:
+    def _lose_server(self, batch: _Batch, why: str) -> None:
         """The warm parent died, was stopped or stopped answering: kill it and everything it
         ran (its children are premerge's now), then finish in fresh processes, where the
         import that did it meets its own supervisor and is reported."""
@@ -819,10 +878,11 @@ class Runner:
         if server is None:
             return
         try:
-            selector.unregister(server.fd)
+            batch.selector.unregister(server.fd)
         except (KeyError, ValueError):
             pass
         self.notes.append(f"smoke: {why}; the rest ran one process per module")
+        running = self._running
         for job in running.values():
             if job.mode == "warm" and job.pid:
                 kill_group(job.pid)
@@ -833,7 +893,7 @@ class Runner:
             if job.mode == "warm":
                 del running[job.ident]
                 job.mode, job.pid, job.timed_out, job.killed = "fresh", None, False, False
-                pending.appendleft(job)
+                batch.pending.appendleft(job)
 
     def _fresh_status(self, job: _Job, code: int) -> dict[str, Any]:
         """The import's exit status, as its supervisor wrote it; a supervisor that died of a
