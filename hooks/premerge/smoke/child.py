@@ -1044,8 +1044,30 @@ def hello():
 
 def serve():
     """The warm parent's loop: preload on request, fork one child per ``run``, report exits."""
-    here = os.path.dirname(CHILD_FILE)
-    sys.path[:] = [p for p in sys.path if p and _real(p) != _real(here)]
+    proto_in, proto_out = _take_protocol_pipes()
+    subreaper = _harden_warm_parent()
+    wake_r = _wake_on_child_exit(proto_in, proto_out)
+    _send(proto_out, hello())
+    parent = _WarmParent(proto_in, proto_out, wake_r, subreaper)
+    try:
+        while True:
+            ready = parent.wait()
+            parent.tend()
+            if proto_in not in ready:
+                continue
+            messages = parent.reader.read()
+            if messages is None or not parent.handle(messages):
+                break  # premerge closed the pipe or said "exit"
+            parent.tend()
+    finally:
+        parent.kill_children()
+    return 0
+
+
+def _take_protocol_pipes():
+    """The protocol to premerge moves to private fds; stdin becomes /dev/null and stdout our
+    stderr, so nothing a preloaded module reads or prints touches the protocol."""
+    sys.path[:] = _base_path()
     sys.dont_write_bytecode = True
     proto_in = os.dup(0)
     proto_out = os.dup(1)
@@ -1053,86 +1075,133 @@ def serve():
     os.dup2(devnull, 0)
     os.close(devnull)
     os.dup2(2, 1)  # anything a preloaded module prints goes to our stderr, not the protocol
+    return proto_in, proto_out
+
+
+def _harden_warm_parent():
+    """A subreaper (an import's daemons come back to us to be killed), without the
+    capabilities that override non-dumpable, and non-dumpable (imports cannot read our
+    pipes to premerge through ``/proc``).  True when we are a subreaper."""
     subreaper = become_subreaper()
     drop_ptrace_capability()
     _State.nondumpable = set_dumpable(False)
+    return subreaper
+
+
+def _wake_on_child_exit(proto_in, proto_out):
+    """SIGCHLD writes to a pipe :meth:`_WarmParent.wait` selects on, so a child's exit wakes
+    the loop as a message from premerge does.  The read end of that pipe."""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
     _State.protocol_fds = (proto_in, proto_out, wake_r, wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
-    reader = _Lines(proto_in)
-    children = {}  # pid -> (job id, in-memory capture fds or None, tail sizes)
-    #: run requests waiting for a free slot: premerge sends a few ahead, so the next child is
-    #: forked the moment one exits, without a round trip through premerge
-    queue = []
-    waiting = {}  # pid -> go pipe: the child forked ahead of a free slot
-    slots = [0]  # at most this many children at once (0: no limit, fork on request)
-    _send(proto_out, hello())
-    own_tops = {n.split(".")[0] for n in sys.modules}
-    try:
+    return wake_r
+
+
+class _WarmParent:
+    """The warm parent between two messages: its children, the run requests it holds, and
+    one handler per request ``op`` premerge sends."""
+
+    def __init__(self, proto_in, proto_out, wake_r, subreaper):
+        self.proto_in = proto_in
+        self.proto_out = proto_out
+        self.wake_r = wake_r
+        self.subreaper = subreaper
+        self.reader = _Lines(proto_in)
+        self.children = {}  # pid -> (job id, in-memory capture fds or None, tail sizes)
+        #: run requests waiting for a free slot: premerge sends a few ahead, so the next child
+        #: is forked the moment one exits, without a round trip through premerge
+        self.queue = []
+        self.waiting = {}  # pid -> go pipe: the child forked ahead of a free slot
+        self.slots = 0  # at most this many children at once (0: no limit, fork on request)
+        self.own_tops = {n.split(".")[0] for n in sys.modules}
+        self.handlers = {"preload": self.on_preload, "run": self.on_run,
+                         "kill": self.on_kill, "signal": self.on_signal}
+
+    def wait(self):
+        """Block until premerge writes or a child exits; the fds that are ready."""
         while True:
             try:
-                ready, _, _ = select.select([proto_in, wake_r], [], [])
+                ready, _, _ = select.select([self.proto_in, self.wake_r], [], [])
+                break
             except InterruptedError:
                 continue
-            if wake_r in ready:
-                try:
-                    while os.read(wake_r, 4096):
-                        pass
-                except (BlockingIOError, InterruptedError):
+        if self.wake_r in ready:
+            try:
+                while os.read(self.wake_r, 4096):
                     pass
-            if _reap(children, proto_out, waiting) and subreaper:
-                kill_orphans(children)
-            _start_queued(queue, children, waiting, slots[0], proto_out)
-            if proto_in not in ready:
-                continue
-            messages = reader.read()
-            if messages is None:
-                break
-            for message in messages:
-                op = message.get("op")
-                if op == "preload":
-                    _forget_missing_paths()
-                    compiler = start_compiler(message.get("compile", []))
-                    ok, failed, tainted = preload(message.get("modules", []), _roots(message),
-                                                  message.get("attributes") or {},
-                                                  bool(message.get("allow_threads")))
-                    tops = {n.split(".")[0] for n in sys.modules}
-                    _State.preloaded_tops = frozenset(tops - own_tops)
-                    _State.base_path = [p for p in sys.path if p and _real(p) != _real(here)]
-                    compiled = finish_compiler(compiler)
-                    if tainted:
-                        compiled = 0  # premerge restarts this parent without them
-                    _mark_clean(_roots(message))
-                    _send(proto_out, {"op": "preloaded", "ok": ok, "failed": failed,
-                                      "tainted": tainted, "compiled": compiled,
-                                      "modules": len(sys.modules)})
-                elif op == "run":
-                    slots[0] = int(message.get("slots") or 0)
-                    queue.append(message)
-                elif op == "kill":
-                    for queued in [q for q in queue if q["id"] == message["id"]]:
-                        queue.remove(queued)
-                        _send(proto_out, {"op": "exited", "id": queued["id"], "pid": None,
-                                          "status": {"signal": signal.SIGKILL, "code": None}})
-                    for pid, entry in list(children.items()):
-                        if entry[0] == message["id"]:
-                            kill_group(pid)
-                elif op == "signal":
-                    for pid, entry in list(children.items()):
-                        if entry[0] == message["id"]:
-                            try:
-                                os.kill(pid, message.get("signal", signal.SIGUSR1))
-                            except OSError:
-                                pass
-                elif op == "exit":
-                    return 0
-            if _reap(children, proto_out, waiting) and subreaper:
-                kill_orphans(children)
-            _start_queued(queue, children, waiting, slots[0], proto_out)
-    finally:
+            except (BlockingIOError, InterruptedError):
+                pass
+        return ready
+
+    def tend(self):
+        """Report the children that exited (and kill what they left running), then start
+        queued requests in the slots they freed."""
+        if _reap(self.children, self.proto_out, self.waiting) and self.subreaper:
+            kill_orphans(self.children)
+        _start_queued(self.queue, self.children, self.waiting, self.slots, self.proto_out)
+
+    def handle(self, messages):
+        """Act on each message in turn; False at ``exit`` (the rest are not read)."""
+        for message in messages:
+            op = message.get("op")
+            if op == "exit":
+                return False
+            handler = self.handlers.get(op)
+            if handler is not None:
+                handler(message)
+        return True
+
+    def on_preload(self, message):
+        """Import the modules the project uses once, compile its sources meanwhile, and
+        report what loaded, failed or pulled in first-party code."""
+        _forget_missing_paths()
+        compiler = start_compiler(message.get("compile", []))
+        ok, failed, tainted = preload(message.get("modules", []), _roots(message),
+                                      message.get("attributes") or {},
+                                      bool(message.get("allow_threads")))
+        tops = {n.split(".")[0] for n in sys.modules}
+        _State.preloaded_tops = frozenset(tops - self.own_tops)
+        _State.base_path = _base_path()
+        compiled = finish_compiler(compiler)
+        if tainted:
+            compiled = 0  # premerge restarts this parent without them
+        _mark_clean(_roots(message))
+        _send(self.proto_out, {"op": "preloaded", "ok": ok, "failed": failed,
+                               "tainted": tainted, "compiled": compiled,
+                               "modules": len(sys.modules)})
+
+    def on_run(self, message):
+        """Queue one import; :meth:`tend` forks it when a slot is free."""
+        self.slots = int(message.get("slots") or 0)
+        self.queue.append(message)
+
+    def on_kill(self, message):
+        """premerge's timeout: a queued request is dropped and reported killed, a running
+        child's process group is killed (the reap reports it)."""
+        for queued in [q for q in self.queue if q["id"] == message["id"]]:
+            self.queue.remove(queued)
+            _send(self.proto_out, {"op": "exited", "id": queued["id"], "pid": None,
+                                   "status": {"signal": signal.SIGKILL, "code": None}})
+        for pid in self._pids_of(message["id"]):
+            kill_group(pid)
+
+    def on_signal(self, message):
+        """Forward a signal to a running child (SIGUSR1: its traceback before a timeout kill)."""
+        for pid in self._pids_of(message["id"]):
+            try:
+                os.kill(pid, message.get("signal", signal.SIGUSR1))
+            except OSError:
+                pass
+
+    def _pids_of(self, job):
+        return [pid for pid, entry in list(self.children.items()) if entry[0] == job]
+
+    def kill_children(self):
+        """On the way out: nothing we forked, nor anything it started, outlives us."""
+        children = self.children
         for pid in list(children):
             kill_group(pid)
         for pid in list(children):
@@ -1141,9 +1210,8 @@ def serve():
             except OSError:
                 pass
             kill_group(pid)
-        if subreaper:
+        if self.subreaper:
             kill_orphans()
-    return 0
 
 
 def _start_queued(queue, children, waiting, slots, proto_out):
@@ -1484,8 +1552,7 @@ def main(argv):
     if argv[1] == "run":
         with open(argv[2]) as handle:
             spec = json.load(handle)
-        here = os.path.dirname(CHILD_FILE)
-        sys.path[:] = [p for p in sys.path if p and _real(p) != _real(here)]
+        sys.path[:] = _base_path()
         if not hasattr(os, "fork"):  # Windows: no supervisor, the import runs right here
             run_child(spec)
         os._exit(supervise(spec))
