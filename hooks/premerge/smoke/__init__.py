@@ -103,7 +103,7 @@ def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
     """Imports and script effects of every module file, cached by content.  ``not_regular``
     collects path -> reason for the module files that are devices, FIFOs, ...: importing
     one would hang or never end, so they are reported (PM006) instead."""
-    cache = Cache("smoke-static-5", enabled=use_cache)  # 5: write effects schedule, never skip
+    cache = Cache("smoke-static-6", enabled=use_cache)  # 6: class bases (warm subclasses)
     return analyse_files(modules, cache, facts_from_source, FileFacts.from_json,
                          FileFacts.to_json, not_regular)
 

@@ -62,8 +62,8 @@ def needs_threads_tier(graph: ImportGraph, modules: Sequence[SmokeModule],
 
 def _run_tiers(runner: Runner, graph: ImportGraph, facts: dict[str, FileFacts],
                modules: Sequence[SmokeModule], preload: Sequence[str],
-               compile_paths: Sequence[str], attributes: dict[str, list[str]]
-               ) -> list[Outcome]:
+               compile_paths: Sequence[str], attributes: dict[str, list[str]],
+               warm: dict[str, list[str]] | None = None) -> list[Outcome]:
     """Import every module: in the first warm parent, or -- when the project's heavy
     dependencies start threads at import (litellm) and the first parent refused them -- the
     modules that import those in a second warm parent that holds them.
@@ -124,7 +124,7 @@ def _run_tiers(runner: Runner, graph: ImportGraph, facts: dict[str, FileFacts],
 
     def start_second() -> None:
         try:
-            second.start(preload, compile_paths, attributes)
+            second.start(preload, compile_paths, attributes, warm)
         except InterpreterProblem as exc:  # the first parent started: the second will too
             problem.append(exc)
 
@@ -165,6 +165,24 @@ def preload_attributes(facts: dict[str, FileFacts], graph: ImportGraph,
                 continue
             out.setdefault(ref.module, set()).update(n for n in ref.names if n != "*")
     return {name: sorted(attrs) for name, attrs in out.items() if attrs}
+
+
+def warm_subclasses(facts: dict[str, FileFacts], graph: ImportGraph,
+                    modules: Sequence[SmokeModule], names: Sequence[str]
+                    ) -> dict[str, list[str]]:
+    """For each preloaded module, its classes that the project's import-time code subclasses
+    (``class Config(BaseModel)``): the warm parent subclasses each once, so that what a
+    package does on its first subclass (pydantic loads its plugins from every installed
+    distribution's entry points) is done before the fork, not again in every child."""
+    wanted = set(names)
+    out: dict[str, set[str]] = {}
+    for path in _needed(graph, modules):
+        info = facts.get(path)
+        for dotted in info.class_bases if info is not None else ():
+            module, _, attr = dotted.rpartition(".")
+            if module in wanted:
+                out.setdefault(module, set()).add(attr)
+    return {name: sorted(attrs) for name, attrs in sorted(out.items())}
 
 
 def sources_to_compile(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
@@ -289,18 +307,19 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
     preload = preload_candidates(graph, modules)
     compile_paths = sources_to_compile(graph, modules)
     attributes = preload_attributes(facts, graph, modules, preload)
+    warm = warm_subclasses(facts, graph, modules, preload)
     snapshot.wait()
     # every module discovery found is importable from the snapshot, also one git ignores
     snapshot.add(relative_to(path, root) for path in graph.modules)
     try:
-        runner.start(preload, compile_paths, attributes)
+        runner.start(preload, compile_paths, attributes, warm)
     except InterpreterProblem as exc:
         result.findings.append(m.InterpreterUnusable.at(
             str(config.manifest_path if config.manifest else root), reason=str(exc)))
         return
     try:
         outcomes = _run_tiers(runner, graph, facts, modules, preload, compile_paths,
-                              attributes)
+                              attributes, warm)
     finally:
         runner.close()
     found = snapshot.changes()

@@ -349,14 +349,17 @@ class _Server:
 
     def preload(self, names: Sequence[str], wait: float, compile_paths: Sequence[str] = (),
                 attributes: Mapping[str, Sequence[str]] | None = None,
-                allow_threads: bool = False) -> dict[str, Any] | None:
+                allow_threads: bool = False,
+                warm: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any] | None:
         if not self.send({"op": "preload", "modules": list(names),
                           "repo": self.settings.inside(self.settings.root),
                           "origin": self.settings.root,
                           "compile": [self.settings.inside(p) for p in compile_paths],
                           "allow_threads": allow_threads,
                           "attributes": {k: list(v) for k, v in (attributes or {}).items()
-                                         if k in names}}):
+                                         if k in names},
+                          "subclass": {k: list(v) for k, v in (warm or {}).items()
+                                       if k in names}}):
             return None
         messages = self.read(wait, until="preloaded")
         return messages[-1] if messages else None
@@ -519,6 +522,7 @@ class Runner:
         self._ids = iter(range(1 << 28, 1 << 30) if threads_tier else range(1, 1 << 28))
         self._spawned: _Server | None = None
         self._attributes: dict[str, Sequence[str]] = {}
+        self._warm: dict[str, list[str]] = {}
         self._one_at_a_time = False
         #: imports running now, by job id (read by :meth:`terminate` from a signal handler)
         self._running: dict[int, _Job] = {}
@@ -542,11 +546,14 @@ class Runner:
 
     # -- setup --------------------------------------------------------------------------------
     def start(self, preload: Sequence[str], compile_paths: Sequence[str] = (),
-              attributes: Mapping[str, Sequence[str]] | None = None) -> None:
+              attributes: Mapping[str, Sequence[str]] | None = None,
+              warm: Mapping[str, Sequence[str]] | None = None) -> None:
         """Start the warm parent and preload (``attributes``: names imported from each
-        preloaded module, see ``child.preload``); on any problem fall back to fresh
+        preloaded module, see ``child.preload``; ``warm``: classes of them the project
+        subclasses, see ``child.warm_subclasses``); on any problem fall back to fresh
         processes."""
         self._attributes = dict(attributes or {})
+        self._warm = {k: list(v) for k, v in (warm or {}).items()}
         if not self.settings.warm:
             self._probe()
             return
@@ -581,23 +588,28 @@ class Runner:
             if not names and not compile_paths:
                 return
             reply = self.server.preload(names, wait, compile_paths, self._attributes,
-                                        allow_threads=self.threads_tier)
+                                        allow_threads=self.threads_tier, warm=self._warm)
             if reply is None:
                 self.notes.append("smoke: preloading third-party modules failed or hung; "
                                   "the warm parent holds only the standard library")
                 self._restart()
                 return
             tainted = reply.get("tainted") or {}
+            unwarmed = reply.get("unwarmed") or {}
             self.preloaded = len(reply.get("ok", []))
-            if not tainted:
+            if not tainted and not unwarmed:
                 return
+            for dotted, why in sorted(unwarmed.items()):
+                module, _, attr = dotted.rpartition(".")
+                self._warm[module] = [a for a in self._warm.get(module, ()) if a != attr]
+                self.notes.append(f"smoke: {dotted} not subclassed in the warm parent ({why})")
             for name, why in sorted(tainted.items()):
                 if why.startswith("starts a thread"):
                     self.thread_starters.append(name)
                 self.notes.append(f"smoke: not preloaded: {name} ({why})")
             names = [n for n in reply.get("ok", []) if n not in tainted]
-            if self.spare is None and not self.threads_tier and all(
-                    why.startswith("starts a thread") for why in tainted.values()):
+            if self.spare is None and not self.threads_tier and tainted and not unwarmed \
+                    and all(why.startswith("starts a thread") for why in tainted.values()):
                 self.spare, self.server = self.server, None  # no first-party code in it
             self._restart()
         self._restart()

@@ -127,12 +127,14 @@ def effect_kind(reason: str) -> str:
 
 
 class FileFacts(Record):
-    __slots__ = _fields = ("imports", "script_effect", "parse_error", "write_effect")
+    __slots__ = _fields = ("imports", "script_effect", "parse_error", "write_effect",
+                           "class_bases")
 
     def __init__(self, imports: list[ImportRef] | None = None,
                  script_effect: tuple[int, str] | None = None,
                  parse_error: str | None = None,
-                 write_effect: tuple[int, str] | None = None) -> None:
+                 write_effect: tuple[int, str] | None = None,
+                 class_bases: list[str] | None = None) -> None:
         self.imports: list[ImportRef] = [] if imports is None else imports
         #: (line, reason) of the first top-level effect no snapshot contains (a process, the
         #: network, a command-line program, an endless loop); None when importing is safe
@@ -140,12 +142,17 @@ class FileFacts(Record):
         self.parse_error = parse_error
         #: (line, reason) of the first top-level write that deletes, renames or rewrites
         self.write_effect = write_effect
+        #: dotted names (through the file's absolute imports) of the bases of classes defined
+        #: at import time: ``pydantic.BaseModel`` (the warm parent subclasses a third-party
+        #: one once, see ``child.warm_subclasses``)
+        self.class_bases: list[str] = [] if class_bases is None else class_bases
 
     def to_json(self) -> dict[str, Any]:
         return {"imports": [i.to_json() for i in self.imports],
                 "script_effect": list(self.script_effect) if self.script_effect else None,
                 "parse_error": self.parse_error,
-                "write_effect": list(self.write_effect) if self.write_effect else None}
+                "write_effect": list(self.write_effect) if self.write_effect else None,
+                "class_bases": self.class_bases}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FileFacts:
@@ -154,7 +161,8 @@ class FileFacts(Record):
         return cls(imports=[ImportRef.from_json(i) for i in data.get("imports", [])],
                    script_effect=(effect[0], effect[1]) if effect else None,
                    parse_error=data.get("parse_error"),
-                   write_effect=(write[0], write[1]) if write else None)
+                   write_effect=(write[0], write[1]) if write else None,
+                   class_bases=list(data.get("class_bases") or ()))
 
 
 def facts_from_source(text: str, filename: str = "<unknown>") -> FileFacts:
@@ -170,6 +178,7 @@ def facts_from_source(text: str, filename: str = "<unknown>") -> FileFacts:
         effects = _ScriptEffects(tree, nodes)
         facts.script_effect = effects.first_effect(BLOCKING_KINDS)
         facts.write_effect = effects.first_effect(("write",))
+        facts.class_bases = effects.class_bases()
     except RecursionError:
         facts.script_effect = facts.write_effect = None
     return facts
@@ -205,6 +214,37 @@ class _ScriptEffects:
         for stmt in tree.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[stmt.name] = stmt
+
+    def class_bases(self) -> list[str]:
+        """Dotted names of the bases of the classes module-level code defines (in ``if`` and
+        ``try`` blocks too, not in functions), resolved through the file's imports."""
+        found: list[str] = []
+        stack = list(reversed(self.tree.body))
+        while stack:
+            stmt = stack.pop()
+            if isinstance(stmt, ast.ClassDef):
+                for base in stmt.bases:
+                    name = self._dotted(base)
+                    if name and "." in name and name not in found:
+                        found.append(name)
+                continue
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list):
+                    stack.extend(reversed(block))
+        return found
+
+    def _dotted(self, expr: ast.expr) -> str | None:
+        """``BaseModel`` -> ``pydantic.BaseModel`` through the imports; None when not a name."""
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name) or expr.id not in self.aliases:
+            return None
+        return ".".join([self.aliases[expr.id], *reversed(parts)])
 
     def first_effect(self, kinds: Iterable[str]) -> tuple[int, str] | None:
         """The first top-level effect of one of these kinds."""
