@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_python
-from tests.smoke.helpers import eventually_none_alive, git_repo, python_in, smoke
+from tests.conftest import run_premerge, run_python
+from tests.smoke.helpers import eventually_none_alive, git_repo, python_in, smoke, write_tree
 
 
 def test_secrets_stdin_home_and_cwd_of_imported_code(tmp_path: Path) -> None:
@@ -105,6 +106,33 @@ def test_hang_is_killed_with_its_grandchildren(tmp_path: Path) -> None:
     assert finding["line"] == 4 and "within 2 s" in finding["message"]
     assert "(at hang.py:4)" in finding["message"]
     assert run.by_path("fine.py") == []
+    assert eventually_none_alive(marker) == []
+
+
+def test_third_party_import_that_blocks_the_preload_is_timed_and_the_run_goes_on_fresh(
+        tmp_path: Path) -> None:
+    # the warm parent imports third-party modules itself, before any child: one whose import
+    # never returns gets the run's timeout, as a child's import does; then that parent and
+    # everything the import started are killed, and each module runs in its own process
+    marker = f"premerge-marker-{uuid.uuid4().hex}"
+    site = tmp_path / "site"
+    write_tree(site, {"blocker/__init__.py": f"""\
+        import subprocess, sys, threading
+        for session in (False, True):
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
+                              {marker!r}], start_new_session=session)
+        threading.Event().wait()
+        """})
+    repo = git_repo(tmp_path / "repo", {"app.py": "import blocker\n",
+                                        "fine.py": "import json\nVALUE = 1\n"})
+    proc = run_premerge("smoke", "--no-cache", "--timeout", "2", "--python", sys.executable,
+                        cwd=repo, env={"PYTHONPATH": str(site)})
+    assert ("smoke: preloading blocker did not finish within 2 s; the warm parent was killed "
+            "and every module ran in its own process") in proc.stderr, proc.stderr
+    assert "failed or hung" not in proc.stderr
+    assert proc.stdout.splitlines()[0].startswith(
+        "app.py:1:1: PM309 app did not finish importing within 2 s (at app.py:1)"), proc.stdout
+    assert "fine.py" not in proc.stdout and proc.returncode == 1
     assert eventually_none_alive(marker) == []
 
 

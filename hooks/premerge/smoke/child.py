@@ -886,13 +886,15 @@ def _send(fd, message):
     _write_all(fd, (json.dumps(message) + "\n").encode())
 
 
-def preload(names, roots, attributes=None, allow_threads=False):
+def preload(names, roots, attributes=None, allow_threads=False, announce=None):
     """Import stdlib/third-party modules once; refuse any that pulls in first-party code
     (inside any of ``roots``: see :func:`_roots`).
 
     ``attributes`` maps a module to the names the project imports from it: touching them
     loads what a lazy package (pydantic, litellm: a module ``__getattr__``) defers until
-    ``from pkg import Name`` -- otherwise every child would load it again."""
+    ``from pkg import Name`` -- otherwise every child would load it again.  ``announce`` is
+    called with each name before its import: premerge gives each import the run's timeout
+    and kills this process when one blocks."""
     attributes = attributes or {}
     repo = roots
     ok, failed, tainted = [], {}, {}
@@ -903,6 +905,8 @@ def preload(names, roots, attributes=None, allow_threads=False):
     except ImportError:  # pragma: no cover
         threading = None
     for name in names:
+        if announce is not None:
+            announce(name)
         before = set(sys.modules)
         threads = threading.active_count() if threading else 1
         try:
@@ -922,7 +926,7 @@ def preload(names, roots, attributes=None, allow_threads=False):
     return ok, failed, tainted
 
 
-def warm_subclasses(classes, roots, allow_threads=False):
+def warm_subclasses(classes, roots, allow_threads=False, announce=None):
     """Subclass, once, each preloaded class the project subclasses at import (``classes``:
     module name -> class names), then drop the subclass.  What a package does on its first
     subclass -- pydantic loads its plugins, reading every installed distribution's entry
@@ -931,7 +935,9 @@ def warm_subclasses(classes, roots, allow_threads=False):
     Returns {"module.Class": why} for each one that must not be warmed this way: making the
     subclass raised, loaded first-party code or started a thread, or the subclass stays alive
     after a full collection (a registry keeps it, where the project's code could find it).
-    This process is then no longer clean: premerge restarts it without those."""
+    This process is then no longer clean: premerge restarts it without those.  ``announce``
+    is called with each "module.Class" before it is subclassed (timed as an import is, see
+    :func:`preload`)."""
     if not classes:
         return {}
     import weakref
@@ -947,6 +953,8 @@ def warm_subclasses(classes, roots, allow_threads=False):
             if not isinstance(base, type):
                 continue
             dotted = "{}.{}".format(name, attr)
+            if announce is not None:
+                announce(dotted)
             before = set(sys.modules)
             threads = threading.active_count() if threading else 1
             try:
@@ -1217,10 +1225,12 @@ class _WarmParent:
         compiler = start_compiler(message.get("compile", []))
         ok, failed, tainted = preload(message.get("modules", []), _roots(message),
                                       message.get("attributes") or {},
-                                      bool(message.get("allow_threads")))
+                                      bool(message.get("allow_threads")), self.announce)
         unwarmed = warm_subclasses({k: v for k, v in (message.get("subclass") or {}).items()
                                     if k in ok and k not in tainted},
-                                   _roots(message), bool(message.get("allow_threads")))
+                                   _roots(message), bool(message.get("allow_threads")),
+                                   self.announce)
+        self.announce(None)  # the imports are done; compiling and checks remain
         tops = {n.split(".")[0] for n in sys.modules}
         _State.preloaded_tops = frozenset(tops - self.own_tops)
         _State.base_path = _base_path()
@@ -1231,6 +1241,11 @@ class _WarmParent:
         _send(self.proto_out, {"op": "preloaded", "ok": ok, "failed": failed,
                                "tainted": tainted, "unwarmed": unwarmed,
                                "compiled": compiled, "modules": len(sys.modules)})
+
+    def announce(self, name):
+        """Tell premerge which preload step starts (a module's name; None: the imports are
+        done), so it can time each one (``runner._Server.preload``)."""
+        _send(self.proto_out, {"op": "preloading", "name": name})
 
     def on_run(self, message):
         """Queue one import; :meth:`tend` forks it when a slot is free."""

@@ -259,6 +259,10 @@ class _Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.buffer = b""
         self.hello: dict[str, Any] = {}
+        #: its end of the protocol pipe closed (it exited, or was killed)
+        self.ended = False
+        #: the module the last :meth:`preload` was importing when it went unanswered, or None
+        self.preloading: str | None = None
 
     def spawn(self) -> None:
         """Start the process; :meth:`start` waits for its hello (overlap the two)."""
@@ -330,8 +334,12 @@ class _Server:
                     continue
         return out
 
-    def read(self, wait: float, until: str) -> list[dict[str, Any]]:
-        """Messages up to and including the first with ``op == until`` (or [] on timeout/EOF)."""
+    def read(self, wait: float, until: str,
+             restart: Callable[[dict[str, Any]], float | None] | None = None
+             ) -> list[dict[str, Any]]:
+        """Messages up to and including the first with ``op == until`` (or [] on timeout/EOF;
+        EOF sets :attr:`ended`).  ``restart`` maps a message to the seconds the wait starts
+        over with from its arrival (None: the deadline stays)."""
         deadline = time.monotonic() + wait
         collected: list[dict[str, Any]] = []
         with selectors.DefaultSelector() as selector:
@@ -342,15 +350,27 @@ class _Server:
                     return []
                 messages = self.read_available()
                 if messages is None:
+                    self.ended = True
                     return []
                 collected.extend(messages)
                 if any(m.get("op") == until for m in messages):
                     return collected
+                for message in messages if restart is not None else ():
+                    seconds = restart(message)
+                    if seconds is not None:
+                        deadline = time.monotonic() + seconds
 
     def preload(self, names: Sequence[str], wait: float, compile_paths: Sequence[str] = (),
                 attributes: Mapping[str, Sequence[str]] | None = None,
                 allow_threads: bool = False,
-                warm: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any] | None:
+                warm: Mapping[str, Sequence[str]] | None = None, each: float | None = None
+                ) -> dict[str, Any] | None:
+        """The warm parent's ``preloaded`` reply, or None.  It announces each module before
+        importing it (and each class before subclassing it, ``warm``): with ``each``, one
+        step may take that long (the run's timeout, as an import in a child), the rest
+        (compiling, checks) ``wait`` seconds.  Unanswered in a step, :attr:`preloading`
+        names that step's module (or class)."""
+        self.preloading = None
         if not self.send({"op": "preload", "modules": list(names),
                           "repo": self.settings.inside(self.settings.root),
                           "origin": self.settings.root,
@@ -361,7 +381,15 @@ class _Server:
                           "subclass": {k: list(v) for k, v in (warm or {}).items()
                                        if k in names}}):
             return None
-        messages = self.read(wait, until="preloaded")
+
+        def step(message: dict[str, Any]) -> float | None:
+            if message.get("op") != "preloading":
+                return None
+            name = message.get("name")
+            self.preloading = name if isinstance(name, str) else None
+            return wait if self.preloading is None or each is None else each
+
+        messages = self.read(wait, until="preloaded", restart=step)
         return messages[-1] if messages else None
 
     def _drain(self, wait: float) -> None:
@@ -588,7 +616,12 @@ class Runner:
             if not names and not compile_paths:
                 return
             reply = self.server.preload(names, wait, compile_paths, self._attributes,
-                                        allow_threads=self.threads_tier, warm=self._warm)
+                                        allow_threads=self.threads_tier, warm=self._warm,
+                                        each=self.settings.timeout)
+            if reply is None and self.server.preloading is not None and \
+                    not self.server.ended:
+                self._abandon_preload(self.server.preloading)
+                return
             if reply is None:
                 self.notes.append("smoke: preloading third-party modules failed or hung; "
                                   "the warm parent holds only the standard library")
@@ -615,6 +648,18 @@ class Runner:
         self._restart()
         if self.server is not None and compile_paths:
             self.server.preload([], wait, compile_paths)
+
+    def _abandon_preload(self, name: str) -> None:
+        """A third-party import blocked the warm parent's preload past the run's timeout:
+        kill that parent and all it started, and import every module in a process of its
+        own, where the imports that need ``name`` time out and are reported (PM309)."""
+        assert self.server is not None
+        self.notes.append(f"smoke: preloading {name} did not finish within "
+                          f"{self.settings.timeout:g} s; the warm parent was killed and every "
+                          "module ran in its own process")
+        self.server.close(kill=True)
+        self.server = None
+        kill_strays(started())
 
     def _restart(self) -> None:
         if self.server is not None:
