@@ -17,6 +17,7 @@ from premerge.records import FrozenRecord, Record, frozen_init
 #: the import costs ~3 ms of start-up where nothing else has loaded it
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any, ClassVar
 
 #: Modules that define rules; imported by :func:`all_rules` (lazily, so a one-file run stays fast).
@@ -275,6 +276,11 @@ class Rule:
     #: claim is "not in the module namespace when the function runs"), ``"namespace"`` by the
     #: name's presence alone, "" never (a claim about some path or platform, or no name)
     disproved_at_runtime: ClassVar[str] = ""
+
+    @classmethod
+    def group_head(cls, members: Sequence[Finding]) -> Finding:
+        """The finding of a group text shows first, its location the group's: the first."""
+        return members[0]
 
     @classmethod
     def confirms(cls, static: Finding, runtime: Finding) -> bool:

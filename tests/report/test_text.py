@@ -330,3 +330,28 @@ def test_one_log_file_written_at_import_is_one_text_finding(
     # the write is real: importing any of them creates the log
     assert run_python("import app.m3", repo.path).returncode == 0
     assert (repo.path / "logs" / "app.log").is_file()
+
+
+def test_the_module_whose_body_writes_heads_the_text_finding(
+        make_repo: Callable[..., Repo]) -> None:
+    """The writer sorts last by path: text heads the group with it, at the statement of its
+    body that wrote (a function it calls, logging's handler below that), not with the first
+    module by path, which only imports it.  JSON gives the line to the writer alone."""
+    repo = make_repo({
+        "app/__init__.py": "",
+        "app/zlog.py": "import logging\n\n\ndef setup():\n"
+                       "    logging.basicConfig(filename='app.log')\n\n\nsetup()\n",
+        **{f"app/m{i}.py": "import app.zlog\n" for i in range(3)},
+    })
+    proc = premerge(repo, "smoke")
+    heads = [line for line in proc.stdout.splitlines() if " PM311 " in line
+             and not line.startswith(" ")]
+    assert heads == ["app/zlog.py:8:1: PM311 importing 4 modules wrote inside the repository: "
+                     "app.log (created)"], proc.stdout
+    assert "    app/m0.py: importing app.m0 wrote the same" in proc.stdout.splitlines()
+    lines = {f["path"]: f["line"] for f in json_findings(repo, "smoke")}
+    assert lines == {"app/zlog.py": 8, "app/m0.py": None, "app/m1.py": None,
+                     "app/m2.py": None}
+    # the write is real, and line 8 is what makes it: importing the module creates the log
+    assert run_python("import app.zlog", repo.path).returncode == 0
+    assert (repo.path / "app.log").is_file()

@@ -67,8 +67,9 @@ def _group_key(finding: Finding) -> object:
 
 
 def _problem(members: list[Finding]) -> Problem:
-    head = members[0]
-    rule = rule_for(head.code)
+    rule = rule_for(members[0].code)
+    head = rule.group_head(members) if rule is not None else members[0]
+    members = [head, *(member for member in members if member is not head)]
     entries: list[Entry] = []
     for member in members[1:]:
         note = _member_note(rule, member)

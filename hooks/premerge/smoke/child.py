@@ -611,12 +611,14 @@ _PATH_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.renam
                 "shutil.copyfile": (1,), "shutil.make_archive": (0,)}
 
 
-def _watch(repo, target, executed, module_files):
+def _watch(repo, target, executed, module_files, writers):
     """Audit hooks (3.8+): record paths inside ``repo`` this process opens for writing or
     changes -- exact attribution of repository writes even when children run concurrently --,
     keep the code object the import executes for ``target`` (no recompiling later), and the
     file of every module body executed (``module_files``: which modules the import loaded,
-    without scanning ``sys.modules``).  Returns the writes list, or None without audit hooks."""
+    without scanning ``sys.modules``).  ``writers`` gets [path, file, line] for each write
+    a first-party module body made (see :func:`_writer`).  Returns the writes list, or None
+    without audit hooks."""
     writes = []
     add_hook = getattr(sys, "addaudithook", None)
     if add_hook is None:
@@ -637,6 +639,9 @@ def _watch(repo, target, executed, module_files):
             return
         if _inside(full, repo) and full not in writes and len(writes) < 1000:
             writes.append(full)
+            writer = _writer(repo)
+            if writer is not None:
+                writers.append([full, writer[0], writer[1]])
 
     def hook(event, args):
         if event == "exec":
@@ -660,6 +665,21 @@ def _watch(repo, target, executed, module_files):
 
     add_hook(hook)
     return writes
+
+
+def _writer(repo):
+    """(file, line) of the innermost first-party module body on the stack: the module whose
+    import made the write now being audited (a function it calls, a ``logging`` handler it
+    configures, included), and the statement of its body that did; None when no module body
+    of the repository is running (a thread, an ``atexit`` handler)."""
+    getframe = getattr(sys, "_getframe", None)
+    frame = getframe(1) if getframe is not None else None
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "<module>" and _inside(code.co_filename, repo):
+            return code.co_filename, frame.f_lineno
+        frame = frame.f_back
+    return None
 
 
 def run_import(spec):
@@ -693,8 +713,10 @@ def run_import(spec):
         result["unshadowed"] = sorted(clash)
     executed = []
     module_files = set()
-    writes = _watch(repo, spec["path"], executed, module_files)
+    writers = []
+    writes = _watch(repo, spec["path"], executed, module_files, writers)
     result["writes"] = writes if writes is not None else []
+    result["writers"] = writers
 
     def first_party_loaded():
         if writes is None:  # no audit hooks (3.7): scan what is loaded

@@ -385,6 +385,29 @@ def _write_findings(root: str, found: list[Change], outcomes: Sequence[Outcome]
         listed = ", ".join(f"{c.relpath} ({c.kind})" for c in items[:5])
         if len(items) > 5:
             listed += f" and {len(items) - 5} more"
-        out.append(m.WroteRepositoryFiles.at(path, None, module=names[path], files=listed,
+        out.append(m.WroteRepositoryFiles.at(path, _own_write_line(root, path, items, outcomes),
+                                             module=names[path], files=listed,
                                              key=f"{names[path]}:writes"))
     return out
+
+
+def _own_write_line(root: str, path: str, items: Sequence[Change],
+                    outcomes: Sequence[Outcome]) -> int | None:
+    """The first line of the module at ``path`` whose body wrote one of ``items`` itself (the
+    child's audit hook names the module body that wrote each file), or None: another module it
+    imports wrote them, a subprocess did, or the interpreter has no audit hooks."""
+    changed = {c.relpath for c in items}
+    lines = [line for outcome in outcomes if outcome.module.path == path
+             for written, writer, line in _writers(outcome)
+             if writer == path and relative_to(posix(written), root) in changed]
+    return min(lines) if lines else None
+
+
+def _writers(outcome: Outcome) -> list[tuple[str, str, int]]:
+    """(file written, module file whose body wrote it, line) from a child's result; entries
+    of another shape (a child's result is not trusted) are left out."""
+    return [(entry[0], posix(entry[1]), entry[2])
+            for entry in (outcome.result or {}).get("writers", [])
+            if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
+            and isinstance(entry[1], str) and isinstance(entry[2], int)
+            and not isinstance(entry[2], bool)]

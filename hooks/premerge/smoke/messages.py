@@ -7,6 +7,8 @@ import statements of the cycle) are its related locations.  ``module`` is the do
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from premerge.findings import Finding, Rule, Severity
 from premerge.input_rules import SyntaxErrorInFile
 
@@ -154,6 +156,12 @@ class WroteRepositoryFiles(Rule):
     group_by = ("files",)
     group_template = "importing {count} modules wrote inside the repository: {files}"
     member_template = "importing {module} wrote the same"
+
+    @classmethod
+    def group_head(cls, members: Sequence[Finding]) -> Finding:
+        """The module whose own body wrote (its finding has the line that did, see
+        ``execute._own_write_line``), not the first by path: that one may only import it."""
+        return next((f for f in members if f.line is not None), members[0])
 
 
 class ScriptNotImported(Rule):
