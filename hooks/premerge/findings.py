@@ -290,7 +290,9 @@ class Rule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not cls.code:  # an abstract intermediate base
+        if "code" not in vars(cls) or not cls.code:
+            # an abstract intermediate base, or another cause of the rule it subclasses
+            # (scope's UsedAfterDel): registered once, by the rule
             return
         existing = RULES.get(cls.code)
         if existing is not None and existing.__qualname__ != cls.__qualname__:

@@ -36,7 +36,8 @@ part per idea, each in its own module of this package:
 * ``expressions`` - the expression walker and name resolution (the hot path);
 * ``guards`` - what a branch's test proves (facts, names proved bound);
 * ``dynamic`` - code that adds module names no statement shows;
-* ``verdicts`` - which finding a failing or unresolved load becomes;
+* ``verdicts`` - a failing or unresolved load described for the rules (``messages``),
+  which decide its finding;
 * ``frames`` - the named records of the running state; ``file_report`` - the cache records;
   ``module_summary`` - whole-module facts computed once; ``builtin_names`` - what needs no
   binding.
