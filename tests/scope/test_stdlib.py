@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.scope.helpers import scope_findings
 
 #: test packages are excluded, as in scripts/bench_scope.py (deliberately broken code)
 EXCLUDE = ["test", "tests", "idle_test", "site-packages", "dist-packages"]

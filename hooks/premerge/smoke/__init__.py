@@ -29,8 +29,7 @@ from premerge.imports.references import analyse_files
 from premerge.smoke import messages as m
 from premerge.smoke.static import BLOCKING_KINDS, FileFacts, effect_kind, facts_from_source
 from premerge.input_rules import NotRegularFile
-from premerge.sources import (MAX_SOURCE_BYTES, discover_python_files, matches_any, posix,
-                              relative_to)
+from premerge.sources import discover_python_files, matches_any, posix, relative_to
 
 if TYPE_CHECKING:
     from premerge.smoke.runner import Runner

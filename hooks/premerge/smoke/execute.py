@@ -6,7 +6,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from premerge.config import Config
 from premerge.findings import CheckResult, Finding
