@@ -151,39 +151,54 @@ def absolute_name(ref: ImportRef, module: SmokeModule) -> str | None:
 def build_graph(modules: Sequence[SmokeModule], imports: Mapping[str, Sequence[ImportRef]]
                 ) -> ImportGraph:
     """The graph of ``modules`` from ``imports`` (module path -> its import references)."""
-    graph = ImportGraph(modules={m.path: m for m in modules})
-    graph.first_party_tops = {m.top for m in modules}
-    resolver = graph._resolver
+    graph = empty_graph(modules)
     for module in modules:
         refs = imports.get(module.path)
-        if refs is None:
+        if refs is not None:
+            add_module(graph, module, refs)
+    return graph
+
+
+def empty_graph(modules: Sequence[SmokeModule]) -> ImportGraph:
+    """The graph of ``modules`` before any module's imports are added (:func:`add_module`)."""
+    graph = ImportGraph(modules={m.path: m for m in modules})
+    graph.first_party_tops = {m.top for m in modules}
+    return graph
+
+
+def add_module(graph: ImportGraph, module: SmokeModule, refs: Sequence[ImportRef]
+               ) -> list[str]:
+    """Add one module's import-time edges, unresolved relative imports and external names;
+    return its external names."""
+    resolver = graph._resolver
+    edges: list[Edge] = []
+    external: list[str] = []
+    for ref in refs:
+        if not ref.import_time:
             continue
-        edges: list[Edge] = []
-        for ref in refs:
-            if not ref.import_time:
-                continue
-            name = absolute_name(ref, module)
-            if name is None:
-                continue
-            targets: list[SmokeModule] = []
-            parts = name.split(".") if name else []
-            for index in range(1, len(parts) + 1):  # a.b.c runs a, a.b and a.b.c
-                found = resolver.resolve(".".join(parts[:index]), module)
+        name = absolute_name(ref, module)
+        if name is None:
+            continue
+        targets: list[SmokeModule] = []
+        parts = name.split(".") if name else []
+        for index in range(1, len(parts) + 1):  # a.b.c runs a, a.b and a.b.c
+            found = resolver.resolve(".".join(parts[:index]), module)
+            if found is not None:
+                targets.append(found)
+        for imported in ref.names:  # `from pkg import sub` may import a submodule
+            if imported != "*" and name:
+                found = resolver.resolve(f"{name}.{imported}", module)
                 if found is not None:
                     targets.append(found)
-            for imported in ref.names:  # `from pkg import sub` may import a submodule
-                if imported != "*" and name:
-                    found = resolver.resolve(f"{name}.{imported}", module)
-                    if found is not None:
-                        targets.append(found)
-            if targets:
-                for target in targets:
-                    if target.path != module.path:
-                        edges.append(Edge(module.path, target.path, ref.line, ref.col))
-                        graph.reverse.setdefault(target.path, set()).add(module.path)
-            elif ref.level:
-                graph.unresolved_relative.append((module.path, ref, name))
-            elif name and ref.runtime and name.split(".")[0] not in graph.first_party_tops:
-                graph.external.setdefault(name, set()).add(module.path)
-        graph.edges[module.path] = edges
-    return graph
+        if targets:
+            for target in targets:
+                if target.path != module.path:
+                    edges.append(Edge(module.path, target.path, ref.line, ref.col))
+                    graph.reverse.setdefault(target.path, set()).add(module.path)
+        elif ref.level:
+            graph.unresolved_relative.append((module.path, ref, name))
+        elif name and ref.runtime and name.split(".")[0] not in graph.first_party_tops:
+            graph.external.setdefault(name, set()).add(module.path)
+            external.append(name)
+    graph.edges[module.path] = edges
+    return external

@@ -117,11 +117,13 @@ def file_imports(modules: Sequence[SmokeModule], use_cache: bool = True
 def analyse_files(modules: Sequence[SmokeModule], cache: Cache,
                   analyse: Callable[[str, str], Facts], load: Callable[[dict[str, Any]], Facts],
                   dump: Callable[[Facts], dict[str, Any]],
-                  not_regular: dict[str, str] | None = None) -> dict[str, Facts]:
+                  not_regular: dict[str, str] | None = None,
+                  on_file: Callable[[SmokeModule, Facts], None] | None = None
+                  ) -> dict[str, Facts]:
     """path -> ``analyse(text, path)`` of every module file, cached by content (``dump`` and
     ``load`` convert to and from the cached dict; a damaged entry is a miss).  Unreadable and
     undecodable files are left out; ``not_regular`` collects path -> reason for the module
-    files that are devices, FIFOs, ..."""
+    files that are devices, FIFOs, ...; ``on_file`` sees each module's facts as they come."""
     out: dict[str, Facts] = {}
     for module in modules:
         try:
@@ -135,9 +137,12 @@ def analyse_files(modules: Sequence[SmokeModule], cache: Cache,
         if isinstance(cached, dict):
             try:
                 out[module.path] = load(cached)
-                continue
             except (KeyError, TypeError, ValueError):
                 pass
+            else:
+                if on_file is not None:
+                    on_file(module, out[module.path])
+                continue
         try:
             from premerge.sources import decode_source  # noqa: PLC0415
 
@@ -147,4 +152,6 @@ def analyse_files(modules: Sequence[SmokeModule], cache: Cache,
         info = analyse(text, module.path)
         out[module.path] = info
         cache.put(key, dump(info))
+        if on_file is not None:
+            on_file(module, info)
     return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +66,10 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
     findings: list[Finding] = []
     notes: list[str] = []
     not_regular: dict[str, str] = {}
-    facts = file_facts(modules, use_cache=config.run.use_cache, not_regular=not_regular)
+    from premerge.smoke.execute import Prefetch  # noqa: PLC0415
+
+    facts = file_facts(modules, use_cache=config.run.use_cache, not_regular=not_regular,
+                       on_file=Prefetch.for_run(runner, config, paths, modules))
     graph = build_graph(modules, {path: info.imports for path, info in facts.items()})
     selected, problems = select_modules(modules, graph, root, paths, config)
     findings.extend(problems)
@@ -98,13 +101,16 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
 
 
 def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
-               not_regular: dict[str, str] | None = None) -> dict[str, FileFacts]:
+               not_regular: dict[str, str] | None = None,
+               on_file: Callable[[SmokeModule, FileFacts], None] | None = None
+               ) -> dict[str, FileFacts]:
     """Imports and script effects of every module file, cached by content.  ``not_regular``
     collects path -> reason for the module files that are devices, FIFOs, ...: importing
-    one would hang or never end, so they are reported (PM006) instead."""
+    one would hang or never end, so they are reported (PM006) instead; ``on_file`` sees
+    each file's facts as soon as they are known."""
     cache = Cache("smoke-static-6", enabled=use_cache)  # 6: class bases (warm subclasses)
     return analyse_files(modules, cache, facts_from_source, FileFacts.from_json,
-                         FileFacts.to_json, not_regular)
+                         FileFacts.to_json, not_regular, on_file)
 
 
 def select_modules(modules: Sequence[SmokeModule], graph: ImportGraph, root: str,

@@ -908,7 +908,7 @@ def _send(fd, message):
     _write_all(fd, (json.dumps(message) + "\n").encode())
 
 
-def preload(names, roots, attributes=None, allow_threads=False, announce=None):
+def preload(names, roots, attributes=None, allow_threads=False, announce=None, early=None):
     """Import stdlib/third-party modules once; refuse any that pulls in first-party code
     (inside any of ``roots``: see :func:`_roots`).
 
@@ -916,8 +916,11 @@ def preload(names, roots, attributes=None, allow_threads=False, announce=None):
     loads what a lazy package (pydantic, litellm: a module ``__getattr__``) defers until
     ``from pkg import Name`` -- otherwise every child would load it again.  ``announce`` is
     called with each name before its import: premerge gives each import the run's timeout
-    and kills this process when one blocks."""
+    and kills this process when one blocks.  ``early`` holds the verdicts of the names
+    imported while premerge still read the sources (:func:`verdicts`): those are not
+    imported again, only their attributes touched."""
     attributes = attributes or {}
+    early = early or {}
     repo = roots
     ok, failed, tainted = [], {}, {}
     saved_argv = sys.argv[:]
@@ -931,8 +934,16 @@ def preload(names, roots, attributes=None, allow_threads=False, announce=None):
             announce(name)
         before = set(sys.modules)
         threads = threading.active_count() if threading else 1
+        verdict = early.get(name)
+        if verdict is not None:
+            if verdict.get("failed"):
+                failed[name] = verdict["failed"]
+            if verdict.get("tainted"):
+                tainted[name] = verdict["tainted"]
+            if name in failed or name in tainted:
+                continue
         try:
-            module = importlib.import_module(name)
+            module = importlib.import_module(name) if verdict is None else sys.modules[name]
             for attr in attributes.get(name, ()):
                 _touch(module, name, attr)
         except BaseException as exc:  # noqa: BLE001 - SystemExit from a broken package too
@@ -946,6 +957,15 @@ def preload(names, roots, attributes=None, allow_threads=False, announce=None):
             ok.append(name)
     sys.argv[:] = saved_argv
     return ok, failed, tainted
+
+
+def verdicts(ok, failed, tainted):
+    """:func:`preload`'s result as name -> {"failed": why, "tainted": why} (``early``)."""
+    out = {name: {} for name in ok}
+    for key, found in (("failed", failed), ("tainted", tainted)):
+        for name, why in found.items():
+            out.setdefault(name, {})[key] = why
+    return out
 
 
 def warm_subclasses(classes, roots, allow_threads=False, announce=None):
@@ -1203,6 +1223,9 @@ class _WarmParent:
         self.waiting = {}  # pid -> go pipe: the child forked ahead of a free slot
         self.slots = 0  # at most this many children at once (0: no limit, fork on request)
         self.own_tops = {n.split(".")[0] for n in sys.modules}
+        #: verdicts of the modules imported while premerge still read the sources (``more``)
+        self.early = {}
+        self.compilers = []  # forked compilers not finished yet
         self.handlers = {"preload": self.on_preload, "run": self.on_run,
                          "kill": self.on_kill, "signal": self.on_signal}
 
@@ -1242,12 +1265,25 @@ class _WarmParent:
 
     def on_preload(self, message):
         """Import the modules the project uses once, compile its sources meanwhile, and
-        report what loaded, failed or pulled in first-party code."""
+        report what loaded, failed or pulled in first-party code.  A message with ``more``
+        comes while premerge still reads the sources: its modules are imported now and
+        reported with the last one's, which names them all again."""
         _forget_missing_paths()
         compiler = start_compiler(message.get("compile", []))
+        if compiler is not None:
+            self.compilers.append(compiler)
+        if message.get("more"):
+            attributes = message.get("attributes") or {}
+            names = list(message.get("modules", []))
+            names += [n for n in attributes if n in self.early and n not in names]
+            self.early.update(verdicts(*preload(names, _roots(message), attributes,
+                                                bool(message.get("allow_threads")),
+                                                self.announce, self.early)))
+            return
         ok, failed, tainted = preload(message.get("modules", []), _roots(message),
                                       message.get("attributes") or {},
-                                      bool(message.get("allow_threads")), self.announce)
+                                      bool(message.get("allow_threads")), self.announce,
+                                      self.early)
         unwarmed = warm_subclasses({k: v for k, v in (message.get("subclass") or {}).items()
                                     if k in ok and k not in tainted},
                                    _roots(message), bool(message.get("allow_threads")),
@@ -1256,7 +1292,10 @@ class _WarmParent:
         tops = {n.split(".")[0] for n in sys.modules}
         _State.preloaded_tops = frozenset(tops - self.own_tops)
         _State.base_path = _base_path()
-        compiled = finish_compiler(compiler)
+        for handle in self.compilers:
+            finish_compiler(handle)
+        self.compilers = []
+        compiled = len(_PRECOMPILED)
         if tainted or unwarmed:
             compiled = 0  # premerge restarts this parent without them
         _mark_clean(_roots(message))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from premerge.config import Config
 from premerge.findings import CheckResult, Finding
 from premerge.imports.discovery import SmokeModule
-from premerge.imports.graph import ImportGraph
+from premerge.imports.graph import ImportGraph, add_module, empty_graph
 from premerge.imports.interpreter import choose_interpreter
 from premerge.smoke import messages as m
 from premerge.smoke.classify import Classified, Context, classify, fold
@@ -39,8 +39,79 @@ def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> li
     dependencies; never a name a first-party file could shadow."""
     needed = _needed(graph, modules)
     names = {name for name, importers in graph.external.items() if importers & needed}
-    return sorted(n for n in names if n.split(".")[0] not in graph.first_party_tops
-                  and all(part.isidentifier() for part in n.split(".")) and n != "__main__")
+    return sorted(n for n in names if _preloadable(n, graph))
+
+
+def _preloadable(name: str, graph: ImportGraph) -> bool:
+    return name.split(".")[0] not in graph.first_party_tops and \
+        all(part.isidentifier() for part in name.split(".")) and name != "__main__"
+
+
+class Prefetch:
+    """The warm parent's preload, started while premerge still reads the sources: as soon as
+    a module that will be imported has been read, the external modules it imports go to the
+    parent, which imports them while premerge reads the rest (and a forked compiler compiles
+    every module meanwhile).  The full, sorted preload list follows as before
+    (:meth:`Runner.start`); the parent imports nothing twice and answers for all of them then.
+
+    Only for a run over every module (no PATHs, ``--changed`` or ``--shard``): then every
+    name sent early is in the final list (each comes from a module that is imported)."""
+
+    def __init__(self, runner: Runner, config: Config, modules: Sequence[SmokeModule]) -> None:
+        self.runner = runner
+        self.config = config
+        self.modules = modules
+        self.graph = empty_graph(modules)
+        self.sent: set[str] = set()
+        self.pending: set[str] = set()  # not sent yet: the snapshot is still being copied
+        #: names ``from X import a`` takes from each module: to send, and sent
+        self.attributes: dict[str, set[str]] = {}
+        self.touched: dict[str, set[str]] = {}
+        self.snapshot_ready = False
+
+    @classmethod
+    def for_run(cls, runner: Runner | None, config: Config, paths: Sequence[str],
+                modules: Sequence[SmokeModule]) -> Prefetch | None:
+        run = config.run
+        if runner is None or paths or run.changed is not None or run.shard is not None:
+            return None
+        return cls(runner, config, modules)
+
+    def __call__(self, module: SmokeModule, info: FileFacts) -> None:
+        from premerge.smoke import skip_reason  # noqa: PLC0415
+
+        if skip_reason(module, info, self.config) is not None:
+            return
+        external = {n for n in add_module(self.graph, module, info.imports)
+                    if _preloadable(n, self.graph)}
+        self.pending.update(external - self.sent)
+        attributes: dict[str, set[str]] = {}
+        _add_attributes(attributes, info, external)
+        for name, attrs in attributes.items():
+            self.attributes.setdefault(name, set()).update(attrs - self.touched.get(name, set()))
+        if not (self.pending or any(self.attributes.values())) or not self._snapshot_ready():
+            return
+        compile_paths: list[str] = []
+        if not self.sent:  # first message: every module the run may import, compiled once
+            compile_paths = [mod.path for mod in self.modules]
+        names, self.pending = sorted(self.pending), set()
+        self.sent.update(names)
+        touch = {name: sorted(attrs) for name, attrs in self.attributes.items() if attrs}
+        for name, attrs in self.attributes.items():
+            self.touched.setdefault(name, set()).update(attrs)
+        self.attributes = {}
+        self.runner.prefetch(names, compile_paths, touch)
+
+    def _snapshot_ready(self) -> bool:
+        """Imports read the snapshot: nothing is sent before its copy is complete."""
+        if not self.snapshot_ready:
+            snapshot = self.runner.settings.snapshot
+            if snapshot is None or not snapshot.copied():
+                return False
+            root = self.runner.settings.root
+            snapshot.add(relative_to(mod.path, root) for mod in self.modules)
+            self.snapshot_ready = True
+        return True
 
 
 def needs_threads_tier(graph: ImportGraph, modules: Sequence[SmokeModule],
@@ -159,11 +230,17 @@ def preload_attributes(facts: dict[str, FileFacts], graph: ImportGraph,
     out: dict[str, set[str]] = {}
     for path in _needed(graph, modules):
         info = facts.get(path)
-        for ref in info.imports if info is not None else ():
-            if ref.level or not ref.import_time or not ref.runtime or ref.module not in wanted:
-                continue
-            out.setdefault(ref.module, set()).update(n for n in ref.names if n != "*")
+        if info is not None:
+            _add_attributes(out, info, wanted)
     return {name: sorted(attrs) for name, attrs in out.items() if attrs}
+
+
+def _add_attributes(out: dict[str, set[str]], info: FileFacts, wanted: set[str]) -> None:
+    """Add the names this file's import-time ``from X import a`` take from ``wanted``."""
+    for ref in info.imports:
+        if ref.level or not ref.import_time or not ref.runtime or ref.module not in wanted:
+            continue
+        out.setdefault(ref.module, set()).update(n for n in ref.names if n != "*")
 
 
 def warm_subclasses(facts: dict[str, FileFacts], graph: ImportGraph,

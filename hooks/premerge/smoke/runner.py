@@ -369,13 +369,11 @@ class _Server:
         importing it (and each class before subclassing it, ``warm``): with ``each``, one
         step may take that long (the run's timeout, as an import in a child), the rest
         (compiling, checks) ``wait`` seconds.  Unanswered in a step, :attr:`preloading`
-        names that step's module (or class)."""
+        names that step's module (or class).  The announcements of a :meth:`prefetch` wait
+        in the pipe: read now, each starts its step's clock again (a blocked early import
+        is abandoned no sooner than it would have been here)."""
         self.preloading = None
-        if not self.send({"op": "preload", "modules": list(names),
-                          "repo": self.settings.inside(self.settings.root),
-                          "origin": self.settings.root,
-                          "compile": [self.settings.inside(p) for p in compile_paths],
-                          "allow_threads": allow_threads,
+        if not self.send({**self._preload_message(names, compile_paths, allow_threads),
                           "attributes": {k: list(v) for k, v in (attributes or {}).items()
                                          if k in names},
                           "subclass": {k: list(v) for k, v in (warm or {}).items()
@@ -391,6 +389,22 @@ class _Server:
 
         messages = self.read(wait, until="preloaded", restart=step)
         return messages[-1] if messages else None
+
+    def prefetch(self, names: Sequence[str], compile_paths: Sequence[str] = (),
+                 attributes: Mapping[str, Sequence[str]] | None = None,
+                 allow_threads: bool = False) -> bool:
+        """Start importing (and compiling) these before :meth:`preload`, which names them
+        again and gets the answer for all; nothing is read back now."""
+        return self.send({**self._preload_message(names, compile_paths, allow_threads),
+                          "attributes": {k: list(v) for k, v in (attributes or {}).items()},
+                          "more": True})
+
+    def _preload_message(self, names: Sequence[str], compile_paths: Sequence[str],
+                         allow_threads: bool) -> dict[str, Any]:
+        return {"op": "preload", "modules": list(names),
+                "repo": self.settings.inside(self.settings.root), "origin": self.settings.root,
+                "compile": [self.settings.inside(p) for p in compile_paths],
+                "allow_threads": allow_threads}
 
     def _drain(self, wait: float) -> None:
         """Read until the warm parent's end of the pipe closes -- it has exited then -- so the
@@ -551,6 +565,9 @@ class Runner:
         self._spawned: _Server | None = None
         self._attributes: dict[str, Sequence[str]] = {}
         self._warm: dict[str, list[str]] = {}
+        #: the warm parent :meth:`prefetch` sent sources to compile, and those sources
+        self._prefetched_by: _Server | None = None
+        self._prefetched_sources: set[str] = set()
         self._one_at_a_time = False
         #: imports running now, by job id (read by :meth:`terminate` from a signal handler)
         self._running: dict[int, _Job] = {}
@@ -571,6 +588,19 @@ class Runner:
         except OSError:
             return  # start() will say what is wrong
         self._spawned = server
+
+    def prefetch(self, names: Sequence[str], compile_paths: Sequence[str] = (),
+                 attributes: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Hand the warm parent, still booting, modules to import (and names to take from
+        them) and sources to compile while premerge reads the rest of the sources (see
+        ``execute.Prefetch``); :meth:`start` then sends the whole preload list and only the
+        sources not sent yet."""
+        server = self._spawned
+        if server is None or not (names or compile_paths or attributes):
+            return
+        if server.prefetch(names, compile_paths, attributes, allow_threads=self.threads_tier):
+            self._prefetched_by = server
+            self._prefetched_sources.update(compile_paths)
 
     # -- setup --------------------------------------------------------------------------------
     def start(self, preload: Sequence[str], compile_paths: Sequence[str] = (),
@@ -615,7 +645,9 @@ class Runner:
                 return
             if not names and not compile_paths:
                 return
-            reply = self.server.preload(names, wait, compile_paths, self._attributes,
+            compiling = compile_paths if self.server is not self._prefetched_by else \
+                [p for p in compile_paths if p not in self._prefetched_sources]
+            reply = self.server.preload(names, wait, compiling, self._attributes,
                                         allow_threads=self.threads_tier, warm=self._warm,
                                         each=self.settings.timeout)
             if reply is None and self.server.preloading is not None and \

@@ -174,6 +174,10 @@ class Snapshot(Record):
         except Exception:  # noqa: BLE001 - the copy is discarded anyway
             pass
 
+    def copied(self) -> bool:
+        """The copy is complete and did not fail (never blocks; :meth:`wait` raises)."""
+        return (self._thread is None or not self._thread.is_alive()) and self._error is None
+
     def wait(self) -> None:
         if self._thread is not None:
             self._thread.join()
