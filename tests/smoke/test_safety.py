@@ -136,6 +136,24 @@ def test_third_party_import_that_blocks_the_preload_is_timed_and_the_run_goes_on
     assert eventually_none_alive(marker) == []
 
 
+def test_preload_blocked_while_premerge_still_reads_the_sources_is_timed(tmp_path: Path
+                                                                          ) -> None:
+    # the parent imports third-party modules while premerge still reads the sources; when one
+    # blocks, the names premerge sends meanwhile (here far more than a pipe holds) must not
+    # block premerge itself: it still times the import and goes on fresh
+    site = tmp_path / "site"
+    write_tree(site, {"blocker/__init__.py": "import threading\nthreading.Event().wait()\n"})
+    many = "".join(f"import missing_dependency_{i:05d}_{'x' * 80}\n" for i in range(2000))
+    repo = git_repo(tmp_path / "repo", {"a_app.py": "import blocker\n", "z_many.py": many})
+    proc = run_premerge("smoke", "--no-cache", "--timeout", "2", "--python", sys.executable,
+                        cwd=repo, env={"PYTHONPATH": str(site)}, timeout=120)
+    assert ("smoke: preloading blocker did not finish within 2 s; the warm parent was killed "
+            "and every module ran in its own process") in proc.stderr, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith(
+        "a_app.py:1:1: PM309 a_app did not finish importing within 2 s"), proc.stdout
+    assert "z_many.py:1:1: PM302" in proc.stdout, proc.stdout
+
+
 def test_leftover_background_process_is_killed_after_a_successful_import(tmp_path: Path
                                                                           ) -> None:
     marker = f"premerge-marker-{uuid.uuid4().hex}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import selectors
 import signal
@@ -258,11 +259,17 @@ class _Server:
         self.stderr_path = os.path.join(settings.workdir, f"{label}.err")
         self.proc: subprocess.Popen[bytes] | None = None
         self.buffer = b""
+        self.unread: list[dict[str, Any]] = []  # read past what :meth:`read` waited for
         self.hello: dict[str, Any] = {}
         #: its end of the protocol pipe closed (it exited, or was killed)
         self.ended = False
         #: the module the last :meth:`preload` was importing when it went unanswered, or None
         self.preloading: str | None = None
+        #: from the first :meth:`prefetch` until the preload's answer, messages are written by
+        #: a thread: the parent may be busy (or stuck) importing, and premerge must never
+        #: block on a full pipe before it reads -- the preload's per-import timeout needs that
+        self._outbox: queue.SimpleQueue[dict[str, Any] | None] | None = None
+        self._writer: threading.Thread | None = None
 
     def spawn(self) -> None:
         """Start the process; :meth:`start` waits for its hello (overlap the two)."""
@@ -306,13 +313,41 @@ class _Server:
         return self.proc.stdout.fileno()
 
     def send(self, message: dict[str, Any]) -> bool:
+        """Write one message (queued for the writer thread while there is one)."""
+        if self._outbox is not None:
+            self._outbox.put(message)
+            return True
+        return self._write(message)
+
+    def _write(self, message: dict[str, Any]) -> bool:
         assert self.proc is not None and self.proc.stdin is not None
         try:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
             self.proc.stdin.flush()
             return True
-        except (BrokenPipeError, OSError):
+        except (BrokenPipeError, OSError, ValueError):  # ValueError: closed meanwhile
             return False
+
+    def _write_outbox(self) -> None:
+        outbox = self._outbox
+        assert outbox is not None
+        while True:
+            message = outbox.get()
+            if message is None or not self._write(message):
+                return
+
+    def _settle_writer(self, wait: float) -> bool:
+        """Back to writing in the caller's thread; False when the writer is still blocked
+        after ``wait`` seconds (the parent reads nothing: it is stuck)."""
+        if self._writer is None:
+            return True
+        assert self._outbox is not None
+        self._outbox.put(None)
+        self._writer.join(wait)
+        if self._writer.is_alive():
+            return False
+        self._writer = self._outbox = None
+        return True
 
     def read_available(self) -> list[dict[str, Any]] | None:
         """Messages that can be read now without blocking; None at EOF."""
@@ -338,27 +373,32 @@ class _Server:
              restart: Callable[[dict[str, Any]], float | None] | None = None
              ) -> list[dict[str, Any]]:
         """Messages up to and including the first with ``op == until`` (or [] on timeout/EOF;
-        EOF sets :attr:`ended`).  ``restart`` maps a message to the seconds the wait starts
-        over with from its arrival (None: the deadline stays)."""
+        EOF sets :attr:`ended`); the ones read after it wait for the next call (the
+        announcements of a :meth:`prefetch` can follow the hello).  ``restart`` maps a
+        message to the seconds the wait starts over with from its arrival (None: the
+        deadline stays)."""
         deadline = time.monotonic() + wait
         collected: list[dict[str, Any]] = []
+        messages, self.unread = self.unread, []
         with selectors.DefaultSelector() as selector:
             selector.register(self.fd, selectors.EVENT_READ)
             while True:
+                for index, message in enumerate(messages):
+                    collected.append(message)
+                    if message.get("op") == until:
+                        self.unread = messages[index + 1:]
+                        return collected
+                    seconds = restart(message) if restart is not None else None
+                    if seconds is not None:
+                        deadline = time.monotonic() + seconds
                 left = deadline - time.monotonic()
                 if left <= 0 or not selector.select(left):
                     return []
-                messages = self.read_available()
-                if messages is None:
+                available = self.read_available()
+                if available is None:
                     self.ended = True
                     return []
-                collected.extend(messages)
-                if any(m.get("op") == until for m in messages):
-                    return collected
-                for message in messages if restart is not None else ():
-                    seconds = restart(message)
-                    if seconds is not None:
-                        deadline = time.monotonic() + seconds
+                messages = available
 
     def preload(self, names: Sequence[str], wait: float, compile_paths: Sequence[str] = (),
                 attributes: Mapping[str, Sequence[str]] | None = None,
@@ -388,13 +428,21 @@ class _Server:
             return wait if self.preloading is None or each is None else each
 
         messages = self.read(wait, until="preloaded", restart=step)
-        return messages[-1] if messages else None
+        if not messages:
+            return None
+        self._settle_writer(wait)  # answered: it read every message before the last
+        return messages[-1]
 
     def prefetch(self, names: Sequence[str], compile_paths: Sequence[str] = (),
                  attributes: Mapping[str, Sequence[str]] | None = None,
                  allow_threads: bool = False) -> bool:
         """Start importing (and compiling) these before :meth:`preload`, which names them
         again and gets the answer for all; nothing is read back now."""
+        if self._writer is None:
+            self._outbox = queue.SimpleQueue()
+            self._writer = threading.Thread(target=self._write_outbox, daemon=True,
+                                            name="premerge-preload-writer")
+            self._writer.start()
         return self.send({**self._preload_message(names, compile_paths, allow_threads),
                           "attributes": {k: list(v) for k, v in (attributes or {}).items()},
                           "more": True})
@@ -427,6 +475,8 @@ class _Server:
         that was spawned but never used)."""
         if self.proc is None:
             return
+        if not self._settle_writer(0 if kill else 5.0):
+            kill = True  # a writer still blocked: the parent reads nothing any more
         if kill:
             kill_group(self.proc.pid)
         try:
