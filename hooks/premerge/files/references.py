@@ -23,9 +23,10 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from premerge.cache import Cache
+from premerge.records import FrozenRecord, frozen_init
 
 #: Usages of a referenced path, as recorded on a :class:`Reference`.
 READ, GUARDED_READ, CHECK, WRITE, OTHER = "read", "guarded-read", "check", "write", "other"
@@ -49,10 +50,12 @@ _ANCHOR_HINT = (
     rb"|=[ \t]{0,8}[\"'][^\"'\n]{0,200}\.[A-Za-z0-9]{1,8}[\"']")
 
 
-class Swallow(NamedTuple):
+class Swallow(FrozenRecord):
     """A read, copy or move of a referenced path whose failure a handler lets pass silently
     (found by :mod:`premerge.files.handlers`; PM210 when the path is declared)."""
 
+    __slots__ = _fields = ("line", "col", "handler_line", "handler_col", "verb", "behaviour",
+                           "via")
     line: int  # the operation
     col: int
     handler_line: int  # the ``except`` clause
@@ -60,10 +63,15 @@ class Swallow(NamedTuple):
     verb: str  # "copying", "moving", "reading"
     behaviour: str  # "only prints a warning and the loop goes on"
     #: (line, col) of the calls that lead from the operation's function to the handler's
-    via: tuple[tuple[int, int], ...] = ()
+    via: tuple[tuple[int, int], ...]
+
+    def __init__(self, line: int, col: int, handler_line: int, handler_col: int, verb: str,
+                 behaviour: str, via: tuple[tuple[int, int], ...] = ()) -> None:
+        frozen_init(self, line, col, handler_line, handler_col, verb, behaviour, via)
 
     def to_json(self) -> list[Any]:
-        return [*self[:6], [list(call) for call in self.via]]
+        return [self.line, self.col, self.handler_line, self.handler_col, self.verb,
+                self.behaviour, [list(call) for call in self.via]]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Swallow:
@@ -76,9 +84,11 @@ class Swallow(NamedTuple):
         return cls(line, col, handler_line, handler_col, verb, behaviour, calls)
 
 
-class Reference(NamedTuple):
+class Reference(FrozenRecord):
     """One place where code reaches for a repository path."""
 
+    __slots__ = _fields = ("target", "anchor", "usages", "dynamic", "line", "col", "end_line",
+                           "end_col", "code", "swallowed")
     target: str  # root-relative POSIX path ("" is the root itself)
     anchor: str  # "file": built from __file__ / a package; "cwd": a literal name; TAIL
     usages: frozenset[str]
@@ -87,9 +97,15 @@ class Reference(NamedTuple):
     col: int
     end_line: int
     end_col: int
-    code: str = ""  # the referencing source line, stripped (for init's comments)
+    code: str  # the referencing source line, stripped (for init's comments)
     #: reads, copies or moves of this path whose failure a handler lets pass silently
-    swallowed: tuple[Swallow, ...] = ()
+    swallowed: tuple[Swallow, ...]
+
+    def __init__(self, target: str, anchor: str, usages: frozenset[str], dynamic: bool,
+                 line: int, col: int, end_line: int, end_col: int, code: str = "",
+                 swallowed: tuple[Swallow, ...] = ()) -> None:
+        frozen_init(self, target, anchor, usages, dynamic, line, col, end_line, end_col, code,
+                    swallowed)
 
     @property
     def writes(self) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 
 from premerge import startup
 from premerge.config import Config
-from premerge.findings import CheckResult
+from premerge.findings import CheckResult, Finding
 
 #: typing.TYPE_CHECKING without importing typing: its names serve annotations only, and
 #: the import costs ~3 ms of start-up where nothing else has loaded it
@@ -39,7 +39,6 @@ INDEX_MIN_FILES = 64
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
     from premerge.cache import Cache
-    from premerge.findings import Finding
     from premerge.sources import SourceError, discover_python_files, read_bytes, relative_to
 
     root = config.root.as_posix()
@@ -65,9 +64,9 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
 
     # The whole run's answer, when no file changed and nothing the cross-file part read did.
     run_key = cache.key(b"", "run", root, *(key for *_rest, key in todo)) if cache.enabled else ""
-    bundle = cache.get(run_key, _bundle_shape) if run_key else None
-    if bundle is not None and _fresh(bundle["deps"]):
-        result.findings.extend(Finding.from_json(f) for f in bundle["findings"])
+    cached = _cached_run(cache.get(run_key)) if run_key else None
+    if cached is not None and _fresh(cached[1]):
+        result.findings.extend(cached[0])
     else:
         reports = _per_file_reports(todo, config, cache, root)
         findings, deps = _finish(reports, config)
@@ -121,14 +120,18 @@ def _per_file_reports(todo: list[tuple[str, bytes, str | None, str]], config: Co
     return [by_key[key] for *_rest, key in todo]
 
 
-def _bundle_shape(bundle: Any) -> bool:
-    """A run's cached answer decodes: findings, and ``{path: [mtime_ns, size]}`` deps."""
-    from premerge.findings import Finding
-
-    for item in bundle["findings"]:
-        Finding.from_json(item)
-    return all(isinstance(path, str) and [type(v) for v in stamp] == [int, int]
-               for path, stamp in bundle["deps"].items())
+def _cached_run(bundle: Any) -> tuple[list[Finding], dict[str, list[int]]] | None:
+    """A run's cached answer decoded, once: its findings and the ``{path: [mtime_ns, size]}``
+    its cross-file part read; None (a miss) for anything absent or of the wrong shape."""
+    try:
+        findings = [Finding.from_json(item) for item in bundle["findings"]]
+        deps = bundle["deps"]
+        if all(isinstance(path, str) and [type(v) for v in stamp] == [int, int]
+               for path, stamp in deps.items()):
+            return findings, deps
+    except (LookupError, TypeError, ValueError, AttributeError):
+        pass
+    return None
 
 
 #: what :func:`_finish` reads of a file's report, and the types it needs
@@ -189,7 +192,6 @@ def _fresh(deps: dict[str, list[int]]) -> bool:
 def _finish(reports: list[FileReport], config: Config
             ) -> tuple[list[Any], dict[str, list[int]]]:
     """Per-file findings plus the cross-file ones, and what the latter depended on."""
-    from premerge.findings import Finding
     from premerge.scope.messages import UndefinedName
 
     findings: list[Finding] = []
