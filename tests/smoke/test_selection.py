@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from premerge.smoke import shard
-from premerge.imports.discovery import SmokeModule, discover_modules
+from premerge.imports.discovery import ProjectModule, discover_modules
 from tests.conftest import GIT_ENV
 from tests.smoke.helpers import git_repo, smoke, write_tree
 
@@ -85,7 +85,7 @@ def test_changed_selects_importers_transitively(tmp_path: Path) -> None:
 
 
 def test_shard_partitions_deterministically(tmp_path: Path) -> None:
-    modules = [SmokeModule(f"m{i}", f"/r/m{i}.py", f"m{i}.py", "script", "/r")
+    modules = [ProjectModule(f"m{i}", f"/r/m{i}.py", f"m{i}.py", "script", "/r")
                for i in range(23)]
     for count in (1, 2, 3, 5):
         parts = [shard(modules, index, count) for index in range(1, count + 1)]

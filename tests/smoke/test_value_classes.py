@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from premerge.findings import Finding, Severity
-from premerge.imports.discovery import SmokeModule
+from premerge.imports.discovery import ProjectModule
 from premerge.imports.graph import Edge, ImportGraph, build_graph
 from premerge.imports.interpreter import Interpreter
 from premerge.imports.references import ImportRef, file_imports, imports_from_source
@@ -48,12 +48,12 @@ def test_a_smoke_run_imports_neither_dataclasses_nor_inspect(tmp_path: Path) -> 
 
 
 def test_frozen_values_hash_compare_and_refuse_assignment() -> None:
-    one = SmokeModule("pkg.mod", "/r/pkg/mod.py", "pkg/mod.py", "package", "/r")
-    twin = SmokeModule(name="pkg.mod", path="/r/pkg/mod.py", relpath="pkg/mod.py",
+    one = ProjectModule("pkg.mod", "/r/pkg/mod.py", "pkg/mod.py", "package", "/r")
+    twin = ProjectModule(name="pkg.mod", path="/r/pkg/mod.py", relpath="pkg/mod.py",
                        kind="package", import_root="/r")
     assert one == twin and hash(one) == hash(twin) and len({one, twin}) == 1
     assert (one.top, one.package, one.is_package_init) == ("pkg", "pkg", False)
-    assert one != SmokeModule("pkg.mod", "/r/pkg/mod.py", "pkg/mod.py", "script", "/r")
+    assert one != ProjectModule("pkg.mod", "/r/pkg/mod.py", "pkg/mod.py", "script", "/r")
     assert Edge("/a.py", "/b.py", 1, 0) in {Edge("/a.py", "/b.py", 1, 0)}
     assert Change("x.txt", "created", 5) == Change(relpath="x.txt", kind="created", when=5)
     for frozen in (one, Edge("/a.py", "/b.py", 1, 0), Change("x.txt", "created", 5)):
@@ -82,7 +82,7 @@ def test_snapshot_changes_compare_content_not_mtimes(tmp_path: Path) -> None:
 
 
 def test_mutable_values_have_fresh_defaults_equality_and_no_hash() -> None:
-    module = SmokeModule("m", "/r/m.py", "m.py", "script", "/r")
+    module = ProjectModule("m", "/r/m.py", "m.py", "script", "/r")
     assert FileFacts() == FileFacts() and FileFacts().imports is not FileFacts().imports
     assert ImportRef(1, 0, "os").names is not ImportRef(1, 0, "os").names
     assert Outcome(module).files is not Outcome(module).files
@@ -122,14 +122,14 @@ def test_scope_and_smoke_read_the_same_import_references(tmp_path: Path) -> None
     assert imports_from_source(source) == facts_from_source(source).imports
     assert len(imports_from_source(source)) == 4 and imports_from_source("def (:\n") == []
     (tmp_path / "m.py").write_text(source, encoding="utf-8")
-    module = SmokeModule("m", (tmp_path / "m.py").as_posix(), "m.py", "script",
+    module = ProjectModule("m", (tmp_path / "m.py").as_posix(), "m.py", "script",
                          tmp_path.as_posix())
     assert file_imports([module], use_cache=False) == {module.path: imports_from_source(source)}
 
 
 def test_graph_resolver_is_cached_and_no_part_of_equality() -> None:
-    a = SmokeModule("a", "/r/a.py", "a.py", "script", "/r")
-    b = SmokeModule("b", "/r/b.py", "b.py", "script", "/r")
+    a = ProjectModule("a", "/r/a.py", "a.py", "script", "/r")
+    b = ProjectModule("b", "/r/b.py", "b.py", "script", "/r")
     facts = {a.path: imports_from_source("import b\n"), b.path: imports_from_source("import a\n")}
     graph = build_graph([a, b], facts)
     assert graph.find("b", a) is b and graph._resolver is graph._resolver
@@ -143,7 +143,7 @@ def test_context_maps_real_paths_to_modules(tmp_path: Path) -> None:
     target = tmp_path / "m.py"
     target.write_text("")
     (tmp_path / "link.py").symlink_to(target)
-    module = SmokeModule("m", target.as_posix(), "m.py", "script", tmp_path.as_posix())
+    module = ProjectModule("m", target.as_posix(), "m.py", "script", tmp_path.as_posix())
     given: dict[str, str] = {}
     ctx = Context(tmp_path.as_posix(), ImportGraph({module.path: module}), {}, "py", 5.0, given)
     assert ctx.real_to_path is given and ctx.module_path(str(tmp_path / "link.py")) == module.path
@@ -155,7 +155,7 @@ def test_context_maps_real_paths_to_modules(tmp_path: Path) -> None:
 
 def test_outcome_reads_each_capture_once(tmp_path: Path) -> None:
     """The tails of capture files are cached per outcome (a slot now, not ``__dict__``)."""
-    module = SmokeModule("m", "/r/m.py", "m.py", "script", "/r")
+    module = ProjectModule("m", "/r/m.py", "m.py", "script", "/r")
     stdout = tmp_path / "out"
     stdout.write_text("first")
     outcome = Outcome(module, files={"stdout": str(stdout)},
@@ -168,4 +168,4 @@ def test_outcome_reads_each_capture_once(tmp_path: Path) -> None:
     assert Outcome(module, {"status": "ok"}).status == "ok"
     assert outcome == Outcome(module, files={"stdout": str(stdout)},
                               captured={"stderr": [10_000, "x" * 5000]}, mode="fresh")
-    assert repr(Outcome(module)).startswith("Outcome(module=SmokeModule(name='m', ")
+    assert repr(Outcome(module)).startswith("Outcome(module=ProjectModule(name='m', ")

@@ -31,8 +31,9 @@ from premerge.safefile import FileRefused, read_regular
 from premerge.sources import iter_python_files, matches_any, relative_to
 
 
-class SmokeModule(FrozenRecord):
-    """One module to import: its dotted name and how to import it."""
+class ProjectModule(FrozenRecord):
+    """A module of the checked project: its dotted name, its file and how to import it (what
+    smoke imports, and what the import graph and scope's fix graph are made of)."""
 
     __slots__ = _fields = ("name", "path", "relpath", "kind", "import_root")
     name: str
@@ -147,7 +148,7 @@ def _uses_relative_imports(path: str) -> bool:
         return False
 
 
-def module_for(path: str, root: str, declared: Iterable[str]) -> SmokeModule:
+def module_for(path: str, root: str, declared: Iterable[str]) -> ProjectModule:
     """How the file at ``path`` is imported (see the module docstring)."""
     directory = os.path.dirname(path)
     stem = os.path.basename(path)[:-3] if path.endswith(".py") else os.path.basename(path)
@@ -165,7 +166,7 @@ def module_for(path: str, root: str, declared: Iterable[str]) -> SmokeModule:
             top = os.path.dirname(top)
         source_root = os.path.dirname(top)
     else:
-        return SmokeModule(stem, path, relpath, "script", directory)
+        return ProjectModule(stem, path, relpath, "script", directory)
     roots = [source_root]
     for candidate in declared:  # a declared root above: namespace packages up to it
         if source_root.startswith(candidate + "/"):
@@ -177,12 +178,12 @@ def module_for(path: str, root: str, declared: Iterable[str]) -> SmokeModule:
         if parts[-1] == "__init__":
             parts.pop()
         if parts and all(_identifier(p) for p in parts) and source.startswith(root):
-            return SmokeModule(".".join(parts), path, relpath, "package", source)
-    return SmokeModule(stem, path, relpath, "script", directory)
+            return ProjectModule(".".join(parts), path, relpath, "package", source)
+    return ProjectModule(stem, path, relpath, "script", directory)
 
 
 def discover_modules(root: Path, include: Iterable[str], exclude: Iterable[str]
-                     ) -> list[SmokeModule]:
+                     ) -> list[ProjectModule]:
     """Every module of the repository, sorted by path."""
     root_text = root.as_posix()
     declared = sorted(declared_source_roots(root), key=len, reverse=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 
-from premerge.imports.discovery import SmokeModule
+from premerge.imports.discovery import ProjectModule
 from premerge.imports.references import ImportRef
 from premerge.records import FrozenRecord, Record, frozen_init
 
@@ -36,7 +36,7 @@ class ImportGraph(Record):
                "first_party_tops")
     __slots__ = (*_fields, "_cached_resolver")
 
-    def __init__(self, modules: dict[str, SmokeModule],
+    def __init__(self, modules: dict[str, ProjectModule],
                  edges: dict[str, list[Edge]] | None = None,
                  reverse: dict[str, set[str]] | None = None,
                  external: dict[str, set[str]] | None = None,
@@ -106,7 +106,7 @@ class ImportGraph(Record):
                 queue.append(edge.target)
         return None
 
-    def find(self, name: str, context: SmokeModule | None = None) -> SmokeModule | None:
+    def find(self, name: str, context: ProjectModule | None = None) -> ProjectModule | None:
         """The first-party module a dotted name means, seen from ``context``."""
         return self._resolver.resolve(name, context)
 
@@ -120,15 +120,15 @@ class ImportGraph(Record):
 
 
 class _Resolver:
-    def __init__(self, modules: Iterable[SmokeModule]) -> None:
-        self.by_root: dict[str, dict[str, SmokeModule]] = {}
-        self.packages: dict[str, list[SmokeModule]] = {}
+    def __init__(self, modules: Iterable[ProjectModule]) -> None:
+        self.by_root: dict[str, dict[str, ProjectModule]] = {}
+        self.packages: dict[str, list[ProjectModule]] = {}
         for module in modules:
             self.by_root.setdefault(module.import_root, {})[module.name] = module
             if module.kind == "package":
                 self.packages.setdefault(module.name, []).append(module)
 
-    def resolve(self, name: str, context: SmokeModule | None) -> SmokeModule | None:
+    def resolve(self, name: str, context: ProjectModule | None) -> ProjectModule | None:
         if context is not None:
             found = self.by_root.get(context.import_root, {}).get(name)
             if found is not None:
@@ -137,7 +137,7 @@ class _Resolver:
         return candidates[0] if len(candidates) == 1 else None
 
 
-def absolute_name(ref: ImportRef, module: SmokeModule) -> str | None:
+def absolute_name(ref: ImportRef, module: ProjectModule) -> str | None:
     """The absolute dotted name of a relative import, or None when it leaves the package."""
     if not ref.level:
         return ref.module
@@ -148,7 +148,7 @@ def absolute_name(ref: ImportRef, module: SmokeModule) -> str | None:
     return ".".join([*base, ref.module] if ref.module else base)
 
 
-def build_graph(modules: Sequence[SmokeModule], imports: Mapping[str, Sequence[ImportRef]]
+def build_graph(modules: Sequence[ProjectModule], imports: Mapping[str, Sequence[ImportRef]]
                 ) -> ImportGraph:
     """The graph of ``modules`` from ``imports`` (module path -> its import references)."""
     graph = empty_graph(modules)
@@ -159,14 +159,14 @@ def build_graph(modules: Sequence[SmokeModule], imports: Mapping[str, Sequence[I
     return graph
 
 
-def empty_graph(modules: Sequence[SmokeModule]) -> ImportGraph:
+def empty_graph(modules: Sequence[ProjectModule]) -> ImportGraph:
     """The graph of ``modules`` before any module's imports are added (:func:`add_module`)."""
     graph = ImportGraph(modules={m.path: m for m in modules})
     graph.first_party_tops = {m.top for m in modules}
     return graph
 
 
-def add_module(graph: ImportGraph, module: SmokeModule, refs: Sequence[ImportRef]
+def add_module(graph: ImportGraph, module: ProjectModule, refs: Sequence[ImportRef]
                ) -> list[str]:
     """Add one module's import-time edges, unresolved relative imports and external names;
     return its external names."""
@@ -179,7 +179,7 @@ def add_module(graph: ImportGraph, module: SmokeModule, refs: Sequence[ImportRef
         name = absolute_name(ref, module)
         if name is None:
             continue
-        targets: list[SmokeModule] = []
+        targets: list[ProjectModule] = []
         parts = name.split(".") if name else []
         for index in range(1, len(parts) + 1):  # a.b.c runs a, a.b and a.b.c
             found = resolver.resolve(".".join(parts[:index]), module)

@@ -18,7 +18,7 @@ from premerge.safefile import NOT_REGULAR, FileRefused, read_regular
 from premerge.sources import MAX_SOURCE_BYTES
 
 if TYPE_CHECKING:
-    from premerge.imports.discovery import SmokeModule
+    from premerge.imports.discovery import ProjectModule
 
 Facts = TypeVar("Facts")
 
@@ -105,7 +105,7 @@ def imports_from_source(text: str, filename: str = "<unknown>") -> list[ImportRe
     return refs
 
 
-def file_imports(modules: Sequence[SmokeModule], use_cache: bool = True
+def file_imports(modules: Sequence[ProjectModule], use_cache: bool = True
                  ) -> dict[str, list[ImportRef]]:
     """The import references of every module file, cached by content."""
     return analyse_files(
@@ -114,11 +114,11 @@ def file_imports(modules: Sequence[SmokeModule], use_cache: bool = True
         lambda refs: {"imports": [ref.to_json() for ref in refs]})
 
 
-def analyse_files(modules: Sequence[SmokeModule], cache: Cache,
+def analyse_files(modules: Sequence[ProjectModule], cache: Cache,
                   analyse: Callable[[str, str], Facts], load: Callable[[dict[str, Any]], Facts],
                   dump: Callable[[Facts], dict[str, Any]],
                   not_regular: dict[str, str] | None = None,
-                  on_file: Callable[[SmokeModule, Facts], None] | None = None
+                  on_file: Callable[[ProjectModule, Facts], None] | None = None
                   ) -> dict[str, Facts]:
     """path -> ``analyse(text, path)`` of every module file, cached by content (``dump`` and
     ``load`` convert to and from the cached dict; a damaged entry is a miss).  Unreadable and

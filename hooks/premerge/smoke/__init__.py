@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from premerge.cache import Cache
 from premerge.config import Config
 from premerge.findings import CheckResult, Finding, Location
-from premerge.imports.discovery import SmokeModule, discover_modules
+from premerge.imports.discovery import ProjectModule, discover_modules
 from premerge.imports.graph import ImportGraph, build_graph
 from premerge.imports.references import analyse_files
 from premerge.smoke import messages as m
@@ -61,7 +61,7 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
         raise
 
 
-def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeModule],
+def _run(config: Config, paths: Sequence[str], root: str, modules: list[ProjectModule],
          runner: Runner | None) -> CheckResult:
     findings: list[Finding] = []
     notes: list[str] = []
@@ -73,7 +73,7 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
     graph = build_graph(modules, {path: info.imports for path, info in facts.items()})
     selected, problems = select_modules(modules, graph, root, paths, config)
     findings.extend(problems)
-    to_run: list[SmokeModule] = []
+    to_run: list[ProjectModule] = []
     for module in selected:
         if module.path in not_regular:
             findings.append(NotRegularFile.at(module.path, reason=not_regular[module.path]))
@@ -100,9 +100,9 @@ def _run(config: Config, paths: Sequence[str], root: str, modules: list[SmokeMod
     return result
 
 
-def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
+def file_facts(modules: Sequence[ProjectModule], use_cache: bool = True,
                not_regular: dict[str, str] | None = None,
-               on_file: Callable[[SmokeModule, FileFacts], None] | None = None
+               on_file: Callable[[ProjectModule, FileFacts], None] | None = None
                ) -> dict[str, FileFacts]:
     """Imports and script effects of every module file, cached by content.  ``not_regular``
     collects path -> reason for the module files that are devices, FIFOs, ...: importing
@@ -113,9 +113,9 @@ def file_facts(modules: Sequence[SmokeModule], use_cache: bool = True,
                          FileFacts.to_json, not_regular, on_file)
 
 
-def select_modules(modules: Sequence[SmokeModule], graph: ImportGraph, root: str,
+def select_modules(modules: Sequence[ProjectModule], graph: ImportGraph, root: str,
                    paths: Sequence[str], config: Config
-                   ) -> tuple[list[SmokeModule], list[Finding]]:
+                   ) -> tuple[list[ProjectModule], list[Finding]]:
     """PATHs, then ``--changed`` (plus every importer, transitively), then ``--shard``."""
     problems: list[Finding] = []
     chosen = list(modules)
@@ -135,14 +135,14 @@ def select_modules(modules: Sequence[SmokeModule], graph: ImportGraph, root: str
     return chosen, problems
 
 
-def shard(modules: Sequence[SmokeModule], index: int, count: int) -> list[SmokeModule]:
+def shard(modules: Sequence[ProjectModule], index: int, count: int) -> list[ProjectModule]:
     """The ``index``-th (1-based) of ``count`` slices: round-robin over modules sorted by
     (name, path), so every module lands in exactly one shard and shards differ by at most one."""
     ordered = sorted(modules, key=lambda mod: (mod.name, mod.relpath))
     return [mod for position, mod in enumerate(ordered) if position % count == index - 1]
 
 
-def skip_reason(module: SmokeModule, info: FileFacts | None, config: Config
+def skip_reason(module: ProjectModule, info: FileFacts | None, config: Config
                 ) -> tuple[int, str] | None:
     """(line, reason) when the module must not be imported; reason "" means skip silently.
 

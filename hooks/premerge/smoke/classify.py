@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from premerge.findings import ALSO_STOPS, Finding, Location, Severity
-from premerge.imports.discovery import SmokeModule
+from premerge.imports.discovery import ProjectModule
 from premerge.imports.graph import ImportGraph
 from premerge.input_rules import InternalError
 from premerge.records import Record
@@ -135,7 +135,7 @@ def classify(outcome: Outcome, ctx: Context) -> list[Classified]:
     return [Classified(InternalError.at(module.path, module=module.name, reason=reason))]
 
 
-def _undefined_global(module: SmokeModule, item: dict[str, Any]) -> Finding:
+def _undefined_global(module: ProjectModule, item: dict[str, Any]) -> Finding:
     return m.UndefinedGlobalAtRuntime.at(
         module.path, item.get("line"), item.get("col"), name=item["name"],
         module=module.name, function=item.get("function", "?"),
@@ -145,7 +145,7 @@ def _undefined_global(module: SmokeModule, item: dict[str, Any]) -> Finding:
 _STAR_IMPORT = re.compile(r"^\s*from\s+\S+\s+import\s*\(?\s*\*", re.MULTILINE)
 
 
-def static_global_findings(module: SmokeModule) -> list[Finding]:
+def static_global_findings(module: ProjectModule) -> list[Finding]:
     """PM313 for a module that is not imported (PM312): the runtime check without the
     namespace.  A function's global load that no statement of the file binds (nor a
     ``global`` statement), that builtins lack and no ``except NameError`` guards raises
@@ -222,7 +222,7 @@ def _frames_in_repo(frames: Iterable[Sequence[object]], ctx: Context) -> list[tu
     return out
 
 
-def _place(module: SmokeModule, frames: list[tuple[str, int, str]]) -> tuple[int | None,
+def _place(module: ProjectModule, frames: list[tuple[str, int, str]]) -> tuple[int | None,
                                                                                 list[Location]]:
     """The line in the module's own file (the last frame there) and the other repo frames."""
     own = [f for f in frames if _real(f[0]) == _real(module.path)]
@@ -240,7 +240,7 @@ def _origin(frames: list[tuple[str, int, str]]) -> str | None:
     return frames[-1][0] if frames else None
 
 
-def _error(module: SmokeModule, exc: dict[str, object], outcome: Outcome, ctx: Context
+def _error(module: ProjectModule, exc: dict[str, object], outcome: Outcome, ctx: Context
            ) -> Classified:
     kind = str(exc.get("type", "Exception"))
     bases = [str(b) for b in exc.get("bases", [kind])]  # type: ignore[union-attr]
@@ -408,7 +408,7 @@ def _first_party_missing(missing: str, frames: list[tuple[str, int, str]], ctx: 
 
 
 def _unreachable_package(missing: str, frames: list[tuple[str, int, str]],
-                         module: SmokeModule, ctx: Context) -> str | None:
+                         module: ProjectModule, ctx: Context) -> str | None:
     """Why a package that IS in the repository cannot be found, or None when it is not there.
 
     A file run with script semantics (its own directory first on ``sys.path``, as ``python
@@ -434,7 +434,7 @@ def _unreachable_package(missing: str, frames: list[tuple[str, int, str]],
             f"smoke.source_roots in premerge.yaml")
 
 
-def _circular(module: SmokeModule, message: str, line: int | None, related: list[Location],
+def _circular(module: ProjectModule, message: str, line: int | None, related: list[Location],
               ctx: Context) -> Finding:
     partial = _PARTIAL.search(message)
     via = None

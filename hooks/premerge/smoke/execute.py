@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from premerge.config import Config
 from premerge.findings import CheckResult, Finding
-from premerge.imports.discovery import SmokeModule
+from premerge.imports.discovery import ProjectModule
 from premerge.imports.graph import ImportGraph, add_module, empty_graph
 from premerge.imports.interpreter import choose_interpreter
 from premerge.smoke import messages as m
@@ -21,7 +21,7 @@ from premerge.smoke.writes import Change, Snapshot, attribute, private_base, wal
 from premerge.sources import SKIP_DIR_NAMES, is_virtualenv, posix, relative_to
 
 
-def _needed(graph: ImportGraph, modules: Sequence[SmokeModule]) -> set[str]:
+def _needed(graph: ImportGraph, modules: Sequence[ProjectModule]) -> set[str]:
     """These modules' files and their first-party dependencies', transitively."""
     needed: set[str] = set()
     stack = [mod.path for mod in modules]
@@ -34,7 +34,7 @@ def _needed(graph: ImportGraph, modules: Sequence[SmokeModule]) -> set[str]:
     return needed
 
 
-def preload_candidates(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
+def preload_candidates(graph: ImportGraph, modules: Sequence[ProjectModule]) -> list[str]:
     """External modules imported at import time by these modules and their first-party
     dependencies; never a name a first-party file could shadow."""
     needed = _needed(graph, modules)
@@ -57,7 +57,7 @@ class Prefetch:
     Only for a run over every module (no PATHs, ``--changed`` or ``--shard``): then every
     name sent early is in the final list (each comes from a module that is imported)."""
 
-    def __init__(self, runner: Runner, config: Config, modules: Sequence[SmokeModule]) -> None:
+    def __init__(self, runner: Runner, config: Config, modules: Sequence[ProjectModule]) -> None:
         self.runner = runner
         self.config = config
         self.modules = modules
@@ -71,13 +71,13 @@ class Prefetch:
 
     @classmethod
     def for_run(cls, runner: Runner | None, config: Config, paths: Sequence[str],
-                modules: Sequence[SmokeModule]) -> Prefetch | None:
+                modules: Sequence[ProjectModule]) -> Prefetch | None:
         run = config.run
         if runner is None or paths or run.changed is not None or run.shard is not None:
             return None
         return cls(runner, config, modules)
 
-    def __call__(self, module: SmokeModule, info: FileFacts) -> None:
+    def __call__(self, module: ProjectModule, info: FileFacts) -> None:
         from premerge.smoke import skip_reason  # noqa: PLC0415
 
         if skip_reason(module, info, self.config) is not None:
@@ -114,8 +114,8 @@ class Prefetch:
         return True
 
 
-def needs_threads_tier(graph: ImportGraph, modules: Sequence[SmokeModule],
-                       starters: Sequence[str]) -> list[SmokeModule]:
+def needs_threads_tier(graph: ImportGraph, modules: Sequence[ProjectModule],
+                       starters: Sequence[str]) -> list[ProjectModule]:
     """The modules whose import-time closure imports a package that starts threads when
     imported (``starters``, refused by the first warm parent)."""
     def starts(name: str) -> bool:
@@ -131,7 +131,7 @@ def needs_threads_tier(graph: ImportGraph, modules: Sequence[SmokeModule],
 
 
 def _run_tiers(runner: Runner, graph: ImportGraph, facts: dict[str, FileFacts],
-               modules: Sequence[SmokeModule], preload: Sequence[str],
+               modules: Sequence[ProjectModule], preload: Sequence[str],
                compile_paths: Sequence[str], attributes: dict[str, list[str]],
                warm: dict[str, list[str]] | None = None) -> list[Outcome]:
     """Import every module: in the first warm parent, or -- when the project's heavy
@@ -160,7 +160,7 @@ def _run_tiers(runner: Runner, graph: ImportGraph, facts: dict[str, FileFacts],
     progress = runner.settings.progress
     done = [0]
 
-    def batch(which: Runner, batch_modules: list[SmokeModule], serial: bool = False
+    def batch(which: Runner, batch_modules: list[ProjectModule], serial: bool = False
               ) -> list[Outcome]:
         """One batch, its progress counted on from the batches before."""
         if not batch_modules:
@@ -173,8 +173,8 @@ def _run_tiers(runner: Runner, graph: ImportGraph, facts: dict[str, FileFacts],
         done[0] += len(batch_modules)
         return which.run(batch_modules, one_at_a_time=serial)
 
-    def split(batch_modules: list[SmokeModule]) -> tuple[list[SmokeModule],
-                                                         list[SmokeModule]]:
+    def split(batch_modules: list[ProjectModule]) -> tuple[list[ProjectModule],
+                                                         list[ProjectModule]]:
         """(the others, those that delete or rewrite files at import: imported last, one at
         a time, so that no module imports from a snapshot another one changed)"""
         writes = {m.path for m in batch_modules
@@ -222,7 +222,7 @@ def _run_tiers(runner: Runner, graph: ImportGraph, facts: dict[str, FileFacts],
 
 
 def preload_attributes(facts: dict[str, FileFacts], graph: ImportGraph,
-                       modules: Sequence[SmokeModule], names: Sequence[str]
+                       modules: Sequence[ProjectModule], names: Sequence[str]
                        ) -> dict[str, list[str]]:
     """For each preloaded module, the names the project's import-time ``from X import a``
     statements take from it (a lazy package loads them only when asked)."""
@@ -244,7 +244,7 @@ def _add_attributes(out: dict[str, set[str]], info: FileFacts, wanted: set[str])
 
 
 def warm_subclasses(facts: dict[str, FileFacts], graph: ImportGraph,
-                    modules: Sequence[SmokeModule], names: Sequence[str]
+                    modules: Sequence[ProjectModule], names: Sequence[str]
                     ) -> dict[str, list[str]]:
     """For each preloaded module, its classes that the project's import-time code subclasses
     (``class Config(BaseModel)``): the warm parent subclasses each once, so that what a
@@ -261,7 +261,7 @@ def warm_subclasses(facts: dict[str, FileFacts], graph: ImportGraph,
     return {name: sorted(attrs) for name, attrs in sorted(out.items())}
 
 
-def sources_to_compile(graph: ImportGraph, modules: Sequence[SmokeModule]) -> list[str]:
+def sources_to_compile(graph: ImportGraph, modules: Sequence[ProjectModule]) -> list[str]:
     """Every first-party file the children will execute (the modules, their dependencies and
     package ``__init__``s): compiled once, next to the warm parent's preload, instead of in
     each child."""
@@ -365,7 +365,7 @@ def discard(runner: Runner) -> None:
 
 
 def execute(runner: Runner, config: Config, root: str, graph: ImportGraph,
-            facts: dict[str, FileFacts], modules: Sequence[SmokeModule],
+            facts: dict[str, FileFacts], modules: Sequence[ProjectModule],
             result: CheckResult) -> None:
     try:
         _execute(config, root, graph, facts, modules, result, runner)
@@ -374,7 +374,7 @@ def execute(runner: Runner, config: Config, root: str, graph: ImportGraph,
 
 
 def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, FileFacts],
-             modules: Sequence[SmokeModule], result: CheckResult, runner: Runner) -> None:
+             modules: Sequence[ProjectModule], result: CheckResult, runner: Runner) -> None:
     from premerge.smoke import TrackedFiles, uncommitted_findings  # noqa: PLC0415
 
     tracked = TrackedFiles(config) if config.in_git else None

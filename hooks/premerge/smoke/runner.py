@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from premerge.config import DEFAULT_SMOKE_ENV
-from premerge.imports.discovery import SmokeModule
+from premerge.imports.discovery import ProjectModule
 from premerge.imports.interpreter import Interpreter
 from premerge.records import Record
 from premerge.smoke.child import kill_group, kill_orphans
@@ -146,7 +146,7 @@ class Outcome(Record):
     #: ``_tails`` caches the capture files' tails :meth:`_read` has read (no part of equality)
     __slots__ = (*_fields, "_tails")
 
-    def __init__(self, module: SmokeModule, result: dict[str, Any] | None = None,
+    def __init__(self, module: ProjectModule, result: dict[str, Any] | None = None,
                  exit_code: int | None = None, exit_signal: int | None = None,
                  timed_out: bool = False, files: dict[str, str] | None = None,
                  captured: dict[str, list[Any]] | None = None, started: int = 0,
@@ -209,7 +209,7 @@ class _Job(Record):
     __slots__ = _fields = ("ident", "module", "spec", "mode", "deadline", "pid", "proc",
                            "timed_out", "started", "kill_at", "attack", "killed")
 
-    def __init__(self, ident: int, module: SmokeModule, spec: dict[str, Any], mode: str,
+    def __init__(self, ident: int, module: ProjectModule, spec: dict[str, Any], mode: str,
                  deadline: float = 0.0, pid: int | None = None,
                  proc: subprocess.Popen[bytes] | None = None, timed_out: bool = False,
                  started: int = 0, kill_at: float = 0.0, attack: str | None = None,
@@ -835,7 +835,7 @@ class Runner:
         self._handlers.clear()
 
     # -- running ------------------------------------------------------------------------------
-    def spec_for(self, module: SmokeModule, ident: int, check_globals: bool = True
+    def spec_for(self, module: ProjectModule, ident: int, check_globals: bool = True
                  ) -> dict[str, Any]:
         base = os.path.join(self.settings.workdir, f"m{ident}")
         tmpdir = os.path.join(self.settings.workdir, "tmp")
@@ -850,7 +850,7 @@ class Runner:
             "check_globals": check_globals, "extra_path": [inside(p) for p in self.settings.source_roots],
         }
 
-    def run(self, modules: Sequence[SmokeModule], one_at_a_time: bool = False
+    def run(self, modules: Sequence[ProjectModule], one_at_a_time: bool = False
             ) -> list[Outcome]:
         """Import every module; outcomes in the order of ``modules``.  ``one_at_a_time``: each
         import starts when the one before has ended (modules that delete or rewrite files in
@@ -872,7 +872,7 @@ class Runner:
             self._running.clear()
         return [batch.done[i] for i in batch.order if i in batch.done]
 
-    def _queue(self, modules: Sequence[SmokeModule]) -> _Batch:
+    def _queue(self, modules: Sequence[ProjectModule]) -> _Batch:
         """One job per module, warm while there is a warm parent; progress starts at zero."""
         pending: deque[_Job] = deque()
         for module in modules:
