@@ -16,10 +16,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
 from premerge.config import Config, RequiredFile, static_prefix
-from premerge.files.messages import (EmptyFile, IgnoredFile, ManifestNotCommitted, MissingFile,
-                                     MissingInWorktree, TooFewMatches, UntrackedFile)
+from premerge.files.messages import ENTRY_RULES, EntryState, ManifestNotCommitted
 from premerge.files.references import Reference, is_code
-from premerge.findings import Finding, Location
+from premerge.findings import Finding
 from premerge.repo import (CHANGES_QUERY, EMPTY_BLOBS, INDEX_QUERY, WORKTREES_QUERY, Repository,
                            Worktree, untracked_query)
 from premerge.sources import glob_to_regex, posix
@@ -295,11 +294,6 @@ class Declarations:
 # the checks
 
 
-def _related_code(refs: Sequence[tuple[str, Reference]], facts: RepoFacts) -> list[Location]:
-    return [Location(path=facts.full(src), line=ref.line, col=ref.col,
-                     message="referenced by the code here") for src, ref in refs[:10]]
-
-
 def check_manifest_tracked(config: Config, facts: RepoFacts) -> list[Finding]:
     """PM209: the manifest itself must be committed, or CI checks nothing."""
     manifest = config.manifest
@@ -318,99 +312,27 @@ def check_manifest_tracked(config: Config, facts: RepoFacts) -> list[Finding]:
 
 def check_entries(config: Config, facts: RepoFacts,
                   references: dict[str, list[tuple[str, Reference]]]) -> list[Finding]:
-    """PM201-PM206 for every required_files entry."""
-    findings: list[Finding] = []
+    """PM201-PM206 for every required_files entry: each entry's state, then each rule of
+    :data:`~premerge.files.messages.ENTRY_RULES` finds what it reports in it."""
     where = posix(config.manifest_path)
-    untracked: list[tuple[RequiredFile, str]] = []
+    states: list[EntryState] = []
     for entry in config.required_files:
         path = normalize(entry.path)
-        full = facts.root / path
-        is_dir = not entry.is_glob and full.is_dir()
-        related = _related_code(references.get(path, []), facts)
-
-        def at(rule: type, name: str, **fields: object) -> Finding:
-            return rule.at(where, entry.line, entry.col, name=name, related=related, **fields)
-
-        if entry.is_glob or is_dir:
-            pattern = path if entry.is_glob else f"{path}/**"
+        pattern = path if entry.is_glob else f"{path}/**" if (facts.root / path).is_dir() \
+            else ""
+        if pattern:
             matches = facts.matching(pattern)
-            if len(matches) < entry.min_count:
-                findings.append(at(TooFewMatches, entry.path, count=len(matches),
-                                   plural="" if len(matches) == 1 else "s",
-                                   min_count=entry.min_count))
-        elif facts.exists(path):
-            matches = [path]
         else:
-            matches = []
-            detail = ""
-            if os.path.islink(full):
-                detail = f" (a symlink to {os.readlink(full)}, which does not exist)"
-            elif facts.in_git and path in facts.tracked:
-                detail = " (deleted in the working tree; git's index still has it)"
-            elif facts.in_git and path in facts.repo.tracked_dirs:  # type: ignore[union-attr]
-                detail = " (it is a directory of tracked files?)"
-            findings.append(at(MissingFile, path, detail=detail))
-        for match in matches:
-            if entry.tracked and facts.in_git and match not in facts.tracked and \
-                    not facts.in_submodule(match):
-                untracked.append((entry, match))
-            if not entry.allow_empty and facts.is_empty(match):
-                findings.append(at(EmptyFile, match))
-        if entry.worktrees:
-            findings.extend(_check_worktrees(entry, path, is_dir, facts, where))
-    findings.extend(_untracked_findings(untracked, facts, where, references))
-    return findings
-
-
-def _untracked_findings(untracked: list[tuple[RequiredFile, str]], facts: RepoFacts,
-                        where: str, references: dict[str, list[tuple[str, Reference]]]
-                        ) -> list[Finding]:
-    if not untracked:
-        return []
-    sources = facts.ignored_by([path for _, path in untracked])
-    findings: list[Finding] = []
-    for entry, path in untracked:
-        related = _related_code(references.get(path, []), facts)
-        source = sources.get(path)
-        if source is None:
-            findings.append(UntrackedFile.at(where, entry.line, entry.col, name=path,
-                                             related=related))
-            continue
-        rule_file, rule_line, pattern = source
-        rule_path = rule_file if os.path.isabs(rule_file) else facts.full(rule_file)
-        label = f"{Path(rule_file).as_posix()}:{rule_line}: {pattern}"
-        findings.append(IgnoredFile.at(
-            where, entry.line, entry.col, name=path, source=label,
-            related=[Location(path=posix(rule_path), line=rule_line or None, col=1,
-                              message=f"this rule ignores it: {pattern}"), *related]))
-    return findings
-
-
-def _check_worktrees(entry: RequiredFile, path: str, is_dir: bool, facts: RepoFacts,
-                     where: str) -> list[Finding]:
-    findings: list[Finding] = []
-    if not facts.in_git:
-        return findings
-    for tree in facts.other_worktrees:
-        base = Path(tree.path)
-        branch = f"branch {tree.branch}" if tree.branch else (
-            f"detached HEAD at {tree.head[:10]}" if tree.head else "no branch")
-        if entry.is_glob or is_dir:
-            pattern = path if entry.is_glob else f"{path}/**"
-            count = len(facts.disk_glob(pattern, base))
-            if count >= entry.min_count:
-                continue
-            detail = f": {count} matching file{'s' if count != 1 else ''}, min_count " \
-                     f"{entry.min_count}"
-            missing_at = base / (static_prefix(pattern) or ".")
-        else:
-            missing_at = base / path
-            if os.path.exists(missing_at):
-                continue
-            detail = ""
-        findings.append(MissingInWorktree.at(
-            where, entry.line, entry.col, name=entry.path, worktree=posix(base), branch=branch,
-            detail=detail,
-            related=[Location(path=posix(missing_at), message=f"missing in this worktree "
-                                                              f"({branch})")]))
-    return findings
+            matches = [path] if facts.exists(path) else []
+        untracked = [match for match in matches
+                     if entry.tracked and facts.in_git and match not in facts.tracked
+                     and not facts.in_submodule(match)]
+        states.append(EntryState(entry, path, pattern, where, matches, untracked, {},
+                                 references, facts))
+    untracked = [path for state in states for path in state.untracked]
+    if untracked:  # one git call for every entry's untracked files
+        ignored = facts.ignored_by(untracked)
+        for state in states:
+            state.ignored = ignored
+    return [finding for state in states for rule in ENTRY_RULES
+            for finding in rule.findings(state)]

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from premerge.config import Config, ConfigError, FilesConfig, RequiredFile, parse_manifest
-from premerge.files import check_references, scan_references
-from premerge.files.messages import (EmptyFile, IgnoredFile, SwallowedFailure,
-                                     UndeclaredReference, UntrackedFile)
-from premerge.files.rules import RepoFacts, check_entries, glob_matches
+from premerge.files import scan_references
+from premerge.files.messages import ReferenceScan, SwallowedFailure, UndeclaredReference
+from premerge.files.rules import Declarations, RepoFacts, check_entries, glob_matches
+from premerge.findings import rule_for
 from premerge.records import Record
 from premerge.safefile import FileRefused, read_regular
 from premerge.sources import MAX_SOURCE_BYTES, SourceError, read_source, relative_to
@@ -136,8 +136,9 @@ def _entries(config: Config, facts: RepoFacts) -> list[_Entry]:
     """The undeclared references, grouped per path, with flags that make them pass."""
     scanned = scan_references(config, [], facts)
     grouped: dict[str, _Entry] = {}
-    for finding in check_references(config, facts, scanned):
-        if finding.code != UndeclaredReference.code or not finding.name:
+    scan = ReferenceScan(config, facts, scanned, Declarations(config.required_files))
+    for finding in UndeclaredReference.findings(scan):
+        if not finding.name:
             continue
         is_dir = finding.name.endswith("/")
         path = finding.name.rstrip("/")
@@ -291,12 +292,13 @@ def _fit_flags(config: Config, facts: RepoFacts, entries: Sequence[_Entry]) -> N
             return
         for finding in problems:
             entry = entries[finding.line or 0]
-            if finding.code == EmptyFile.code and not entry.allow_empty:
-                entry.allow_empty = True
-                entry.notes.append(f"{finding.name} is empty today")
-            elif finding.code in (UntrackedFile.code, IgnoredFile.code) and entry.tracked:
-                entry.tracked = False
-                entry.notes.append(f"{finding.name} is not committed today")
+            relax = getattr(rule_for(finding.code), "starter_relaxes", None)
+            if relax is None:
+                continue
+            option, passing, note = relax
+            if getattr(entry, option) != passing:
+                setattr(entry, option, passing)
+                entry.notes.append(f"{finding.name} {note}")
 
 
 def _line(path: str, line: int | None) -> str:
