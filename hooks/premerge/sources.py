@@ -20,7 +20,7 @@ from pathlib import Path
 from premerge.findings import Finding
 from premerge.input_rules import BadEncoding, NotRegularFile, SkippedFile, UnreadableFile
 from premerge.records import FrozenRecord, frozen_init
-from premerge.safefile import NOT_REGULAR, TOO_LARGE, FileRefused, read_regular
+from premerge.safefile import NOT_REGULAR, TOO_LARGE, FileRefused
 
 #: Larger files are skipped with PM004: generated data modules are not worth the time.
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
@@ -71,10 +71,12 @@ def posix(path: str | os.PathLike[str]) -> str:
 
 
 def read_bytes(path: str) -> bytes:
-    """Read a file's bytes (regular, bounded: :mod:`premerge.safefile`) or raise SourceError
-    with a PM001/PM004/PM006 finding."""
+    """Read a file's bytes (regular, bounded: :mod:`premerge.safefile`; once per run:
+    :mod:`premerge.parsed`) or raise SourceError with a PM001/PM004/PM006 finding."""
+    from premerge.parsed import read_source_bytes  # noqa: PLC0415 - it imports this module
+
     try:
-        return read_regular(path, MAX_SOURCE_BYTES)
+        return read_source_bytes(path)
     except FileRefused as refused:
         rule = {NOT_REGULAR: NotRegularFile, TOO_LARGE: SkippedFile}.get(refused.kind,
                                                                         UnreadableFile)

@@ -138,3 +138,30 @@ def test_one_serialisation_method_name() -> None:
                     "to_dict", "from_dict", "as_dict", "asdict", "to_data", "from_data"}:
                 others.append(f"{_module_name(path)}:{node.lineno} {node.name}")
     assert not others, others
+
+
+def _is_tree(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Name) and node.id == "tree") or \
+        (isinstance(node, ast.Attribute) and node.attr == "tree")
+
+
+def test_source_is_parsed_in_one_place() -> None:
+    """``premerge.parsed`` reads, decodes and parses a file once per run for every check; a
+    parse of source anywhere else would be a second one.  (The smoke child compiles what it
+    imports under the project's interpreter: not premerge's process.)"""
+    others = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        if module in ("parsed", "smoke.child"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            parses = isinstance(func, ast.Attribute) and func.attr == "parse" and \
+                isinstance(func.value, ast.Name) and func.value.id == "ast"
+            compiles_text = isinstance(func, ast.Name) and func.id == "compile" and \
+                bool(node.args) and not _is_tree(node.args[0])
+            if parses or compiles_text:
+                others.append(f"{module}:{node.lineno}")
+    assert not others, others

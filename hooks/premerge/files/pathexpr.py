@@ -1173,5 +1173,11 @@ def _catches_missing(node: ast.expr) -> bool:
 
 def extract_references(text: str, relpath: str) -> list[Reference]:
     """Every reference in one module's source (raises SyntaxError/ValueError when unparsable)."""
-    tree = ast.parse(text, filename=relpath)
+    from premerge.parsed import parse_text  # noqa: PLC0415
+
+    return references_in_tree(parse_text(text, relpath), text, relpath)
+
+
+def references_in_tree(tree: ast.Module, text: str, relpath: str) -> list[Reference]:
+    """Every reference in one module's syntax tree (``text``: its source, for the lines)."""
     return _Collector(tree, relpath, text.splitlines()).references()

@@ -23,10 +23,13 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from premerge.cache import Cache
 from premerge.records import FrozenRecord, frozen_init
+
+if TYPE_CHECKING:
+    import ast
 
 #: Usages of a referenced path, as recorded on a :class:`Reference`.
 READ, GUARDED_READ, CHECK, WRITE, OTHER = "read", "guarded-read", "check", "write", "other"
@@ -139,6 +142,13 @@ def extract(text: str, relpath: str) -> list[Reference]:
     return extract_references(text, relpath)
 
 
+def references_in(tree: ast.Module, text: str, relpath: str) -> list[Reference]:
+    """Every reference in one module's syntax tree."""
+    from premerge.files.pathexpr import references_in_tree  # noqa: PLC0415 - the cold path
+
+    return references_in_tree(tree, text, relpath)
+
+
 # ---------------------------------------------------------------------------------------------
 # scanning many files, cached
 
@@ -249,14 +259,13 @@ def _scan_file(root: str, relpath: str, cache: Cache, result: ScanResult
                ) -> list[Reference] | None:
     """One file's references: read, pre-filter, per-file cache, parse.  None: unreadable."""
     # lazily: a warm run served from the blob index never reads a source
-    from premerge.sources import MAX_SOURCE_BYTES as limit  # noqa: PLC0415
-    from premerge.sources import SourceError, decode_source  # noqa: PLC0415
-
-    from premerge.safefile import TOO_LARGE, FileRefused, read_regular  # noqa: PLC0415
+    from premerge.parsed import parse_source, read_source_bytes  # noqa: PLC0415
+    from premerge.safefile import TOO_LARGE, FileRefused  # noqa: PLC0415
+    from premerge.sources import SourceError  # noqa: PLC0415
 
     full = os.path.join(root, relpath)
     try:
-        raw = read_regular(full, limit)
+        raw = read_source_bytes(full)
     except FileRefused as refused:
         if refused.kind == TOO_LARGE:
             return []
@@ -271,7 +280,8 @@ def _scan_file(root: str, relpath: str, cache: Cache, result: ScanResult
         if refs is not None:
             return refs
     try:
-        refs = extract(decode_source(full, raw).text, relpath)
+        parsed = parse_source(full, raw)  # the tree scope or smoke parsed, when the run kept it
+        refs = references_in(parsed.tree, parsed.source.text, relpath)
     except (SourceError, SyntaxError, ValueError):  # scope reports these (PM001-PM003)
         result.unreadable.append(relpath)
         return None

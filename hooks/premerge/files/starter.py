@@ -26,6 +26,7 @@ from premerge.files import scan_references
 from premerge.files.messages import ReferenceScan, SwallowedFailure, UndeclaredReference
 from premerge.files.rules import Declarations, RepoFacts, check_entries, glob_matches
 from premerge.findings import rule_for
+from premerge.parsed import parse_text
 from premerge.records import Record
 from premerge.safefile import FileRefused, read_regular
 from premerge.sources import MAX_SOURCE_BYTES, SourceError, read_source, relative_to
@@ -225,8 +226,6 @@ def _with_instructions(entries: list[_Entry], offered: list[_Entry]) -> list[_En
 def _templates(facts: RepoFacts) -> list[str]:
     """Tracked ``.py`` files that do not parse and look like templates (Jinja ``{{``/``{%``):
     scope and smoke would only report their syntax errors, which are there by design."""
-    import ast  # noqa: PLC0415
-
     found: list[str] = []
     for path in sorted(p for p in facts.tracked if p.endswith(".py")):
         try:
@@ -236,7 +235,7 @@ def _templates(facts: RepoFacts) -> list[str]:
         if "{{" not in text and "{%" not in text:
             continue
         try:
-            ast.parse(text, filename=path)
+            parse_text(text, path)
         except (SyntaxError, ValueError):
             found.append(path)
     return found

@@ -26,8 +26,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from premerge.parsed import read_source_bytes
 from premerge.records import FrozenRecord, frozen_init
-from premerge.safefile import FileRefused, read_regular
+from premerge.safefile import TOO_LARGE, FileRefused, read_regular
 from premerge.sources import iter_python_files, matches_any, relative_to
 
 
@@ -141,9 +142,18 @@ def _read_pyproject(path: Path) -> dict[str, object]:
 _RELATIVE = re.compile(rb"^\s*from\s+\.", re.MULTILINE)
 
 
+#: how far into a file a relative import is looked for
+_RELATIVE_SCAN = 1 << 20
+
+
 def _uses_relative_imports(path: str) -> bool:
+    try:  # the run's one read of the file (smoke reads it next); a huge one only in part
+        return bool(_RELATIVE.search(read_source_bytes(path), 0, _RELATIVE_SCAN))
+    except FileRefused as refused:
+        if refused.kind != TOO_LARGE:
+            return False
     try:
-        return bool(_RELATIVE.search(read_regular(path, 1 << 20, truncate=True)))
+        return bool(_RELATIVE.search(read_regular(path, _RELATIVE_SCAN, truncate=True)))
     except FileRefused:
         return False
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from premerge.cache import Cache
+from premerge.parsed import PARSE_ERRORS, parse_source, parse_text, read_source_bytes
 from premerge.records import Record
-from premerge.safefile import NOT_REGULAR, FileRefused, read_regular
-from premerge.sources import MAX_SOURCE_BYTES
+from premerge.safefile import NOT_REGULAR, FileRefused
+from premerge.sources import SourceError
 
 if TYPE_CHECKING:
     from premerge.imports.discovery import ProjectModule
@@ -91,11 +92,26 @@ def collect_imports(body: list[ast.stmt], out: list[ImportRef],
             collect_imports(case.body, out, nodes, inner, typing_only)
 
 
+#: a file's syntax tree, or what its parse raised (:data:`premerge.parsed.PARSE_ERRORS`)
+TreeOrError = Union[ast.Module, BaseException]
+
+
+def parsed_text(text: str, filename: str) -> TreeOrError:
+    """The tree of source text, or the exception its parse raised."""
+    try:
+        return parse_text(text, filename)
+    except PARSE_ERRORS as exc:
+        return exc
+
+
 def imports_from_source(text: str, filename: str = "<unknown>") -> list[ImportRef]:
     """Every import reference of one file's source (none when it does not parse)."""
-    try:
-        tree = ast.parse(text, filename=filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    return imports_in_tree(parsed_text(text, filename))
+
+
+def imports_in_tree(tree: TreeOrError) -> list[ImportRef]:
+    """Every import reference of one file's tree (none when it did not parse)."""
+    if isinstance(tree, BaseException):
         return []
     refs: list[ImportRef] = []
     try:
@@ -109,25 +125,27 @@ def file_imports(modules: Sequence[ProjectModule], use_cache: bool = True
                  ) -> dict[str, list[ImportRef]]:
     """The import references of every module file, cached by content."""
     return analyse_files(
-        modules, Cache("import-refs-1", enabled=use_cache), imports_from_source,
+        modules, Cache("import-refs-1", enabled=use_cache), imports_in_tree,
         lambda data: [ImportRef.from_json(ref) for ref in data["imports"]],
         lambda refs: {"imports": [ref.to_json() for ref in refs]})
 
 
 def analyse_files(modules: Sequence[ProjectModule], cache: Cache,
-                  analyse: Callable[[str, str], Facts], load: Callable[[dict[str, Any]], Facts],
+                  analyse: Callable[[TreeOrError], Facts],
+                  load: Callable[[dict[str, Any]], Facts],
                   dump: Callable[[Facts], dict[str, Any]],
                   not_regular: dict[str, str] | None = None,
                   on_file: Callable[[ProjectModule, Facts], None] | None = None
                   ) -> dict[str, Facts]:
-    """path -> ``analyse(text, path)`` of every module file, cached by content (``dump`` and
-    ``load`` convert to and from the cached dict; a damaged entry is a miss).  Unreadable and
-    undecodable files are left out; ``not_regular`` collects path -> reason for the module
-    files that are devices, FIFOs, ...; ``on_file`` sees each module's facts as they come."""
+    """path -> ``analyse(tree)`` of every module file (the tree or what its parse raised),
+    cached by content (``dump`` and ``load`` convert to and from the cached dict; a damaged
+    entry is a miss).  Unreadable and undecodable files are left out; ``not_regular``
+    collects path -> reason for the module files that are devices, FIFOs, ...; ``on_file``
+    sees each module's facts as they come."""
     out: dict[str, Facts] = {}
     for module in modules:
         try:
-            raw = read_regular(module.path, MAX_SOURCE_BYTES)
+            raw = read_source_bytes(module.path)
         except FileRefused as refused:
             if refused.kind == NOT_REGULAR and not_regular is not None:
                 not_regular[module.path] = refused.reason
@@ -143,13 +161,14 @@ def analyse_files(modules: Sequence[ProjectModule], cache: Cache,
                 if on_file is not None:
                     on_file(module, out[module.path])
                 continue
+        tree: TreeOrError
         try:
-            from premerge.sources import decode_source  # noqa: PLC0415
-
-            text = decode_source(module.path, raw).text
-        except Exception:  # noqa: BLE001 - undecodable: the import will say what is wrong
+            tree = parse_source(module.path, raw).tree  # the tree scope parsed, when kept
+        except SourceError:  # undecodable: the import will say what is wrong
             continue
-        info = analyse(text, module.path)
+        except PARSE_ERRORS as exc:
+            tree = exc
+        info = analyse(tree)
         out[module.path] = info
         cache.put(key, dump(info))
         if on_file is not None:

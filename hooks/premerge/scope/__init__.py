@@ -284,28 +284,23 @@ def analyze_file(path: str, raw: bytes, package: str | None,
     collector stays off (it would walk them all).
     """
     from premerge.input_rules import InternalError, SkippedFile, SyntaxErrorInFile
+    from premerge.parsed import parse_source
     from premerge.scope.analyzer import analyze_tree
     from premerge.scope.file_report import FileReport
-    from premerge.sources import SourceError, decode_source
+    from premerge.sources import SourceError
 
-    try:
-        source = decode_source(path, raw)
-    except SourceError as exc:
-        return FileReport(path, [exc.finding])
     # Parsing and analysing one file allocate ~10^5 objects and free them all at the end (the
     # analyzer breaks its cycles): collections during that find nothing to free, only cost.
     collecting = gc.isenabled()
     gc.disable()
     tree = None
     try:
-        import ast
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a file's SyntaxWarnings are not ours to print
-            tree = ast.parse(source.text, filename=path)
-        report = analyze_tree(tree, source.text, path, package,
+        parsed = parse_source(path, raw)
+        tree = parsed.tree
+        report = analyze_tree(tree, parsed.source.text, path, package,
                               is_init=path.endswith("/__init__.py"))
+    except SourceError as exc:
+        return FileReport(path, [exc.finding])
     except SyntaxError as exc:
         finding = SyntaxErrorInFile.at(path, exc.lineno or 1, exc.offset or 1,
                                        reason=exc.msg or str(exc))

@@ -347,7 +347,9 @@ def analyze_tree(tree: ast.Module, text: str, path: str, package: str | None = N
 
 def analyze_text(text: str, path: str = "<string>", package: str | None = None) -> FileReport:
     """Parse and analyse source text (raises SyntaxError / RecursionError like ``ast.parse``)."""
-    tree = ast.parse(text, filename=path)
+    from premerge.parsed import parse_text  # noqa: PLC0415 - scope's runs parse in __init__
+
+    tree = parse_text(text, path)
     return analyze_tree(tree, text, path, package, is_init=path.endswith("__init__.py"))
 
 

@@ -156,13 +156,14 @@ _MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__l
 
 
 def _module_names(path: str, raw: bytes, package: str) -> set[str] | None:
-    from premerge.sources import SourceError, decode_source
+    from premerge.parsed import PARSE_ERRORS, parse_source
+    from premerge.sources import SourceError
 
     if b"import *" in raw or b"__getattr__" in raw:
         return None  # a star import or a module __getattr__ may bind any name (a parse saved)
     try:
-        tree = ast.parse(decode_source(path, raw).text, filename=path)
-    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parse_source(path, raw).tree
+    except (SourceError, *PARSE_ERRORS):
         return None
     facts = ScopeFacts()
     facts.package = package
@@ -189,11 +190,12 @@ def findings(path: str, package: str | None, imported: list[str],
     wanted = modules.candidates(imported)
     if not wanted:
         return []
-    from premerge.sources import SourceError, decode_source, read_bytes
+    from premerge.parsed import PARSE_ERRORS, parse_source
+    from premerge.sources import SourceError
 
     try:
-        tree = ast.parse(decode_source(path, read_bytes(path)).text, filename=path)
-    except (SourceError, OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parse_source(path).tree  # the tree scope analysed, when the run kept it
+    except (SourceError, OSError, *PARSE_ERRORS):
         return []
     pending = set(wanted)
     out: list[Finding] = []

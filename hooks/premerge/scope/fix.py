@@ -42,6 +42,7 @@ from typing import Any
 
 from premerge.config import Config
 from premerge.findings import RULES, CheckResult, Finding, Fix, Rule, noqa_codes
+from premerge.parsed import parse_text
 from premerge.records import Record
 from premerge.scope import messages
 from premerge.scope.fix_text import (
@@ -232,7 +233,7 @@ def plan_file(path: str, raw: bytes, package: str | None,
     source = decode_source(path, raw)  # raises SourceError
     plan = FilePlan(source=source, new_text=source.text)
     try:
-        tree = ast.parse(source.text, filename=path)
+        tree = parse_text(source.text, path)
         findings = _analyse(tree, source.text, path, package)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return plan  # the scope check reports why; nothing to fix safely
@@ -297,7 +298,7 @@ def _verified(text: str, path: str, package: str | None, before: list[Finding],
     """The findings (and tree) of the edited text when it compiles, the targets are gone and
     nothing new appeared; else None.  One parse serves the compiler and the analysis."""
     try:
-        tree = ast.parse(text, filename=path)
+        tree = parse_text(text, path)
         compile(tree, path, "exec", dont_inherit=True)  # what parsing alone lets through
         after = _analyse(tree, text, path, package)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -22,8 +22,8 @@ from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
 
 from premerge.cache import Cache
 from premerge.findings import Finding
-from premerge.safefile import read_regular
-from premerge.sources import MAX_SOURCE_BYTES
+from premerge.parsed import PARSE_ERRORS, parse_source, read_source_bytes
+from premerge.sources import SourceError
 from premerge.scope.bindings import resolve_relative
 from premerge.scope.dynamic import is_module_object
 from premerge.scope.file_report import FileReport
@@ -192,18 +192,19 @@ class ModuleIndex:
         return names
 
     # -- reading ----------------------------------------------------------------------------
-    def module_facts(self, dotted: str) -> tuple[set[str], set[str], bool]:
+    def module_facts(self, dotted: str, tree: ast.Module | None = None
+                     ) -> tuple[set[str], set[str], bool]:
         """(modules its top-level code imports, names it binds at module level, unknowable).
 
         ``unknowable`` is true for star imports, a module ``__getattr__`` or a source we cannot
-        read: then any attribute may exist.
+        read: then any attribute may exist.  ``tree``: the module's, when the caller parsed it.
         """
         if dotted in self._imports:
             return self._imports[dotted]
         info = self.find(dotted)
         result: tuple[set[str], set[str], bool] = (set(), set(), True)
         if info is not None and info.origin and info.origin.endswith(".py"):
-            result = self._read_facts(dotted, info)
+            result = self._read_facts(dotted, info, tree)
         elif info is not None and info.origin is None and not info.is_package:
             result = (set(), set(), True)  # builtin module: attributes unknown
         elif info is not None and info.is_package and not info.origin:
@@ -211,10 +212,11 @@ class ModuleIndex:
         self._imports[dotted] = result
         return result
 
-    def _read_facts(self, dotted: str, info: _ModuleInfo) -> tuple[set[str], set[str], bool]:
+    def _read_facts(self, dotted: str, info: _ModuleInfo, tree: ast.Module | None
+                    ) -> tuple[set[str], set[str], bool]:
         self._touched.add(info.origin)  # type: ignore[arg-type]
         try:
-            raw = read_regular(info.origin, MAX_SOURCE_BYTES)  # type: ignore[arg-type]
+            raw = read_source_bytes(info.origin)  # type: ignore[arg-type]
         except OSError:
             return (set(), set(), True)
         if any(marker in raw for marker in _DYNAMIC_MARKERS):
@@ -225,10 +227,11 @@ class ModuleIndex:
         if hit is not None:
             return set(hit["imports"]), set(hit["names"]), bool(hit["unknown"])
         package = dotted if info.is_package else dotted.rpartition(".")[0]
-        try:
-            tree = ast.parse(raw)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return (set(), set(), True)
+        if tree is None:
+            try:
+                tree = parse_source(info.origin, raw).tree  # type: ignore[arg-type]
+            except (SourceError, *PARSE_ERRORS):
+                return (set(), set(), True)
         imports, names, unknown = _top_level_facts(tree.body, package)
         # names bound through `global` in functions, and namespaces changed at runtime
         for node in ast.walk(tree):
@@ -258,14 +261,13 @@ class ModuleIndex:
     def _read_star_exports(self, dotted: str, info: _ModuleInfo, depth: int) -> set[str] | None:
         self._touched.add(info.origin)  # type: ignore[arg-type]
         try:
-            tree = ast.parse(read_regular(info.origin,  # type: ignore[arg-type]
-                                          MAX_SOURCE_BYTES))
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = parse_source(info.origin).tree  # type: ignore[arg-type]
+        except (OSError, SourceError, *PARSE_ERRORS):
             return None
         if _assigns_all(tree.body):
             listed = static_all(tree.body)
             return None if listed is None else {name for name, _line, _col in listed}
-        _imports, names, _unknown = self.module_facts(dotted)
+        _imports, names, _unknown = self.module_facts(dotted, tree)  # one parse serves both
         if dotted in self._rewritten and _rewrites_namespace(tree):
             return None
         exported = {name for name in names if not name.startswith("_")}
@@ -281,7 +283,15 @@ class ModuleIndex:
 
     def imports_of(self, dotted: str) -> set[str]:
         """Modules a module's top-level code imports (outside function bodies; conditional
-        imports count, which errs towards silence).  A line scan, ~50x cheaper than a parse.
+        imports count, which errs towards silence).
+
+        A line scan, not the import references of :mod:`premerge.imports.references`: the
+        closure reads hundreds of standard-library and installed modules that nothing else in
+        the run parses (526 for ``asyncio``, ``email.message``, ``http.client``, ``json``,
+        ``logging.handlers`` and ``importlib.util``), and the scan is ~8x cheaper than reading,
+        decoding, parsing and walking each (168 stdlib modules: 0.2 s against 1.6 s).  Where a
+        module is one the run parsed anyway, the scan still reads its bytes from the run's
+        memo (:mod:`premerge.parsed`).
         """
         known = self._scanned.get(dotted)
         if known is not None:
@@ -292,7 +302,7 @@ class ModuleIndex:
             package = dotted if info.is_package else dotted.rpartition(".")[0]
             self._touched.add(info.origin)
             try:
-                text = read_regular(info.origin, MAX_SOURCE_BYTES).decode("utf-8", "replace")
+                text = read_source_bytes(info.origin).decode("utf-8", "replace")
             except OSError:
                 text = ""
             defs: list[int] = []

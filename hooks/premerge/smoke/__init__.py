@@ -27,7 +27,7 @@ from premerge.imports.discovery import ProjectModule, discover_modules
 from premerge.imports.graph import ImportGraph, build_graph
 from premerge.imports.references import analyse_files
 from premerge.smoke import messages as m
-from premerge.smoke.static import BLOCKING_KINDS, FileFacts, effect_kind, facts_from_source
+from premerge.smoke.static import BLOCKING_KINDS, FileFacts, effect_kind, facts_from_tree
 from premerge.input_rules import NotRegularFile
 from premerge.sources import discover_python_files, matches_any, posix, relative_to
 
@@ -109,7 +109,7 @@ def file_facts(modules: Sequence[ProjectModule], use_cache: bool = True,
     one would hang or never end, so they are reported (PM006) instead; ``on_file`` sees
     each file's facts as soon as they are known."""
     cache = Cache("smoke-static-6", enabled=use_cache)  # 6: class bases (warm subclasses)
-    return analyse_files(modules, cache, facts_from_source, FileFacts.from_json,
+    return analyse_files(modules, cache, facts_from_tree, FileFacts.from_json,
                          FileFacts.to_json, not_regular, on_file)
 
 

@@ -151,14 +151,16 @@ def static_global_findings(module: ProjectModule) -> list[Finding]:
     ``global`` statement), that builtins lack and no ``except NameError`` guards raises
     NameError when called.  Silent where the namespace is filled in ways the bytecode does
     not show: a star import, a module ``__getattr__``, functions that write ``globals()``."""
+    from premerge.parsed import PARSE_ERRORS, parse_source
     from premerge.scope.builtin_names import BUILTIN_NAMES
     from premerge.smoke import child
-    from premerge.sources import SourceError, read_source
+    from premerge.sources import SourceError
 
     try:
-        text = read_source(module.path).text
-        top = compile(text, module.path, "exec", dont_inherit=True)
-    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        parsed = parse_source(module.path)  # the tree smoke's static pass parsed, when kept
+        text = parsed.source.text
+        top = compile(parsed.tree, module.path, "exec", dont_inherit=True)
+    except (SourceError, *PARSE_ERRORS):
         return []
     bound, dynamic = child.module_level_names(top)
     if dynamic or "__getattr__" in bound or _STAR_IMPORT.search(text):
@@ -197,13 +199,16 @@ def _unguarded(path: str, items: list[dict[str, object]]) -> list[dict[str, obje
     "get_ipython" in globals():``; the scope analyzer can, and it leaves Python 2 builtins on
     compatibility paths (``unicode``) alone: both checks give the same verdict on one load.
     """
-    from premerge.scope.analyzer import analyze_source
+    from premerge.parsed import PARSE_ERRORS, parse_source
+    from premerge.scope.analyzer import analyze_tree
     from premerge.scope.builtin_names import PORTABLE_BUILTINS
-    from premerge.sources import SourceError, read_source
+    from premerge.sources import SourceError
 
-    try:
-        guarded = analyze_source(read_source(path)).guarded_loads
-    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+    try:  # the tree smoke's static pass (or the bytecode's compile) parsed: the run kept it
+        parsed = parse_source(path)
+        guarded = analyze_tree(parsed.tree, parsed.source.text, path,
+                               is_init=path.endswith("__init__.py")).guarded_loads
+    except (SourceError, *PARSE_ERRORS):
         return items
     return [item for item in items if item["name"] not in PORTABLE_BUILTINS
             and (item.get("line"), item["name"]) not in guarded]
@@ -363,11 +368,12 @@ def _other_platform(exc: dict[str, object], bases: list[str],
 
 def _platform_guard(path: str, line: int) -> str | None:
     """The platform test an ``assert`` or ``raise`` at ``line`` of ``path`` checks."""
-    from premerge.sources import SourceError, read_source
+    from premerge.parsed import PARSE_ERRORS, parse_source
+    from premerge.sources import SourceError
 
     try:
-        tree = ast.parse(read_source(path).text)
-    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parse_source(path).tree
+    except (SourceError, *PARSE_ERRORS):
         return None
     tests: list[ast.expr] = []
     body: list[ast.stmt] = tree.body

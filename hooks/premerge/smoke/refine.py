@@ -24,7 +24,8 @@ from types import CodeType
 
 from premerge.findings import Finding, rule_for
 from premerge.smoke.child import global_loads, instruction_lines, is_function_code, walk_code
-from premerge.sources import SourceError, read_source
+from premerge.parsed import PARSE_ERRORS, parse_source
+from premerge.sources import SourceError
 
 
 def refine_scope_findings(findings: list[Finding], facts: dict[str, object]) -> list[Finding]:
@@ -63,9 +64,8 @@ def _disproved(finding: Finding) -> bool:
 def _function_global_loads(path: str) -> frozenset[tuple[int | None, str]]:
     """(line, name) of every LOAD_GLOBAL inside a function of the file."""
     try:
-        text = read_source(path).text
-        top: CodeType = compile(text, path, "exec", dont_inherit=True)
-    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        top: CodeType = compile(parse_source(path).tree, path, "exec", dont_inherit=True)
+    except (SourceError, *PARSE_ERRORS):
         return frozenset()
     out = set()
     for code in walk_code(top):

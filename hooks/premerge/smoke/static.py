@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from premerge.imports import is_main_guard
-from premerge.imports.references import ImportRef, collect_imports
+from premerge.imports.references import ImportRef, TreeOrError, collect_imports, parsed_text
 from premerge.records import Record
 
 #: Calls (qualified through the file's imports) that make top-level code a script's effect.
@@ -167,10 +167,13 @@ class FileFacts(Record):
 
 def facts_from_source(text: str, filename: str = "<unknown>") -> FileFacts:
     """Imports and the first script effect of one file's source."""
-    try:
-        tree = ast.parse(text, filename=filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return FileFacts(parse_error=f"{type(exc).__name__}: {exc}")
+    return facts_from_tree(parsed_text(text, filename))
+
+
+def facts_from_tree(tree: TreeOrError) -> FileFacts:
+    """Imports and the first script effect of one file's tree (or why it did not parse)."""
+    if isinstance(tree, BaseException):
+        return FileFacts(parse_error=f"{type(tree).__name__}: {tree}")
     facts = FileFacts()
     nodes: list[ast.Import | ast.ImportFrom] = []
     try:
