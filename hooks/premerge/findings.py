@@ -276,6 +276,10 @@ class Rule:
     #: claim is "not in the module namespace when the function runs"), ``"namespace"`` by the
     #: name's presence alone, "" never (a claim about some path or platform, or no name)
     disproved_at_runtime: ClassVar[str] = ""
+    #: smoke: a failure that starts in another module of the run is folded into that module's
+    #: finding (one finding, the importers as related lines); False where each importer's own
+    #: failure is the point (a circular import: the order each module is imported in)
+    folds_into_origin: ClassVar[bool] = True
 
     @classmethod
     def group_head(cls, members: Sequence[Finding]) -> Finding:

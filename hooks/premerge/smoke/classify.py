@@ -5,6 +5,11 @@ traceback points to (the import statement that led to the failure, or the failin
 itself), with the traceback's repository frames as related locations.  A failure that
 *originates* in another module of the same run (b fails, so a, which imports b, fails the same
 way) is folded into b's finding as a related location instead of being repeated.
+
+Which PM3xx rule a failed import becomes is the rules' decision (``smoke/messages.py``, in the
+order of ``IMPORT_FAILURE_RULES``); this module reads the child's report into an
+``ImportFailure`` (the repository's frames, the line, a platform's refusal) and handles the
+outcomes that are not exceptions (a timeout, a crash, a module's missing globals).
 """
 
 from __future__ import annotations
@@ -17,30 +22,16 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from premerge.findings import ALSO_STOPS, Finding, Location, Severity
+from premerge.findings import ALSO_STOPS, RULES, Finding, Location
 from premerge.imports.discovery import ProjectModule
 from premerge.imports.graph import ImportGraph
 from premerge.input_rules import InternalError
 from premerge.records import Record
 from premerge.smoke import messages as m
+from premerge.smoke.messages import Classified
 from premerge.smoke.runner import Outcome
 from premerge.smoke.static import FileFacts
 from premerge.sources import relative_to
-
-#: Import names whose distribution is named differently (the common surprises).
-KNOWN_DISTRIBUTIONS = {
-    "yaml": "PyYAML", "git": "GitPython", "PIL": "Pillow", "cv2": "opencv-python",
-    "sklearn": "scikit-learn", "skimage": "scikit-image", "bs4": "beautifulsoup4",
-    "dateutil": "python-dateutil", "dotenv": "python-dotenv", "jwt": "PyJWT",
-    "Crypto": "pycryptodome", "OpenSSL": "pyOpenSSL", "attr": "attrs", "serial": "pyserial",
-    "magic": "python-magic", "docx": "python-docx", "pptx": "python-pptx",
-    "MySQLdb": "mysqlclient", "zmq": "pyzmq", "usb": "pyusb", "jose": "python-jose",
-    "multipart": "python-multipart", "slugify": "python-slugify", "gi": "PyGObject",
-    "win32api": "pywin32", "win32con": "pywin32", "fitz": "PyMuPDF", "nacl": "PyNaCl",
-    "ruamel": "ruamel.yaml", "markdown": "Markdown", "pkg_resources": "setuptools",
-    "google.protobuf": "protobuf", "telegram": "python-telegram-bot", "Levenshtein":
-    "python-Levenshtein", "psycopg2": "psycopg2-binary", "websocket": "websocket-client",
-}
 
 #: Windows-only distributions' import names (pywin32, WMI): missing everywhere else by design
 WINDOWS_ONLY_MODULES = frozenset({
@@ -58,11 +49,6 @@ PLATFORM_STDLIB = frozenset({
 #: expressions that test which platform the code runs on
 _PLATFORM_TESTS = ("sys.platform", "os.name", "platform.system(", "platform.mac_ver(",
                    "sys.getwindowsversion", "platform.win32_ver(")
-
-_CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
-_CANNOT_IMPORT_OLD = re.compile(r"cannot import name '([^']+)'")
-_PARTIAL = re.compile(r"partially initialized module '([^']+)'")
-
 
 class Context(Record):
     __slots__ = _fields = ("root", "graph", "facts", "python", "timeout", "real_to_path")
@@ -94,6 +80,9 @@ class Context(Record):
     def module_path(self, filename: str) -> str:
         return self.real_to_path.get(_real(filename), filename)
 
+    def same_file(self, one: str, other: str) -> bool:
+        return _real(one) == _real(other)
+
 
 _REALS: dict[str, str] = {}
 
@@ -103,14 +92,6 @@ def _real(path: str) -> str:
     if cached is None:
         cached = _REALS[path] = os.path.realpath(path)
     return cached
-
-
-class Classified(Record):
-    __slots__ = _fields = ("finding", "origin")
-
-    def __init__(self, finding: Finding, origin: str | None = None) -> None:
-        self.finding = finding
-        self.origin = origin  # module path the failure comes from (for folding)
 
 
 def classify(outcome: Outcome, ctx: Context) -> list[Classified]:
@@ -247,99 +228,15 @@ def _origin(frames: list[tuple[str, int, str]]) -> str | None:
 
 def _error(module: ProjectModule, exc: dict[str, object], outcome: Outcome, ctx: Context
            ) -> Classified:
-    kind = str(exc.get("type", "Exception"))
-    bases = [str(b) for b in exc.get("bases", [kind])]  # type: ignore[union-attr]
-    message = str(exc.get("message", ""))
+    """A failed import described for the PM3xx rules, and the finding of the first that
+    applies (``smoke/messages.py``: ``IMPORT_FAILURE_RULES``)."""
+    bases = [str(b) for b in exc.get("bases", [exc.get("type", "Exception")])]  # type: ignore
     frames = _frames_in_repo(exc.get("frames", []), ctx)  # type: ignore[arg-type]
     line, related = _place(module, frames)
-    origin = _origin(frames)
-    common: dict[str, object] = {"module": module.name, "related": related}
-    platform_hint = _other_platform(exc, bases, frames)
-    if platform_hint:
-        # a module written for another platform refuses this one on purpose: worth knowing,
-        # not a defect this run can show (run the smoke test on that platform)
-        common["severity"] = Severity.NOTE
-
-    if "SystemExit" in bases:
-        code = exc.get("code")
-        last = _last_line(outcome.stderr)
-        hint = f": {last}" if last else ""
-        return Classified(m.SystemExitAtImport.at(module.path, line, code=repr(code), hint=hint,
-                                                  **common), origin)
-
-    if "SyntaxError" in bases:
-        syntax = exc.get("syntax") or {}
-        filename = str(syntax.get("filename") or module.path)  # type: ignore[union-attr]
-        lineno = syntax.get("lineno")  # type: ignore[union-attr]
-        offset = syntax.get("offset")  # type: ignore[union-attr]
-        reason = str(syntax.get("msg") or message)  # type: ignore[union-attr]
-        col = None
-        if ctx.inside(filename) and _real(filename) == _real(module.path):
-            line, col = lineno if isinstance(lineno, int) else line, offset
-            origin = module.path
-        elif ctx.inside(filename):
-            origin = ctx.module_path(filename)
-            related = [*related, Location(origin, lineno if isinstance(lineno, int) else None,
-                                          message=f"syntax error: {reason}")]
-        where = (f"{ctx.display(filename)}:{lineno}" if ctx.inside(filename)
-                 else f"{filename}:{lineno}")
-        return Classified(m.SyntaxErrorAtImport.at(
-            module.path, line, col if isinstance(col, int) else None, module=module.name,
-            related=related, where=where, reason=reason), origin)
-
-    if "PackageNotFoundError" in bases:
-        # importlib.metadata subclasses ModuleNotFoundError, but what is missing is an installed
-        # distribution's metadata (``version("myproject")`` in a package that is not installed),
-        # not a module: calling it a missing module of the repository would send the user after
-        # a file that exists.
-        dist = exc.get("name") or _first(message)
-        return Classified(m.ExceptionAtImport.at(
-            module.path, line, exc_type=kind,
-            reason=(f"no installed distribution {dist!r} for {ctx.python} (importlib.metadata "
-                    f"reads installed metadata; install the distribution, or the project "
-                    f"itself with pip install -e ., into that interpreter)"),
-            **common), origin)
-
-    if "ModuleNotFoundError" in bases and exc.get("name"):
-        missing = str(exc["name"])
-        if _first_party_missing(missing, frames, ctx):
-            problem = _unreachable_package(missing, frames, module, ctx)
-            hint = ""
-            if problem is None:
-                problem = "is not in the repository"
-                if line is not None:
-                    hint = " (imported here)"
-            return Classified(m.MissingFirstPartyModule.at(
-                module.path, line, missing=missing, problem=problem, hint=hint,
-                key=f"{module.name}:{missing}", **common), origin)
-        top = missing.split(".")[0]
-        dist = exc.get("distribution") or KNOWN_DISTRIBUTIONS.get(missing) \
-            or KNOWN_DISTRIBUTIONS.get(top)
-        hint = f" (distribution {dist!r})" if dist else ""
-        hint += platform_hint or f"; not installed for {ctx.python}"
-        return Classified(m.MissingDependency.at(module.path, line, missing=missing, hint=hint,
-                                                 key=f"{module.name}:{missing}", **common),
-                          origin)
-
-    if "circular import" in message or _PARTIAL.search(message):
-        return Classified(_circular(module, message, line, related, ctx), origin)
-
-    if "ImportError" in bases and message.startswith("cannot import name"):
-        match = _CANNOT_IMPORT.search(message) or _CANNOT_IMPORT_OLD.search(message)
-        name = match.group(1) if match else "?"
-        source = match.group(2) if match and match.lastindex == 2 else str(exc.get("name") or "?")
-        return Classified(m.CannotImportName.at(module.path, line, name=name, source=source,
-                                                module=module.name, related=related,
-                                                key=f"{module.name}:{source}:{name}"), origin)
-
-    if "NameError" in bases:
-        return Classified(m.NameErrorAtImport.at(module.path, line, reason=_first(message),
-                                                 name=exc.get("name") or None,  # type: ignore
-                                                 module=module.name, related=related), origin)
-
-    return Classified(m.ExceptionAtImport.at(module.path, line, exc_type=kind,
-                                             reason=(_first(message) or "(no message)")
-                                             + platform_hint, **common), origin)
+    return m.classified(m.ImportFailure(
+        module, exc, str(exc.get("type", "Exception")), bases, str(exc.get("message", "")),
+        frames, line, related, _origin(frames), _other_platform(exc, bases, frames),
+        _last_line(outcome.stderr), ctx))
 
 
 def _other_platform(exc: dict[str, object], bases: list[str],
@@ -400,67 +297,6 @@ def _platform_guard(path: str, line: int) -> str | None:
     return None
 
 
-def _first_party_missing(missing: str, frames: list[tuple[str, int, str]], ctx: Context
-                         ) -> bool:
-    """A missing module is the project's own when its package is, or the import is relative."""
-    if missing.split(".")[0] in ctx.graph.first_party_tops:
-        return True
-    if frames:
-        path, line, _name = frames[-1]
-        info = ctx.facts.get(path)
-        if info is not None:
-            return any(ref.line == line and ref.level for ref in info.imports)
-    return False
-
-
-def _unreachable_package(missing: str, frames: list[tuple[str, int, str]],
-                         module: ProjectModule, ctx: Context) -> str | None:
-    """Why a package that IS in the repository cannot be found, or None when it is not there.
-
-    A file run with script semantics (its own directory first on ``sys.path``, as ``python
-    path/to/file.py`` runs it) inside a package tree finds the package only when the project
-    is installed: say that, and the two fixes, instead of "not in the repository".
-    """
-    top = missing.split(".")[0]
-    owners = sorted({mod.import_root for mod in ctx.graph.modules.values()
-                     if mod.kind == "package" and mod.top == top})
-    if not owners:
-        return None
-    importer = ctx.graph.modules.get(frames[-1][0]) if frames else None
-    importer = importer or module
-    if importer.import_root in owners:
-        return None  # reachable: the submodule itself is missing
-    source_root = relative_to(owners[0], ctx.root)
-    source_root = "." if source_root in ("", ctx.root) else source_root
-    where = relative_to(importer.path, ctx.root)
-    return (f"is in the repository (under {source_root}/), but {where} runs with script "
-            f"semantics (its own directory first on sys.path) and the project is not "
-            f"installed, so {top!r} cannot be found; install the project into "
-            f"{ctx.python.split(' (')[0]} (pip install -e .), or list {source_root!r} in "
-            f"smoke.source_roots in premerge.yaml")
-
-
-def _circular(module: ProjectModule, message: str, line: int | None, related: list[Location],
-              ctx: Context) -> Finding:
-    partial = _PARTIAL.search(message)
-    via = None
-    if partial:
-        target = ctx.graph.find(partial.group(1), module)
-        via = target.path if target else None
-    cycle = ctx.graph.cycle_through(module.path, via)
-    if cycle:
-        names = [ctx.graph.modules[cycle[0].source].name]
-        names += [ctx.graph.modules[edge.target].name for edge in cycle]
-        text = " -> ".join(names)
-        related = [Location(edge.source, edge.line, edge.col,
-                            message=f"imports {ctx.graph.modules[edge.target].name}")
-                   for edge in cycle]
-    else:
-        text = f"({_first(message)})"
-    return m.CircularImport.at(module.path, line, module=module.name, related=related,
-                               cycle=text, key=f"{module.name}:cycle")
-
-
 _FAULT_FRAME = re.compile(r'^\s*File "(.+)", line (\d+) in (.+)$')
 
 
@@ -519,11 +355,6 @@ def _crash(outcome: Outcome, ctx: Context) -> Classified:
                                        reason=reason), _origin(frames))
 
 
-def _first(message: str) -> str:
-    lines = message.strip().splitlines()
-    return lines[0] if lines else ""
-
-
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
@@ -549,7 +380,7 @@ def fold(classified: list[Classified], tested: dict[str, str]) -> list[Finding]:
         finding = item.finding
         origin = item.origin
         if (origin is None or origin == finding.path or origin not in tested
-                or finding.code == m.CircularImport.code):
+                or not RULES[finding.code].folds_into_origin):
             continue
         target = own.get((origin, finding.code))
         if target is None or keep[target] is None:

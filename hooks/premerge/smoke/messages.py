@@ -7,13 +7,100 @@ import statements of the cycle) are its related locations.  ``module`` is the do
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from premerge.findings import Finding, Rule, Severity
+from premerge.findings import Finding, Location, Rule, Severity
 from premerge.input_rules import SyntaxErrorInFile
+from premerge.records import Record
+from premerge.sources import relative_to
+
+#: typing and the classifier's context are imported for type checkers only
+TYPING_ONLY = False
+if TYPING_ONLY:
+    from typing import Any, ClassVar
+
+    from premerge.imports.discovery import ProjectModule
+    from premerge.smoke.classify import Context
 
 
-class MissingFirstPartyModule(Rule):
+class Classified(Record):
+    """A finding, and the module path its failure comes from (for folding)."""
+
+    __slots__ = _fields = ("finding", "origin")
+
+    def __init__(self, finding: Finding, origin: str | None = None) -> None:
+        self.finding = finding
+        self.origin = origin  # module path the failure comes from (for folding)
+
+
+class ImportFailure(Record):
+    """An import that raised, as the child reported it, with what the rules judge it by: the
+    exception (``kind``, its class's ``bases`` by name, ``message``), the traceback's repository
+    frames, the line of the module's file it points to and the other frames as related
+    locations.  Built by :func:`premerge.smoke.classify.classify` for each failed import."""
+
+    __slots__ = _fields = ("module", "exc", "kind", "bases", "message", "frames", "line",
+                           "related", "origin", "platform_hint", "last_output", "ctx")
+
+    def __init__(self, module: ProjectModule, exc: dict[str, Any], kind: str, bases: list[str],
+                 message: str, frames: list[tuple[str, int, str]], line: int | None,
+                 related: list[Location], origin: str | None, platform_hint: str,
+                 last_output: str, ctx: Context) -> None:
+        self.module = module
+        self.exc = exc
+        self.kind = kind
+        self.bases = bases
+        self.message = message
+        #: (path, line, function) of the traceback's frames in the repository, outermost first
+        self.frames = frames
+        self.line = line
+        self.related = related
+        #: the module path the failure starts in (the last repository frame's)
+        self.origin = origin
+        #: why the failure is a module for another platform refusing this one ("" if not)
+        self.platform_hint = platform_hint
+        #: the last line the import wrote to stderr
+        self.last_output = last_output
+        self.ctx = ctx
+
+    @property
+    def first_line(self) -> str:
+        """The exception message's first line."""
+        return first_line(self.message)
+
+    def common(self) -> dict[str, Any]:
+        """What most findings of a failed import carry: the module, the other repository frames,
+        and a note's severity for a module written for another platform."""
+        fields: dict[str, Any] = {"module": self.module.name, "related": self.related}
+        if self.platform_hint:
+            # a module written for another platform refuses this one on purpose: worth knowing,
+            # not a defect this run can show (run the smoke test on that platform)
+            fields["severity"] = Severity.NOTE
+        return fields
+
+
+class ImportFailureRule(Rule):
+    """A PM3xx rule a failed import may become: it says whether it applies and classifies it."""
+
+    #: the exception class (by name: it or one of its bases) the rule is about, if one is
+    exception: ClassVar[str] = ""
+
+    @classmethod
+    def applies(cls, failure: ImportFailure) -> bool:
+        return bool(cls.exception) and cls.exception in failure.bases
+
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        raise NotImplementedError
+
+
+def first_line(message: str) -> str:
+    lines = message.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+class MissingFirstPartyModule(ImportFailureRule):
     code = "PM301"
     title = "missing first-party module"
     template = "{module} cannot be imported: {missing!r} {problem}{hint}"
@@ -30,8 +117,66 @@ class MissingFirstPartyModule(Rule):
     group_template = "{count} modules cannot be imported: {missing} {problem}{hint}"
     member_template = "{module} cannot be imported either"
 
+    @classmethod
+    def applies(cls, failure: ImportFailure) -> bool:
+        """A missing module is the project's own when its package is, or the import is
+        relative."""
+        missing = failure.exc.get("name")
+        if "ModuleNotFoundError" not in failure.bases or not missing:
+            return False
+        if str(missing).split(".")[0] in failure.ctx.graph.first_party_tops:
+            return True
+        if failure.frames:
+            path, line, _name = failure.frames[-1]
+            info = failure.ctx.facts.get(path)
+            if info is not None:
+                return any(ref.line == line and ref.level for ref in info.imports)
+        return False
 
-class MissingDependency(Rule):
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        missing = str(failure.exc["name"])
+        module = failure.module
+        problem = cls._unreachable_package(missing, failure)
+        hint = ""
+        if problem is None:
+            problem = "is not in the repository"
+            if failure.line is not None:
+                hint = " (imported here)"
+        return Classified(cls.at(module.path, failure.line, missing=missing, problem=problem,
+                                 hint=hint, key=f"{module.name}:{missing}", **failure.common()),
+                          failure.origin)
+
+    @classmethod
+    def _unreachable_package(cls, missing: str, failure: ImportFailure) -> str | None:
+        """Why a package that IS in the repository cannot be found, or None when it is not
+        there.
+
+        A file run with script semantics (its own directory first on ``sys.path``, as ``python
+        path/to/file.py`` runs it) inside a package tree finds the package only when the
+        project is installed: say that, and the two fixes, instead of "not in the repository".
+        """
+        ctx = failure.ctx
+        top = missing.split(".")[0]
+        owners = sorted({mod.import_root for mod in ctx.graph.modules.values()
+                         if mod.kind == "package" and mod.top == top})
+        if not owners:
+            return None
+        importer = ctx.graph.modules.get(failure.frames[-1][0]) if failure.frames else None
+        importer = importer or failure.module
+        if importer.import_root in owners:
+            return None  # reachable: the submodule itself is missing
+        source_root = relative_to(owners[0], ctx.root)
+        source_root = "." if source_root in ("", ctx.root) else source_root
+        where = relative_to(importer.path, ctx.root)
+        return (f"is in the repository (under {source_root}/), but {where} runs with script "
+                f"semantics (its own directory first on sys.path) and the project is not "
+                f"installed, so {top!r} cannot be found; install the project into "
+                f"{ctx.python.split(' (')[0]} (pip install -e .), or list {source_root!r} in "
+                f"smoke.source_roots in premerge.yaml")
+
+
+class MissingDependency(ImportFailureRule):
     code = "PM302"
     title = "missing third-party dependency"
     template = "{module} cannot be imported: no module named {missing!r}{hint}"
@@ -44,8 +189,25 @@ class MissingDependency(Rule):
     group_template = "{count} modules cannot be imported: no module named {missing}{hint}"
     member_template = "{module} cannot be imported either"
 
+    @classmethod
+    def applies(cls, failure: ImportFailure) -> bool:
+        return "ModuleNotFoundError" in failure.bases and bool(failure.exc.get("name"))
 
-class CannotImportName(Rule):
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        missing = str(failure.exc["name"])
+        top = missing.split(".")[0]
+        dist = failure.exc.get("distribution") or KNOWN_DISTRIBUTIONS.get(missing) \
+            or KNOWN_DISTRIBUTIONS.get(top)
+        hint = f" (distribution {dist!r})" if dist else ""
+        hint += failure.platform_hint or f"; not installed for {failure.ctx.python}"
+        module = failure.module
+        return Classified(cls.at(module.path, failure.line, missing=missing, hint=hint,
+                                 key=f"{module.name}:{missing}", **failure.common()),
+                          failure.origin)
+
+
+class CannotImportName(ImportFailureRule):
     code = "PM303"
     title = "cannot import name"
     template = "{module} cannot be imported: cannot import name {name!r} from {source!r}"
@@ -56,8 +218,23 @@ class CannotImportName(Rule):
     group_template = "{count} modules cannot be imported: cannot import name {name} from {source}"
     member_template = "{module} cannot be imported either"
 
+    @classmethod
+    def applies(cls, failure: ImportFailure) -> bool:
+        return "ImportError" in failure.bases and failure.message.startswith("cannot import name")
 
-class CircularImport(Rule):
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        message, module = failure.message, failure.module
+        match = _CANNOT_IMPORT.search(message) or _CANNOT_IMPORT_OLD.search(message)
+        name = match.group(1) if match else "?"
+        source = match.group(2) if match and match.lastindex == 2 \
+            else str(failure.exc.get("name") or "?")
+        return Classified(cls.at(module.path, failure.line, name=name, source=source,
+                                 module=module.name, related=failure.related,
+                                 key=f"{module.name}:{source}:{name}"), failure.origin)
+
+
+class CircularImport(ImportFailureRule):
     code = "PM304"
     title = "circular import"
     template = "{module} cannot be imported first: circular import {cycle}"
@@ -67,9 +244,35 @@ class CircularImport(Rule):
             "the import into the function that needs it, import the module instead of names "
             "from it, or break the cycle by moving shared code into a third module.")
     example = "# a.py: import b; X = 1\n# b.py: from a import X"
+    folds_into_origin = False
+
+    @classmethod
+    def applies(cls, failure: ImportFailure) -> bool:
+        return "circular import" in failure.message or bool(_PARTIAL.search(failure.message))
+
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        module, ctx, related = failure.module, failure.ctx, failure.related
+        partial = _PARTIAL.search(failure.message)
+        via = None
+        if partial:
+            target = ctx.graph.find(partial.group(1), module)
+            via = target.path if target else None
+        cycle = ctx.graph.cycle_through(module.path, via)
+        if cycle:
+            names = [ctx.graph.modules[cycle[0].source].name]
+            names += [ctx.graph.modules[edge.target].name for edge in cycle]
+            text = " -> ".join(names)
+            related = [Location(edge.source, edge.line, edge.col,
+                                message=f"imports {ctx.graph.modules[edge.target].name}")
+                       for edge in cycle]
+        else:
+            text = f"({failure.first_line})"
+        return Classified(cls.at(module.path, failure.line, module=module.name, related=related,
+                                 cycle=text, key=f"{module.name}:cycle"), failure.origin)
 
 
-class SyntaxErrorAtImport(Rule):
+class SyntaxErrorAtImport(ImportFailureRule):
     code = "PM305"
     title = "syntax error at import"
     template = "{module} cannot be imported: syntax error in {where}: {reason}"
@@ -77,6 +280,30 @@ class SyntaxErrorAtImport(Rule):
             "This also catches syntax that is valid for premerge's interpreter but not for the "
             "project's (a newer feature on an older Python).")
     example = "match command:   # on Python 3.9"
+    exception = "SyntaxError"
+
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        module, ctx = failure.module, failure.ctx
+        line, related, origin = failure.line, failure.related, failure.origin
+        syntax = failure.exc.get("syntax") or {}
+        filename = str(syntax.get("filename") or module.path)
+        lineno = syntax.get("lineno")
+        offset = syntax.get("offset")
+        reason = str(syntax.get("msg") or failure.message)
+        col = None
+        if ctx.inside(filename) and ctx.same_file(filename, module.path):
+            line, col = lineno if isinstance(lineno, int) else line, offset
+            origin = module.path
+        elif ctx.inside(filename):
+            origin = ctx.module_path(filename)
+            related = [*related, Location(origin, lineno if isinstance(lineno, int) else None,
+                                          message=f"syntax error: {reason}")]
+        where = (f"{ctx.display(filename)}:{lineno}" if ctx.inside(filename)
+                 else f"{filename}:{lineno}")
+        return Classified(cls.at(module.path, line, col if isinstance(col, int) else None,
+                                 module=module.name, related=related, where=where,
+                                 reason=reason), origin)
 
     @classmethod
     def confirms(cls, static: Finding, runtime: Finding) -> bool:
@@ -84,7 +311,7 @@ class SyntaxErrorAtImport(Rule):
         return static.code == SyntaxErrorInFile.code
 
 
-class NameErrorAtImport(Rule):
+class NameErrorAtImport(ImportFailureRule):
     code = "PM306"
     title = "NameError at import"
     template = "{module} cannot be imported: NameError: {reason}"
@@ -92,6 +319,7 @@ class NameErrorAtImport(Rule):
             "statement) uses a name that is not bound at that point when the module is "
             "imported.")
     example = "@cache\ndef f(): ...   # `from functools import cache` missing"
+    exception = "NameError"
 
     @classmethod
     def confirms(cls, static: Finding, runtime: Finding) -> bool:
@@ -99,8 +327,15 @@ class NameErrorAtImport(Rule):
         line (PM108: an annotation or decorator evaluated before its import)."""
         return static.check == "scope" and static.name == runtime.name
 
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        module = failure.module
+        return Classified(cls.at(module.path, failure.line, reason=failure.first_line,
+                                 name=failure.exc.get("name") or None, module=module.name,
+                                 related=failure.related), failure.origin)
 
-class ExceptionAtImport(Rule):
+
+class ExceptionAtImport(ImportFailureRule):
     code = "PM307"
     title = "exception at import"
     template = "{module} cannot be imported: {exc_type}: {reason}"
@@ -109,8 +344,43 @@ class ExceptionAtImport(Rule):
             "that assumes a working directory, usually belongs in a function.")
     example = "CONFIG = json.load(open('config.json'))   # at module level"
 
+    @classmethod
+    def applies(cls, failure: ImportFailure) -> bool:
+        return True  # what no other rule explains
 
-class SystemExitAtImport(Rule):
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        return Classified(cls.at(failure.module.path, failure.line, exc_type=failure.kind,
+                                 reason=(failure.first_line or "(no message)")
+                                 + failure.platform_hint, **failure.common()), failure.origin)
+
+
+class MissingDistribution(ExceptionAtImport):
+    """PM307 for ``importlib.metadata``'s PackageNotFoundError (same code, registered once).
+
+    It subclasses ModuleNotFoundError, but what is missing is an installed distribution's
+    metadata (``version("myproject")`` in a package that is not installed), not a module:
+    calling it a missing module of the repository would send the user after a file that
+    exists."""
+
+    exception = "PackageNotFoundError"
+
+    @classmethod
+    def applies(cls, failure: ImportFailure) -> bool:
+        return cls.exception in failure.bases  # not the fallback's "always"
+
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        dist = failure.exc.get("name") or failure.first_line
+        return Classified(cls.at(
+            failure.module.path, failure.line, exc_type=failure.kind,
+            reason=(f"no installed distribution {dist!r} for {failure.ctx.python} "
+                    f"(importlib.metadata reads installed metadata; install the distribution, "
+                    f"or the project itself with pip install -e ., into that interpreter)"),
+            **failure.common()), failure.origin)
+
+
+class SystemExitAtImport(ImportFailureRule):
     code = "PM308"
     title = "SystemExit at import"
     template = "{module} exits the interpreter when imported: SystemExit({code}){hint}"
@@ -118,6 +388,15 @@ class SystemExitAtImport(Rule):
             "a test runner, a documentation builder, another module -- stops. Move the call "
             "under `if __name__ == \"__main__\":`.")
     example = "if len(sys.argv) < 2:\n    sys.exit('usage: tool FILE')"
+    exception = "SystemExit"
+
+    @classmethod
+    def classify(cls, failure: ImportFailure) -> Classified:
+        last = failure.last_output
+        return Classified(cls.at(failure.module.path, failure.line,
+                                 code=repr(failure.exc.get("code")),
+                                 hint=f": {last}" if last else "", **failure.common()),
+                          failure.origin)
 
 
 class ImportTimeout(Rule):
@@ -234,3 +513,49 @@ class ImportAttackedItsRunner(Rule):
             "signal the process that imports it, and under a test runner or an application it "
             "kills that process.")
     example = "os.kill(os.getppid(), signal.SIGKILL)   # at module level"
+
+
+#: The rules a failed import may become, tried in this order: the first that applies
+#: classifies it.  Most specific first: the exception classes that subclass others
+#: (PackageNotFoundError is a ModuleNotFoundError), a missing module of the repository before a
+#: missing dependency; what none explains is PM307.
+IMPORT_FAILURE_RULES: tuple[type[ImportFailureRule], ...] = (
+    SystemExitAtImport,
+    SyntaxErrorAtImport,
+    MissingDistribution,
+    MissingFirstPartyModule,
+    MissingDependency,
+    CircularImport,
+    CannotImportName,
+    NameErrorAtImport,
+    ExceptionAtImport,
+)
+
+
+def classified(failure: ImportFailure) -> Classified:
+    """The failed import's finding, from the first rule of :data:`IMPORT_FAILURE_RULES` that
+    applies."""
+    for rule in IMPORT_FAILURE_RULES:
+        if rule.applies(failure):
+            return rule.classify(failure)
+    raise AssertionError("ExceptionAtImport applies to every failure")
+
+
+#: Import names whose distribution is named differently (the common surprises).
+KNOWN_DISTRIBUTIONS = {
+    "yaml": "PyYAML", "git": "GitPython", "PIL": "Pillow", "cv2": "opencv-python",
+    "sklearn": "scikit-learn", "skimage": "scikit-image", "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil", "dotenv": "python-dotenv", "jwt": "PyJWT",
+    "Crypto": "pycryptodome", "OpenSSL": "pyOpenSSL", "attr": "attrs", "serial": "pyserial",
+    "magic": "python-magic", "docx": "python-docx", "pptx": "python-pptx",
+    "MySQLdb": "mysqlclient", "zmq": "pyzmq", "usb": "pyusb", "jose": "python-jose",
+    "multipart": "python-multipart", "slugify": "python-slugify", "gi": "PyGObject",
+    "win32api": "pywin32", "win32con": "pywin32", "fitz": "PyMuPDF", "nacl": "PyNaCl",
+    "ruamel": "ruamel.yaml", "markdown": "Markdown", "pkg_resources": "setuptools",
+    "google.protobuf": "protobuf", "telegram": "python-telegram-bot", "Levenshtein":
+    "python-Levenshtein", "psycopg2": "psycopg2-binary", "websocket": "websocket-client",
+}
+
+_CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
+_CANNOT_IMPORT_OLD = re.compile(r"cannot import name '([^']+)'")
+_PARTIAL = re.compile(r"partially initialized module '([^']+)'")
