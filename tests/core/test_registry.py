@@ -85,3 +85,31 @@ def test_rules_hold_what_other_parts_used_to_look_up_by_code() -> None:
                  if rule.disproved_at_runtime}
     assert set(disproved.values()) == {"global_load", "namespace"}
     assert all(code.startswith("PM1") for code in disproved)
+
+
+def test_every_rule_that_chooses_itself_is_in_its_table_once() -> None:
+    """A rule class that decides whether it applies is asked only through its family's ordered
+    table: one left out of it would never report, one listed twice would shadow a priority.
+    A second cause of a rule (a subclass without a code of its own) shares the rule's code and
+    is not registered again."""
+    from premerge.files import messages as files
+    from premerge.findings import RULES
+    from premerge.scope import messages as scope
+    from premerge.smoke import messages as smoke
+
+    families = [(scope, scope.LoadRule,
+                 scope.FAILING_LOAD_RULES + scope.UNRESOLVED_NAME_RULES),
+                (files, files.EntryRule, files.ENTRY_RULES),
+                (files, files.ReferenceRule, files.REFERENCE_RULES),
+                (smoke, smoke.ImportFailureRule, smoke.IMPORT_FAILURE_RULES)]
+    for module, base, table in families:
+        defined = {value for value in vars(module).values()
+                   if isinstance(value, type) and issubclass(value, base) and value is not base}
+        assert sorted(map(repr, table)) == sorted(map(repr, defined)), base
+        assert len(set(table)) == len(table), base
+        for rule in table:
+            assert RULES[rule.code] is rule or "code" not in vars(rule), rule
+    causes = {scope.UsedAfterDel: scope.UsedBeforeBound,
+              smoke.MissingDistribution: smoke.ExceptionAtImport}
+    for cause, rule in causes.items():
+        assert cause.code == rule.code and RULES[rule.code] is rule
