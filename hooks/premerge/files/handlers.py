@@ -17,7 +17,8 @@ import ast
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import NamedTuple
+
+from premerge.records import FrozenRecord, frozen_init
 
 #: What a failed file operation can raise, as far as handlers go (OSError's subclasses one by
 #: one, so ``except FileNotFoundError: raise`` before ``except OSError: pass`` is understood).
@@ -63,12 +64,17 @@ _FALLS_THROUGH, _CONTINUES, _BREAKS, _RETURNS, _EXITS_ZERO = range(5)
 Qualname = Callable[[ast.expr], "str | None"]
 
 
-class Trace(NamedTuple):
+class Trace(FrozenRecord):
     """Where a failure goes in the function it happens in."""
 
+    __slots__ = _fields = ("handler", "behaviour", "escaping")
     handler: ast.ExceptHandler | ast.stmt | None  # the handler that swallows it
     behaviour: str  # what that handler does instead ("only prints a warning and ...")
     escaping: frozenset[str]  # what leaves the function, to its callers (see FILE_FAILURES)
+
+    def __init__(self, handler: ast.ExceptHandler | ast.stmt | None, behaviour: str,
+                 escaping: frozenset[str]) -> None:
+        frozen_init(self, handler, behaviour, escaping)
 
 
 def swallowing_handler(stack: Sequence[ast.AST], qualname: Qualname
