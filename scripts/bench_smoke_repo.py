@@ -6,7 +6,8 @@ module premerge imports, once), one fresh interpreter per module (one after anot
 premerge smoke; then premerge's five slowest modules and its idle import slots (from
 ``--verbose``).  The modules are the ones premerge imports (its discovery and skip rules), so
 the rows do the same imports.  Prints the best wall time of each row and the median of the
-per-round ratios.
+per-round ratios, and the CPU time of the floor and of premerge (on a shared machine wall
+time measures the neighbours too).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchlib import premerge_cmd
+from benchlib import cpu_seconds, premerge_cmd
 
 _DRIVER = """\
 import importlib, importlib.util, json, sys
@@ -101,6 +102,8 @@ def run(repo: Path, python: str, rounds: int, skip_naive: bool) -> int:
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    check=False)
                 rows["per-module"].append(time.perf_counter() - start)
+        cpu_floor = cpu_seconds(floor_cmd, rounds, cwd=repo, env=env)
+        cpu_smoke = cpu_seconds(smoke_cmd, rounds, cwd=repo, env=own_env)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nsmoke on {repo}: {len(modules)} modules imported, {python}, {os.cpu_count()} "
           f"CPUs, {rounds} interleaved rounds, load average {load:.2f} at the end")
@@ -114,6 +117,12 @@ def run(repo: Path, python: str, rounds: int, skip_naive: bool) -> int:
         ratios = [s / f for s, f in zip(rows[key], rows["floor"])]
         print(f"{label:<34}{min(rows[key]):>9.2f}{min(rows[key]) / floor:>9.2f}"
               f"{statistics.median(ratios):>10.2f}")
+    cpus = os.cpu_count() or 1
+    print(f"CPU time (user+sys, whole process tree, best of {rounds}): one process "
+          f"{cpu_floor:.2f} s, premerge smoke {cpu_smoke:.2f} s = {cpu_smoke / cpu_floor:.2f}x; "
+          f"on {cpus} idle CPUs premerge's wall time is at least "
+          f"{cpu_smoke / cpus / cpu_floor:.2f}x the floor's (more: its start and preload are "
+          "serial)")
     if rows["per-module"]:
         speedups = [n / p for n, p in zip(rows["per-module"], rows["premerge"])]
         print(f"premerge is {statistics.median(speedups):.1f}x faster than one interpreter per "
