@@ -1226,6 +1226,9 @@ class _WarmParent:
         #: verdicts of the modules imported while premerge still read the sources (``more``)
         self.early = {}
         self.compilers = []  # forked compilers not finished yet
+        #: the import system's view from before the snapshot was complete is forgotten (once:
+        #: each time costs every later import a fresh listing of every sys.path directory)
+        self.forgotten = False
         self.handlers = {"preload": self.on_preload, "run": self.on_run,
                          "kill": self.on_kill, "signal": self.on_signal}
 
@@ -1268,7 +1271,9 @@ class _WarmParent:
         report what loaded, failed or pulled in first-party code.  A message with ``more``
         comes while premerge still reads the sources: its modules are imported now and
         reported with the last one's, which names them all again."""
-        _forget_missing_paths()
+        if not self.forgotten:  # premerge sends the first once the snapshot is complete
+            _forget_missing_paths()
+            self.forgotten = True
         compiler = start_compiler(message.get("compile", []))
         if compiler is not None:
             self.compilers.append(compiler)
