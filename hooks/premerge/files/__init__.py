@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from premerge.config import Config
-from premerge.files.messages import REFERENCE_RULES, ReferenceScan
+from premerge.files.messages import REFERENCE_RULES, ReferenceScan, skipped_without_git
 from premerge.files.references import Reference, ScanResult, scan
 from premerge.files.rules import (Declarations, RepoFacts, check_entries,
                                   check_manifest_tracked, normalize)
@@ -27,8 +27,6 @@ from premerge.sources import discover_python_files, glob_to_regex, relative_to
 
 #: Test code is not scanned for references: its data files are checked by running the tests.
 TEST_GLOBS = ("tests", "test", "testing", "test_*.py", "*_test.py", "conftest.py")
-
-_GIT_ONLY = "PM203 not committed, PM204 ignored, PM206 worktrees, PM209 manifest committed"
 
 
 def run(config: Config, paths: Sequence[str]) -> CheckResult:
@@ -53,7 +51,8 @@ def run(config: Config, paths: Sequence[str]) -> CheckResult:
 
     notes = list(facts.notes)
     if not facts.in_git:
-        notes.append(f"not a git repository: skipped the checks that need git ({_GIT_ONLY})")
+        notes.append(f"not a git repository: skipped the checks that need git "
+                     f"({skipped_without_git()})")
     if config.manifest is None:
         notes.append("no premerge.yaml: nothing is declared, so undeclared references (PM207) "
                      "are not reported; `premerge init` writes a starter manifest")

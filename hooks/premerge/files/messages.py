@@ -11,7 +11,7 @@ from pathlib import Path
 
 from premerge.config import static_prefix
 from premerge.files.references import CHECK, GUARDED_READ, OTHER, READ, TAIL, is_code
-from premerge.findings import Location, Rule, Severity
+from premerge.findings import RULES, Location, Rule, Severity
 from premerge.records import Record
 from premerge.sources import matches_any, posix
 
@@ -101,7 +101,14 @@ class ReferenceScan(Record):
             yield src, ref, is_file, is_dir
 
 
-class ReferenceRule(Rule):
+class FilesRule(Rule):
+    """A PM2xx rule."""
+
+    #: what a run outside git cannot check, named in its note ("": checked without git too)
+    skipped_without_git: ClassVar[str] = ""
+
+
+class ReferenceRule(FilesRule):
     """A rule about the code's references to repository files."""
 
     @classmethod
@@ -109,7 +116,7 @@ class ReferenceRule(Rule):
         raise NotImplementedError
 
 
-class EntryRule(Rule):
+class EntryRule(FilesRule):
     """A rule about one ``required_files`` entry: it finds what it reports in the state."""
 
     #: what ``premerge init`` changes on a starter entry this rule fails, so that the starter
@@ -171,6 +178,7 @@ class UntrackedFile(EntryRule):
             "clone, CI run and new git worktree lacks it. `git add` and commit it (or set "
             "`tracked: false` on the entry if it is generated on purpose).")
     example = "CLAUDE.md created locally, never `git add`-ed"
+    skipped_without_git = "not committed"
     starter_relaxes = ("tracked", False, "is not committed today")
 
     @classmethod
@@ -188,6 +196,7 @@ class IgnoredFile(EntryRule):
             "and new git worktree lacks it. Narrow the ignore rule (the related location shows "
             "it) or force-add the file.")
     example = ".gitignore: *.md   # and CLAUDE.md is required"
+    skipped_without_git = "ignored"
     starter_relaxes = ("tracked", False, "is not committed today")
 
     @classmethod
@@ -234,6 +243,7 @@ class MissingInWorktree(EntryRule):
             "in, and make the provisioning step fail loudly instead of warning.")
     example = ("- path: CLAUDE.md\n  worktrees: true   # and `git worktree add ../agent1` on a "
                "branch without it")
+    skipped_without_git = "worktrees"
 
     @classmethod
     def findings(cls, state: EntryState) -> list[Finding]:
@@ -364,7 +374,7 @@ class BrokenReference(ReferenceRule):
         return found
 
 
-class ManifestNotCommitted(Rule):
+class ManifestNotCommitted(FilesRule):
     code = "PM209"
     title = "manifest not committed"
     template = "{name} is not committed ({state}): CI and clean clones check none of its entries"
@@ -372,6 +382,7 @@ class ManifestNotCommitted(Rule):
     help = ("The manifest itself is untracked or ignored, so every other checkout (CI, a "
             "colleague's clone, a new worktree) runs without its declarations. Commit it.")
     example = "premerge init   # and premerge.yaml never committed"
+    skipped_without_git = "manifest committed"
 
 
 class SwallowedFailure(ReferenceRule):
@@ -458,3 +469,9 @@ def _runtime_data(target: str, written: set[str]) -> bool:
         if path == target or target.startswith(path + "/") or path.startswith(target + "/"):
             return True
     return False
+
+
+def skipped_without_git() -> str:
+    """The rules a run outside git skips, for its note (``PM203 not committed, ...``)."""
+    return ", ".join(f"{code} {rule.skipped_without_git}" for code, rule in sorted(RULES.items())
+                     if issubclass(rule, FilesRule) and rule.skipped_without_git)
