@@ -144,3 +144,20 @@ def test_premerge_check_parses_each_file_once(make_repo, run_cli,
     assert sorted(os.path.basename(p) for p in parses) == ["__init__.py", "core.py", "paths.py"]
     # files found the reference in the tree scope parsed
     assert [(f["code"], f["path"]) for f in report["findings"]] == [("PM208", "pkg/paths.py")]
+
+
+def test_a_files_warnings_are_not_printed_and_premerges_filters_come_back(
+        tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+    import warnings
+
+    path = _write(tmp_path / "noisy.py", 'pattern = "\\d"\nvalue = 1if True else 2\n')
+    warnings.simplefilter("always")
+    before = list(warnings.filters)
+    tree = parsed.parse_source(path).tree
+    assert [type(node).__name__ for node in tree.body] == ["Assign", "Assign"]
+    assert not recwarn.list
+    assert warnings.filters == before
+    import ast as stdlib_ast
+
+    stdlib_ast.parse(Path(path).read_text(encoding="utf-8"))  # the same file, unsilenced
+    assert {type(w.message) for w in recwarn.list} & {DeprecationWarning, SyntaxWarning}
