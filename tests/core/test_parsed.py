@@ -84,17 +84,36 @@ def test_refusals_and_decoding_errors_are_what_they_were(tmp_path: Path) -> None
     assert undecodable.value.finding.code == "PM003"
 
 
-def test_trees_are_kept_within_their_budget_oldest_first(tmp_path: Path,
+def test_a_run_whose_trees_outgrow_the_budget_keeps_none(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kept trees cost every later full collection a walk: a large run keeps none."""
     monkeypatch.setattr(parsed, "TREE_BUDGET", 100)
-    paths = [_write(tmp_path / f"m{i}.py", f"value_{i} = {'1' * 30}\n") for i in range(5)]
+    paths = [_write(tmp_path / f"m{i}.py", f"value_{i} = {'1' * 30}\n") for i in range(4)]
     with parsed.shared():
-        trees = [parsed.parse_source(path).tree for path in paths]
+        first = parsed.parse_source(paths[0]).tree
+        assert parsed.parse_source(paths[0]).tree is first  # 44 bytes: kept
+        parsed.parse_source(paths[1])
         memo = parsed._current()
-        assert memo is not None and memo.tree_bytes <= 100
-        assert list(memo.trees) == paths[-2:]  # 44 bytes each: the last two fit
-        assert parsed.parse_source(paths[-1]).tree is trees[-1]
-        assert parsed.parse_source(paths[0]).tree is not trees[0]
+        assert memo is not None and list(memo.trees) == paths[:2]
+        parsed.parse_source(paths[2])  # 132 bytes in all: over the budget
+        assert not memo.trees and memo.trees_full
+        assert parsed.parse_source(paths[0]).tree is not first
+        parsed.parse_source(paths[3])
+        assert not memo.trees
+
+
+def test_reads_are_kept_within_their_budget_first_come(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsed, "READ_BUDGET", 10)
+    small = _write(tmp_path / "small.py", "x = 1\n")
+    large = _write(tmp_path / "large.py", "value = 12345\n")
+    with parsed.shared():
+        parsed.read_source_bytes(small)
+        parsed.read_source_bytes(large)  # 14 bytes more: not kept
+        _write(tmp_path / "small.py", "x = 2\n")
+        _write(tmp_path / "large.py", "value = 0\n")
+        assert parsed.read_source_bytes(small) == b"x = 1\n"
+        assert parsed.read_source_bytes(large) == b"value = 0\n"
 
 
 def _read_in_child(path: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
