@@ -72,9 +72,21 @@ def _model_imports_beyond_the_model(source: str, target: str) -> bool:
     return _top(source) in MODEL and _top(target) not in MODEL
 
 
+#: what scope and smoke both know: it depends on neither
+SHARED_KNOWLEDGE = {"imports", "builtin_names"}
+
+
 def _shared_layer_imports_a_check(source: str, target: str) -> bool:
-    """``premerge.imports`` serves scope and smoke alike: it depends on neither."""
-    return _top(source) == "imports" and _top(target) in CHECKERS | ORCHESTRATION_AND_OUTPUT
+    """``premerge.imports`` and the builtins table serve scope and smoke alike."""
+    return _top(source) in SHARED_KNOWLEDGE and \
+        _top(target) in CHECKERS | ORCHESTRATION_AND_OUTPUT
+
+
+def _check_reaches_into_another_check(source: str, target: str) -> bool:
+    """A check may call another's package functions (smoke asks ``premerge.scope`` which
+    loads the code guards), never import its modules: their insides stay free to change."""
+    return _top(source) in CHECKERS and _top(target) in CHECKERS and \
+        _top(source) != _top(target) and target != _top(target)
 
 
 def _checker_imports_output_or_orchestration(source: str, target: str) -> bool:
@@ -93,7 +105,8 @@ def _scope_imports_git_or_smoke(source: str, target: str) -> bool:
 #: rule -> an import it must reject (so no rule is vacuous)
 LAYER_RULES = {
     _model_imports_beyond_the_model: ("findings", "scope.messages"),
-    _shared_layer_imports_a_check: ("imports", "smoke.static"),
+    _shared_layer_imports_a_check: ("builtin_names", "smoke.static"),
+    _check_reaches_into_another_check: ("smoke.classify", "scope.analyzer"),
     _checker_imports_output_or_orchestration: ("scope.verdicts", "report.json"),
     _reporter_imports_checks_git_or_config: ("report.text", "smoke.messages"),
     _scope_imports_git_or_smoke: ("scope.analyzer", "repo"),

@@ -130,11 +130,12 @@ def test_cache_serves_and_invalidates(tmp_path: Path) -> None:
 def test_cache_key_covers_every_analysis_module() -> None:
     """A cached report is as fresh as the code that made it: every scope module the analyzer
     loads is part of the cache key, so editing any of them invalidates old results."""
-    code = ("import sys, premerge.scope.analyzer; "
-            "print(' '.join(m for m in sys.modules if m.startswith('premerge.scope.')))")
+    code = ("import sys, premerge.scope.analyzer; print(' '.join(m for m in sys.modules if "
+            "m.startswith('premerge.scope.') or m == 'premerge.builtin_names'))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)
-    loaded = {name.rsplit(".", 1)[1] + ".py" for name in proc.stdout.split()}
+    loaded = {("" if name.startswith("premerge.scope.") else "../") + name.rsplit(".", 1)[1]
+              + ".py" for name in proc.stdout.split()}
     assert loaded == set(scope_check._ANALYSIS_MODULES)
 
 

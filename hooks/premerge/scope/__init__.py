@@ -253,8 +253,9 @@ def _first_party_findings(report: FileReport, modules: Any) -> list[Any]:
                                                             f"{type(exc).__name__}: {exc}")]
 
 
-#: the files whose code decides a cached FileReport: the analyzer and every part it is built from
-_ANALYSIS_MODULES = ("analyzer.py", "bindings.py", "builtin_names.py", "dynamic.py",
+#: the files whose code decides a cached FileReport: the analyzer and every part it is built
+#: from, relative to this directory (the builtins table is shared with smoke, one level up)
+_ANALYSIS_MODULES = ("analyzer.py", "bindings.py", "../builtin_names.py", "dynamic.py",
                      "expressions.py", "file_report.py", "flow.py", "frames.py", "guards.py",
                      "messages.py", "module_summary.py", "statements.py", "verdicts.py")
 
@@ -272,6 +273,19 @@ def _salt() -> str:
         parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
     parts.append(sys.version.split()[0])
     return "|".join(parts)
+
+
+def guarded_loads(path: str) -> set[tuple[int, str]]:
+    """The loads (line, name) this file's own code guards against NameError (``try: x`` /
+    ``except NameError``, ``if "x" in globals()``).  Smoke's runtime check of a module's
+    globals asks here, so the two checks give one verdict on one load.  Raises what
+    :func:`premerge.parsed.parse_source` raises."""
+    from premerge.parsed import parse_source
+    from premerge.scope.analyzer import analyze_tree
+
+    parsed = parse_source(path)
+    return analyze_tree(parsed.tree, parsed.source.text, path,
+                        is_init=path.endswith("__init__.py")).guarded_loads
 
 
 def analyze_file(path: str, raw: bytes, package: str | None,

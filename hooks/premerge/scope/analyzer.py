@@ -39,8 +39,8 @@ part per idea, each in its own module of this package:
 * ``verdicts`` - a failing or unresolved load described for the rules (``messages``),
   which decide its finding;
 * ``frames`` - the named records of the running state; ``file_report`` - the cache records;
-  ``module_summary`` - whole-module facts computed once; ``builtin_names`` - what needs no
-  binding.
+  ``module_summary`` - whole-module facts computed once; ``premerge.builtin_names`` (shared
+  with smoke) - what needs no binding.
 """
 
 from __future__ import annotations

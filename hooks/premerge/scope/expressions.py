@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 
+from premerge.builtin_names import BUILTIN_NAMES, CLASS_DUNDERS, HOST_INJECTED
 from premerge.scope.bindings import (
     ComprehensionScope,
     LambdaScope,
@@ -18,7 +19,6 @@ from premerge.scope.bindings import (
     finish_function,
     target_names,
 )
-from premerge.scope.builtin_names import BUILTIN_NAMES, CLASS_DUNDERS, HOST_INJECTED
 from premerge.scope.dynamic import is_module_dict, is_namespace_call
 from premerge.scope.file_report import SubmoduleUse
 from premerge.scope.flow import BOUND, UNBOUND

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
+from premerge.builtin_names import BUILTIN_NAMES
 from premerge.input_rules import NotChecked
-from premerge.scope.builtin_names import BUILTIN_NAMES
 from premerge.scope.flow import fails_elsewhere
 from premerge.scope.messages import (
     FAILING_LOAD_RULES,

@@ -133,7 +133,7 @@ def static_global_findings(module: ProjectModule) -> list[Finding]:
     NameError when called.  Silent where the namespace is filled in ways the bytecode does
     not show: a star import, a module ``__getattr__``, functions that write ``globals()``."""
     from premerge.parsed import PARSE_ERRORS, parse_source
-    from premerge.scope.builtin_names import BUILTIN_NAMES
+    from premerge.builtin_names import BUILTIN_NAMES
     from premerge.smoke import child
     from premerge.sources import SourceError
 
@@ -180,15 +180,13 @@ def _unguarded(path: str, items: list[dict[str, object]]) -> list[dict[str, obje
     "get_ipython" in globals():``; the scope analyzer can, and it leaves Python 2 builtins on
     compatibility paths (``unicode``) alone: both checks give the same verdict on one load.
     """
-    from premerge.parsed import PARSE_ERRORS, parse_source
-    from premerge.scope.analyzer import analyze_tree
-    from premerge.scope.builtin_names import PORTABLE_BUILTINS
+    from premerge.builtin_names import PORTABLE_BUILTINS
+    from premerge.parsed import PARSE_ERRORS
+    from premerge.scope import guarded_loads
     from premerge.sources import SourceError
 
     try:  # the tree smoke's static pass (or the bytecode's compile) parsed: the run kept it
-        parsed = parse_source(path)
-        guarded = analyze_tree(parsed.tree, parsed.source.text, path,
-                               is_init=path.endswith("__init__.py")).guarded_loads
+        guarded = guarded_loads(path)
     except (SourceError, *PARSE_ERRORS):
         return items
     return [item for item in items if item["name"] not in PORTABLE_BUILTINS
