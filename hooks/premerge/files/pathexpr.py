@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from premerge.files.handlers import FILE_FAILURES, trace_failure
 from premerge.files.references import (CHECK, GUARDED_READ, MENTION, OTHER, READ, TAIL, WRITE,
                                        Reference, Swallow)
+from premerge.records import FrozenRecord, frozen_init
 
 _PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath",
                            "pathlib.PurePosixPath", "pathlib.WindowsPath",
@@ -75,7 +76,7 @@ _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _MAX_HANDLERS = 3
 
 
-class PathValue(NamedTuple):
+class PathValue(FrozenRecord):
     """A path the code builds, as far as it is known statically.
 
     ``parts`` is the known prefix relative to the repository root (``anchor == "file"``) or to
@@ -83,10 +84,15 @@ class PathValue(NamedTuple):
     literals in the code; ``dynamic`` says a computed part follows ``parts``.
     """
 
+    __slots__ = _fields = ("anchor", "parts", "named", "dynamic")
     anchor: str
     parts: tuple[str, ...]
-    named: int = 0
-    dynamic: bool = False
+    named: int
+    dynamic: bool
+
+    def __init__(self, anchor: str, parts: tuple[str, ...], named: int = 0,
+                 dynamic: bool = False) -> None:
+        frozen_init(self, anchor, parts, named, dynamic)
 
     def join(self, text: str | None) -> PathValue | None:
         """``self / text``; ``None`` text means a computed component."""
