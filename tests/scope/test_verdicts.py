@@ -784,6 +784,33 @@ def test_optional_import_overriding_a_star_import_is_silent(tmp_path: Path) -> N
     assert last_error(execute(tmp_path, "import mod; mod.check('.')")) is None
 
 
+@pytest.mark.parametrize("bound_in_a_match_case", [True, False])
+def test_star_import_gets_what_module_level_match_cases_bind(tmp_path: Path,
+                                                             bound_in_a_match_case: bool) -> None:
+    """A ``match`` at module level runs like an ``if``: the names its cases bind are the
+    module's, so a star import provides them; a name no case binds is still reported."""
+    write_module(tmp_path, """
+        import sys
+
+        match sys.platform:
+            case "win32":
+                SEP = "\\\\"
+            case _:
+                SEP = "/"
+        """, "consts.py")
+    name = "SEP" if bound_in_a_match_case else "SEPARATOR"
+    path = write_module(tmp_path, f"from consts import *\n\n\ndef join(a, b):\n"
+                                  f"    return a + {name} + b\n", "user.py")
+    found = [(f.code, f.name) for f in scope_findings(tmp_path, path) if f.code.startswith("PM1")]
+    error = last_error(execute(tmp_path, "import user; user.join('a', 'b')"))
+    if bound_in_a_match_case:
+        assert found == []
+        assert error is None
+    else:
+        assert found == [("PM111", "SEPARATOR")]
+        assert error == "NameError"
+
+
 def test_names_injected_into_builtins_by_a_checked_file_are_bound(tmp_path: Path) -> None:
     """IPython's tests use ``_ip``, which its test setup puts into ``builtins``."""
     write_module(tmp_path, "import builtins\n\nbuiltins._ip = 'shell'\n", "setup_ip.py")

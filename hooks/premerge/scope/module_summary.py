@@ -6,6 +6,7 @@ functions that never return.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 from premerge.scope.bindings import Importation, SubmoduleImportation
 
@@ -152,23 +153,30 @@ def noreturn_functions(tree: ast.Module, module: ModuleScope) -> frozenset[str]:
     return frozenset(out)
 
 
-def module_deletes(body: list[ast.stmt]) -> set[str]:
-    """Names module-level code (branches included, not function bodies) deletes."""
-    out: set[str] = set()
+def module_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement module-level code may run, in no particular order: the body's and those
+    in the blocks of its branches, loops, ``with``, ``try`` and ``match``; not the bodies of
+    functions and classes, which run later or in a namespace of their own."""
     stack = list(body)
     while stack:
         stmt = stack.pop()
+        yield stmt
         kind = type(stmt)
-        if kind is ast.Delete:
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            stack.extend(getattr(stmt, field, None) or ())
+        for handler in getattr(stmt, "handlers", None) or ():
+            stack.extend(handler.body)
+        for case in getattr(stmt, "cases", None) or ():
+            stack.extend(case.body)
+
+
+def module_deletes(body: list[ast.stmt]) -> set[str]:
+    """Names module-level code (branches included, not function bodies) deletes."""
+    out: set[str] = set()
+    for stmt in module_level_statements(body):
+        if type(stmt) is ast.Delete:
             for target in stmt.targets:  # type: ignore[attr-defined]
                 out.update(n.id for n in ast.walk(target) if type(n) is ast.Name)
-        elif kind is ast.Try or kind is ast.If or kind is ast.For or kind is ast.While or \
-                kind is ast.With or kind is ast.AsyncFor or kind is ast.AsyncWith or \
-                type(stmt).__name__ in ("TryStar", "Match"):
-            for field in ("body", "orelse", "finalbody"):
-                stack.extend(getattr(stmt, field, None) or ())
-            for handler in getattr(stmt, "handlers", None) or ():
-                stack.extend(handler.body)
-            for case in getattr(stmt, "cases", None) or ():
-                stack.extend(case.body)
     return out

@@ -28,7 +28,7 @@ from premerge.scope.bindings import resolve_relative
 from premerge.scope.dynamic import is_module_object
 from premerge.scope.file_report import FileReport
 from premerge.scope.messages import SubmoduleNotImported, UndefinedExport
-from premerge.scope.module_summary import static_all
+from premerge.scope.module_summary import module_level_statements, static_all
 
 #: how many modules the accidental-import closure may parse before it gives up (and, to stay
 #: precise, assumes the submodule might be loaded)
@@ -413,18 +413,12 @@ def _reads_only(call: ast.AST, parent: ast.AST | None) -> bool:
 
 def _assigns_all(body: list[ast.stmt]) -> bool:
     """Whether module-level code (branches included, functions not) binds ``__all__``."""
-    stack = list(body)
-    while stack:
-        stmt = stack.pop()
+    for stmt in module_level_statements(body):
         kind = type(stmt)
-        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            continue
         if kind in (ast.Assign, ast.AugAssign, ast.AnnAssign):
             targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
             if any(type(t) is ast.Name and t.id == "__all__" for t in targets):
                 return True
-        for field in ("body", "orelse", "finalbody", "handlers"):
-            stack.extend(getattr(stmt, field, ()) or ())
     return False
 
 
@@ -433,9 +427,7 @@ def _top_level_facts(body: list[ast.stmt], package: str) -> tuple[set[str], set[
     imports: set[str] = set()
     names: set[str] = set()
     unknown = False
-    stack = list(body)
-    while stack:
-        stmt = stack.pop()
+    for stmt in module_level_statements(body):
         kind = type(stmt)
         if kind is ast.Import:
             for alias in stmt.names:  # type: ignore[attr-defined]
@@ -458,18 +450,10 @@ def _top_level_facts(body: list[ast.stmt], package: str) -> tuple[set[str], set[
                 unknown = True
         elif kind in (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor):
             targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
-            if kind in (ast.For, ast.AsyncFor):
-                stack.extend(stmt.body)  # type: ignore[attr-defined]
-                stack.extend(stmt.orelse)  # type: ignore[attr-defined]
             for target in targets:
                 for node in ast.walk(target):
                     if type(node) is ast.Name:
                         names.add(node.id)
-        else:
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                stack.extend(getattr(stmt, field, ()) or ())
-            if kind is ast.ExceptHandler:
-                stack.extend(stmt.body)  # type: ignore[attr-defined]
     # a module that imports "pkg.sub" also loads "pkg"
     return {i for i in imports if i}, names, unknown
 
