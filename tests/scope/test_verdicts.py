@@ -784,6 +784,24 @@ def test_optional_import_overriding_a_star_import_is_silent(tmp_path: Path) -> N
     assert last_error(execute(tmp_path, "import mod; mod.check('.')")) is None
 
 
+@pytest.mark.parametrize("walrus_first", [True, False])
+def test_walrus_inside_a_lambda_binds_the_lambdas_local(tmp_path: Path,
+                                                        walrus_first: bool) -> None:
+    """sympy's fu.py: ``lambda x: (r := f(x)).ok and r.q`` (premerge failed on the file, PM009).
+    The walrus binds a local of the lambda: used after it, fine; before it, UnboundLocalError."""
+    body = "(r := x * 2) > 2 and r < 10" if walrus_first else "r + (r := x) > 2"
+    path = write_module(tmp_path, f"def pick(items):\n"
+                                  f"    return list(filter(lambda x: {body}, items))\n")
+    found = [f.code for f in scope_findings(tmp_path, path)]
+    error = last_error(execute(tmp_path, "import mod; mod.pick([1, 2, 3])"))
+    if walrus_first:
+        assert found == []
+        assert error is None
+    else:
+        assert found == ["PM103"]
+        assert error == "UnboundLocalError"
+
+
 @pytest.mark.parametrize("bound_in_a_match_case", [True, False])
 def test_star_import_gets_what_module_level_match_cases_bind(tmp_path: Path,
                                                              bound_in_a_match_case: bool) -> None:

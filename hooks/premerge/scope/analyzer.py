@@ -302,7 +302,9 @@ class Analyzer(StatementHandlers, ExpressionWalker, GuardFacts, DynamicNamespace
         frame.entry = entry
         frame.classes = entry.classes
         for name, bindings in scope.bindings.items():
-            if type(bindings[0]) is Argument:  # arguments are bound at entry
+            # arguments are bound at entry; a lambda's walrus target is local with no binding
+            # record yet (its list is empty until the walrus runs)
+            if bindings and type(bindings[0]) is Argument:
                 state.bits[name] = BOUND
         self.frame = frame
         self.loops, self.try_bodies = [], []
