@@ -217,6 +217,7 @@ def _run_tiers(runner: Runner, graph: ImportGraph, facts: dict[str, FileFacts],
     finally:
         second.close()
         runner.notes.extend(n for n in second.notes if n not in runner.notes)
+        runner.details.extend(n for n in second.details if n not in runner.details)
     order = {mod.path: index for index, mod in enumerate(modules)}
     return sorted(outcomes, key=lambda o: order.get(o.module.path, 0))
 
@@ -426,7 +427,7 @@ def _execute(config: Config, root: str, graph: ImportGraph, facts: dict[str, Fil
 
         from premerge.smoke.timing import run_times, verbose_lines  # noqa: PLC0415
 
-        for line in verbose_lines(run_times(outcomes, runner.settings.jobs)):
+        for line in [*runner.details, *verbose_lines(run_times(outcomes, runner.settings.jobs))]:
             print(line, file=sys.stderr)
     tested = {o.module.path: o.module.name for o in outcomes}
     findings: list[Finding] = fold(classified, tested)

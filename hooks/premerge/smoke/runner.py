@@ -608,6 +608,8 @@ class Runner:
         self.spare: _Server | None = None
         self.server: _Server | None = None
         self.notes: list[str] = []
+        #: how the run was made fast, which the user cannot act on: printed by ``--verbose``
+        self.details: list[str] = []
         self.version: tuple[int, ...] = ()
         self.executable = settings.interpreter.path
         self.preloaded = 0
@@ -717,7 +719,8 @@ class Runner:
             for dotted, why in sorted(unwarmed.items()):
                 module, _, attr = dotted.rpartition(".")
                 self._warm[module] = [a for a in self._warm.get(module, ()) if a != attr]
-                self.notes.append(f"smoke: {dotted} not subclassed in the warm parent ({why})")
+                self.details.append(f"smoke: {dotted} not subclassed in the warm parent "
+                                    f"({why})")
             for name, why in sorted(tainted.items()):
                 if why.startswith("starts a thread"):
                     self.thread_starters.append(name)
