@@ -108,7 +108,11 @@ FILES = {
     # setuptools' msvc9compiler (winreg), docker's npipesocket (pywintypes)
     "app/registry.py": "import winreg\n",
     "app/npipe.py": "import pywintypes\n",
+    # psutil/_psaix.py, _pswindows.py: the compiled part for another platform is not built here
+    "app/_psaix.py": "from app import _native_aix as cext\n",
+    "app/_pswin.py": "from app._native_windows import handle\n",
     # the twins: a real missing dependency and a plain failure stay errors
+    "app/speedups.py": "from app import _native_speedups\n",
     "app/needs_dep.py": "import no_such_dependency_premerge\n",
     "app/fails.py": """\
         import sys
@@ -170,7 +174,9 @@ def test_setup_script_under_another_name_is_not_imported(result: SmokeRun,
 @pytest.mark.parametrize("relpath,code", [("app/wincon.py", "PM307"),
                                           ("app/winonly.py", "PM307"),
                                           ("app/registry.py", "PM302"),
-                                          ("app/npipe.py", "PM302")])
+                                          ("app/npipe.py", "PM302"),
+                                          ("app/_psaix.py", "PM303"),
+                                          ("app/_pswin.py", "PM301")])
 def test_modules_for_another_platform_are_notes(result: SmokeRun, project: Path, relpath: str,
                                                 code: str) -> None:
     finding = result.one(relpath, code)
@@ -185,6 +191,10 @@ def test_other_failures_stay_errors(result: SmokeRun) -> None:
     fails = result.one("app/fails.py", "PM307")
     assert fails["severity"] == "error"
     assert "another platform" not in fails["message"]
+    # a compiled part whose name says no platform is missing, not foreign
+    speedups = result.one("app/speedups.py", "PM303")
+    assert speedups["severity"] == "error"
+    assert "another platform" not in speedups["message"]
 
 
 def test_no_pseudo_file_frames_in_related_locations(result: SmokeRun) -> None:

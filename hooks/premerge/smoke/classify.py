@@ -46,6 +46,14 @@ PLATFORM_STDLIB = frozenset({
     "posix", "_posixsubprocess", "syslog", "nis", "ossaudiodev", "readline", "curses",
     "_curses", "_scproxy",
 })
+#: words that name a platform in a compiled extension's module name (psutil's
+#: ``_psutil_aix``, ``_psutil_windows``), and the ``sys.platform`` prefixes each one means
+PLATFORM_WORDS = {
+    "aix": ("aix",), "bsd": ("freebsd", "openbsd", "netbsd"), "freebsd": ("freebsd",),
+    "openbsd": ("openbsd",), "netbsd": ("netbsd",), "osx": ("darwin",), "darwin": ("darwin",),
+    "macos": ("darwin",), "sunos": ("sunos",), "solaris": ("sunos",), "windows": ("win32",),
+    "win32": ("win32",), "cygwin": ("cygwin",), "linux": ("linux",),
+}
 #: expressions that test which platform the code runs on
 _PLATFORM_TESTS = ("sys.platform", "os.name", "platform.system(", "platform.mac_ver(",
                    "sys.getwindowsversion", "platform.win32_ver(")
@@ -252,13 +260,33 @@ def _other_platform(exc: dict[str, object], bases: list[str],
                     f"have: the module is for another platform)")
         if top in WINDOWS_ONLY_MODULES and sys.platform != "win32":
             return f" ({top!r} exists only on Windows: the module is for another platform)"
-        return ""
+        return _named_for_another_platform(str(exc["name"]))
+    missing = _CANNOT_IMPORT_NAME.match(str(exc.get("message") or ""))
+    if "ImportError" in bases and missing:
+        return _named_for_another_platform(missing.group(1))
     if not frames or not any(b in bases for b in ("AssertionError", "ImportError", "OSError",
                                                   "RuntimeError", "NotImplementedError")):
         return ""
     path, line, _name = frames[-1]
     test = _platform_guard(path, line)
     return f" (under `{test}`: the module is for another platform)" if test else ""
+
+
+_CANNOT_IMPORT_NAME = re.compile(r"cannot import name '([^']+)'")
+
+
+def _named_for_another_platform(missing: str) -> str:
+    """The hint when what is missing is a private extension module whose name says it is built
+    for another platform (``_psutil_aix`` on Linux); "" when its name says nothing of the kind."""
+    last = missing.rsplit(".", 1)[-1]
+    if not last.startswith("_"):
+        return ""  # a public module: a missing dependency, whatever its name
+    for word in last.lower().split("_"):
+        prefixes = PLATFORM_WORDS.get(word)
+        if prefixes and not sys.platform.startswith(prefixes):
+            return (f" ({missing!r} is the compiled part for {word}, which this platform does "
+                    f"not build: the module is for another platform)")
+    return ""
 
 
 def _platform_guard(path: str, line: int) -> str | None:

@@ -143,6 +143,7 @@ class MissingFirstPartyModule(ImportFailureRule):
             problem = "is not in the repository"
             if failure.line is not None:
                 hint = " (imported here)"
+            hint += failure.platform_hint
         return Classified(cls.at(module.path, failure.line, missing=missing, problem=problem,
                                  hint=hint, key=f"{module.name}:{missing}", **failure.common()),
                           failure.origin)
@@ -210,12 +211,13 @@ class MissingDependency(ImportFailureRule):
 class CannotImportName(ImportFailureRule):
     code = "PM303"
     title = "cannot import name"
-    template = "{module} cannot be imported: cannot import name {name!r} from {source!r}"
+    template = "{module} cannot be imported: cannot import name {name!r} from {source!r}{hint}"
     help = ("`from X import name` where X exists but does not define `name` (renamed, moved, "
             "removed, or a typo). The whole importing module fails to load.")
     example = "from collections import Mapping   # moved to collections.abc in Python 3.10"
     group_by = ("name", "source")
-    group_template = "{count} modules cannot be imported: cannot import name {name} from {source}"
+    group_template = ("{count} modules cannot be imported: cannot import name {name} from "
+                      "{source}{hint}")
     member_template = "{module} cannot be imported either"
 
     @classmethod
@@ -230,8 +232,8 @@ class CannotImportName(ImportFailureRule):
         source = match.group(2) if match and match.lastindex == 2 \
             else str(failure.exc.get("name") or "?")
         return Classified(cls.at(module.path, failure.line, name=name, source=source,
-                                 module=module.name, related=failure.related,
-                                 key=f"{module.name}:{source}:{name}"), failure.origin)
+                                 hint=failure.platform_hint, key=f"{module.name}:{source}:{name}",
+                                 **failure.common()), failure.origin)
 
 
 class CircularImport(ImportFailureRule):
