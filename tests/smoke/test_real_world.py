@@ -111,6 +111,15 @@ FILES = {
     # psutil/_psaix.py, _pswindows.py: the compiled part for another platform is not built here
     "app/_psaix.py": "from app import _native_aix as cext\n",
     "app/_pswin.py": "from app._native_windows import handle\n",
+    # openai/helpers: a message that announces its point on the next lines
+    "app/extras.py": """\
+        class MissingDependencyError(Exception):
+            pass
+
+        raise MissingDependencyError(
+            "\\n\\nApp error:\\n\\n    missing `numpy`\\n\\nThis feature requires more:\\n\\n"
+            "    $ pip install app[voice]\\n")
+        """,
     # the twins: a real missing dependency and a plain failure stay errors
     "app/speedups.py": "from app import _native_speedups\n",
     "app/needs_dep.py": "import no_such_dependency_premerge\n",
@@ -195,6 +204,14 @@ def test_other_failures_stay_errors(result: SmokeRun) -> None:
     speedups = result.one("app/speedups.py", "PM303")
     assert speedups["severity"] == "error"
     assert "another platform" not in speedups["message"]
+
+
+def test_an_announcing_first_line_takes_its_point_with_it(result: SmokeRun,
+                                                          project: Path) -> None:
+    finding = result.one("app/extras.py", "PM307")
+    assert finding["message"].endswith(
+        "cannot be imported: MissingDependencyError: App error: missing `numpy`"), finding
+    assert "missing `numpy`" in python_in(project, "import app.extras").stderr
 
 
 def test_no_pseudo_file_frames_in_related_locations(result: SmokeRun) -> None:

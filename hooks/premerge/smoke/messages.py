@@ -96,8 +96,18 @@ class ImportFailureRule(Rule):
 
 
 def first_line(message: str) -> str:
-    lines = message.strip().splitlines()
-    return lines[0] if lines else ""
+    """An exception message's first line, for a one-line finding; a line that only announces
+    what follows (``OpenAI error:`` then, after a blank line, ``missing `numpy```) takes the
+    next line with it, so the finding says what went wrong."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    head = lines[0]
+    for line in lines[1:3]:
+        if not head.endswith(":"):
+            break
+        head = f"{head} {line}"
+    return head
 
 
 class MissingFirstPartyModule(ImportFailureRule):
